@@ -1,0 +1,34 @@
+# The README's two commands: `make run` and `make test`. Both set up everything first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+# Use `make run EXTRA=gpu` on a machine with an NVIDIA GPU (installs tensorflow[and-cuda]).
+EXTRA ?= cpu
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup dataset clean
+
+run: setup
+	$(BIN)/search run --trials 200
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+setup: $(VENV)/.installed dataset
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[$(EXTRA),test]'
+	touch $@
+
+# The default dataset: the real Fashion-MNIST from Debian's package (nothing is downloaded at run time).
+dataset:
+	@if [ ! -f $(FASHION_MNIST) ] && [ -z "$$AUGSEARCH_DATA_DIR" ]; then \
+		$(SUDO) apt-get install -y dataset-fashion-mnist || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y dataset-fashion-mnist; }; \
+	fi
+
+clean:
+	rm -rf $(VENV) runs

@@ -1,0 +1,25 @@
+"""The augmentation search space: `Policy`, the op catalogue, the Optuna space.
+
+Pure Python and light: KerasCV is imported only by `space.layers`, when layers are built.
+"""
+
+from space.errors import AugSearchError
+from space.ops import EXTENDED_OPS, OPS, STANDARD_OPS, resolve_ops
+from space.policy import GUIDE_POLICY, NO_AUGMENTATION, REFERENCE_POLICIES, Policy
+from space.search_space import SearchSpace, op_param, policy_params, suggest_policy
+
+__all__ = [
+    "AugSearchError",
+    "EXTENDED_OPS",
+    "GUIDE_POLICY",
+    "NO_AUGMENTATION",
+    "OPS",
+    "Policy",
+    "REFERENCE_POLICIES",
+    "STANDARD_OPS",
+    "SearchSpace",
+    "op_param",
+    "policy_params",
+    "resolve_ops",
+    "suggest_policy",
+]

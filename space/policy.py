@@ -1,0 +1,107 @@
+"""`Policy`: one augmentation policy, frozen, validated, JSON-able."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from space.errors import AugSearchError, is_number, require, require_unit_interval
+from space.ops import OPS, STANDARD_OPS, resolve_ops
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A per-image RandAugment-style stage followed by a batch stage (CutMix, then MixUp).
+
+    The defaults are KerasCV's `RandAugment` defaults with no CutMix and no MixUp.
+    `ops` is kept in catalogue order, so policies with the same set of ops are equal.
+    """
+
+    magnitude: float = 0.5
+    magnitude_stddev: float = 0.15
+    rate: float = 10 / 11
+    augmentations_per_image: int = 3
+    ops: tuple[str, ...] = field(default=STANDARD_OPS)
+    cutmix_rate: float = 0.0
+    mixup_rate: float = 0.0
+    cutmix_alpha: float = 1.0
+    mixup_alpha: float = 0.2
+
+    def __post_init__(self) -> None:
+        require_unit_interval("magnitude", self.magnitude)
+        # KerasCV's RandAugment rejects a stddev above 1; with magnitudes clipped to [0, 1] it
+        # would mean nothing anyway.
+        require(
+            is_number(self.magnitude_stddev) and 0.0 <= self.magnitude_stddev <= 1.0,
+            "magnitude_stddev", self.magnitude_stddev, "a number in [0, 1]",
+        )
+        require_unit_interval("rate", self.rate)
+        require(
+            isinstance(self.augmentations_per_image, int)
+            and not isinstance(self.augmentations_per_image, bool)
+            and self.augmentations_per_image >= 1,
+            "augmentations_per_image", self.augmentations_per_image, "an integer >= 1",
+        )
+        require(
+            isinstance(self.ops, (tuple, list)) and len(self.ops) > 0,
+            "ops", self.ops, f"a non-empty tuple of distinct op names from: {', '.join(OPS)}",
+        )
+        object.__setattr__(self, "ops", resolve_ops(tuple(self.ops)))
+        require_unit_interval("cutmix_rate", self.cutmix_rate)
+        require_unit_interval("mixup_rate", self.mixup_rate)
+        for name in ("cutmix_alpha", "mixup_alpha"):
+            value = getattr(self, name)
+            require(is_number(value) and value > 0, name, value, "a number > 0")
+        # Normalise numbers so that 1 and 1.0 give equal, equally hashed, identically saved policies.
+        for f in dataclasses.fields(self):
+            if f.name not in ("ops", "augmentations_per_image"):
+                object.__setattr__(self, f.name, float(getattr(self, f.name)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict; `Policy.from_dict` reverses it."""
+        data = dataclasses.asdict(self)
+        data["ops"] = list(self.ops)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Policy":
+        """Rebuild a Policy; unknown keys are an error, missing keys take the defaults."""
+        if not isinstance(data, dict):
+            raise AugSearchError(f"policy must be a JSON object, but got policy={data!r}.")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise AugSearchError(
+                f"policy has unknown field {unknown[0]!r}; expected fields: {', '.join(sorted(known))}."
+            )
+        values = dict(data)
+        if "ops" in values:
+            require(isinstance(values["ops"], (list, tuple)), "ops", values["ops"], "a list of op names")
+            values["ops"] = tuple(values["ops"])
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "Policy":
+        """A copy with some fields changed (validated like a new Policy)."""
+        return dataclasses.replace(self, **changes)
+
+    def __repr__(self) -> str:
+        ops = "standard" if self.ops == STANDARD_OPS else ",".join(self.ops)
+        return (
+            f"Policy(m={self.magnitude:.2f}±{self.magnitude_stddev:.2f} n={self.augmentations_per_image} "
+            f"rate={self.rate:.2f} ops=[{ops}] cutmix={self.cutmix_rate:.2f}(α={self.cutmix_alpha:g}) "
+            f"mixup={self.mixup_rate:.2f}(α={self.mixup_alpha:g}))"
+        )
+
+
+#: No augmentation at all: the first reference policy of every search.
+NO_AUGMENTATION = Policy(rate=0.0, magnitude=0.0, magnitude_stddev=0.0, augmentations_per_image=1)
+
+#: The KerasCV guide's hand-set pipeline: RandAugment(magnitude=0.3, magnitude_stddev=0.2,
+#: augmentations_per_image=3, rate=1.0), then CutMix and MixUp on every batch.
+GUIDE_POLICY = Policy(
+    magnitude=0.3, magnitude_stddev=0.2, rate=1.0, augmentations_per_image=3,
+    cutmix_rate=1.0, mixup_rate=1.0,
+)
+
+REFERENCE_POLICIES: dict[str, Policy] = {"no_augmentation": NO_AUGMENTATION, "kerascv_guide": GUIDE_POLICY}

@@ -1,0 +1,121 @@
+"""The Optuna search space: bounds for each Policy field and a define-by-run `suggest_policy`.
+
+Parameter names are part of the on-disk format (studies outlive code): flat and explicit,
+`magnitude`, `magnitude_stddev`, `rate`, `augmentations_per_image`, `op.<name>`, `cutmix_rate`,
+`mixup_rate`. Changing them needs a migration or a new study.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from space.errors import AugSearchError, is_number, require
+from space.ops import STANDARD_OPS, resolve_ops
+from space.policy import Policy
+
+FLOAT_FIELDS = ("magnitude", "magnitude_stddev", "rate", "cutmix_rate", "mixup_rate")
+
+
+def op_param(name: str) -> str:
+    """The Optuna parameter name of the boolean that switches op `name` on."""
+    return f"op.{name}"
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """What `search run` may propose. Each bound is (low, high), inclusive; low == high fixes it.
+
+    `ops` are the candidate ops ("standard", "extended", a comma-separated string or names);
+    each candidate is switched on or off per trial. The alphas are not searched.
+    """
+
+    magnitude: tuple[float, float] = (0.0, 1.0)
+    magnitude_stddev: tuple[float, float] = (0.0, 0.5)
+    rate: tuple[float, float] = (0.0, 1.0)
+    augmentations_per_image: tuple[int, int] = (1, 4)
+    ops: tuple[str, ...] = STANDARD_OPS
+    cutmix_rate: tuple[float, float] = (0.0, 1.0)
+    mixup_rate: tuple[float, float] = (0.0, 1.0)
+    cutmix_alpha: float = 1.0
+    mixup_alpha: float = 0.2
+
+    def __post_init__(self) -> None:
+        for name in FLOAT_FIELDS:
+            object.__setattr__(self, name, _bounds(name, getattr(self, name), 0.0, 1.0))
+        object.__setattr__(
+            self, "augmentations_per_image",
+            _bounds("augmentations_per_image", self.augmentations_per_image, 1, None, integer=True),
+        )
+        object.__setattr__(self, "ops", resolve_ops(self.ops))
+        # Validates the alphas with Policy's own rules and messages.
+        Policy(cutmix_alpha=self.cutmix_alpha, mixup_alpha=self.mixup_alpha)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able; stored with the study so a later run can tell whether its space differs."""
+        data = dataclasses.asdict(self)
+        return {key: list(value) if isinstance(value, tuple) else value for key, value in data.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SearchSpace":
+        values = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+        return cls(**values)
+
+
+def _bounds(name, value, lowest, highest, *, integer=False):
+    kind = "integers" if integer else "numbers"
+    top = "" if highest is None else f", <= {highest}"
+    expected = f"two {kind} low <= high, both >= {lowest}{top}"
+    ok = isinstance(value, (tuple, list)) and len(value) == 2
+    if ok:
+        low, high = value
+        is_kind = (lambda v: isinstance(v, int) and not isinstance(v, bool)) if integer else is_number
+        ok = (
+            is_kind(low) and is_kind(high) and lowest <= low <= high
+            and (highest is None or high <= highest)
+        )
+    require(ok, name, value, expected)
+    return (int(low), int(high)) if integer else (float(low), float(high))
+
+
+def suggest_policy(trial, space: SearchSpace) -> Policy:
+    """Ask an `optuna.Trial` (or anything with its suggest_* API) for a Policy in `space`.
+
+    At least one op is always on: every candidate but the last gets a boolean `op.<name>`; the
+    last candidate gets one only when some other op is on, and is on without a parameter when
+    all others are off. So no trial wastes its budget on an empty op set, and the stored
+    parameters still say exactly what was decided.
+    """
+    values: dict[str, Any] = {}
+    for name in FLOAT_FIELDS:
+        low, high = getattr(space, name)
+        values[name] = trial.suggest_float(name, low, high)
+    low, high = space.augmentations_per_image
+    values["augmentations_per_image"] = trial.suggest_int("augmentations_per_image", low, high)
+
+    *others, last = space.ops
+    chosen = [name for name in others if trial.suggest_categorical(op_param(name), [False, True])]
+    if not chosen or trial.suggest_categorical(op_param(last), [False, True]):
+        chosen.append(last)
+    return Policy(ops=tuple(chosen), cutmix_alpha=space.cutmix_alpha, mixup_alpha=space.mixup_alpha, **values)
+
+
+def policy_params(policy: Policy, space: SearchSpace) -> dict[str, Any]:
+    """The Optuna parameters that make `suggest_policy` return `policy` (for enqueue_trial).
+
+    Raises AugSearchError if the policy uses an op that is not a candidate of `space`.
+    """
+    extra = [name for name in policy.ops if name not in space.ops]
+    if extra:
+        raise AugSearchError(
+            f"policy uses op {extra[0]!r}, which is not among the search space's ops ({', '.join(space.ops)})."
+        )
+    params: dict[str, Any] = {name: getattr(policy, name) for name in FLOAT_FIELDS}
+    params["augmentations_per_image"] = policy.augmentations_per_image
+    *others, last = space.ops
+    on = set(policy.ops)
+    params.update({op_param(name): name in on for name in others})
+    if on & set(others):
+        params[op_param(last)] = last in on
+    return params
