@@ -15,7 +15,8 @@ class Policy:
     """A per-image RandAugment-style stage followed by a batch stage (CutMix, then MixUp).
 
     The defaults are KerasCV's `RandAugment` defaults with no CutMix and no MixUp.
-    `ops` is kept in catalogue order, so policies with the same set of ops are equal.
+    `ops` takes names, "standard", "extended" or "a,b,c", and is kept as a tuple in catalogue
+    order, so policies with the same set of ops are equal.
     """
 
     magnitude: float = 0.5
@@ -44,10 +45,10 @@ class Policy:
             "augmentations_per_image", self.augmentations_per_image, "an integer >= 1",
         )
         require(
-            isinstance(self.ops, (tuple, list)) and len(self.ops) > 0,
+            isinstance(self.ops, (str, tuple, list)) and len(self.ops) > 0,
             "ops", self.ops, f"a non-empty tuple of distinct op names from: {', '.join(OPS)}",
         )
-        object.__setattr__(self, "ops", resolve_ops(tuple(self.ops)))
+        object.__setattr__(self, "ops", resolve_ops(self.ops))
         require_unit_interval("cutmix_rate", self.cutmix_rate)
         require_unit_interval("mixup_rate", self.mixup_rate)
         for name in ("cutmix_alpha", "mixup_alpha"):

@@ -1,0 +1,152 @@
+"""The export format: one JSON file that plain Keras + KerasCV loads back.
+
+    {
+      "format": "augsearch-policy", "format_version": 1,
+      "policy": {...},                                  # space.Policy.to_dict()
+      "keras": {
+        "pipeline": {...},                              # serialize_keras_object(RandomAugmentationPipeline)
+        "batch_stage": {"cutmix": {"rate": p, "layer": {...}},   # serialize_keras_object(CutMix)
+                        "mixup":  {"rate": q, "layer": {...}}}   # serialize_keras_object(MixUp)
+      },
+      "provenance": {"study", "trial", "objective", "dataset", "budget", "augsearch_version", "exported_at"}
+    }
+
+The batch stage is stored as the two KerasCV layers and their rates rather than one wrapping
+layer: KerasCV's `RandomApply` fails in graph mode under Keras 3 and does not deserialize its
+inner layer, and `Augmenter` has no config. Applying "each layer with probability rate" is
+three lines of plain TensorFlow (see the README).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from space import AugSearchError, Policy
+
+FORMAT = "augsearch-policy"
+FORMAT_VERSION = 1
+BATCH_STAGE_LAYERS = ("cutmix", "mixup")  # applied in this order
+
+
+@dataclass(frozen=True)
+class ExportedPolicy:
+    """What `load_policy_file` returns: the Policy and the Keras layers rebuilt from the file."""
+
+    policy: Policy
+    pipeline: Any  # keras_cv.layers.RandomAugmentationPipeline
+    batch_stage: Any  # space.layers.BatchStage
+    provenance: dict[str, Any]
+
+
+def augsearch_version() -> str:
+    try:
+        return metadata.version("augsearch")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def policy_document(policy: Policy, provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The export document for `policy` (a JSON-able dict); provenance keys are filled in."""
+    import keras
+
+    from space.layers import BatchStage, build_pipeline
+
+    # Unseeded: users' own programs decide their seeds.
+    pipeline = build_pipeline(policy)
+    stage = BatchStage.from_policy(policy)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "policy": policy.to_dict(),
+        "keras": {
+            "pipeline": keras.saving.serialize_keras_object(pipeline),
+            "batch_stage": {
+                name: {"rate": rate, "layer": keras.saving.serialize_keras_object(layer)}
+                for name, (layer, rate) in zip(BATCH_STAGE_LAYERS, stage.stages)
+            },
+        },
+        "provenance": {
+            "study": None, "trial": None, "objective": None, "dataset": None, "budget": None,
+            **(provenance or {}),
+            "augsearch_version": augsearch_version(),
+            "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        },
+    }
+
+
+def export_policy(policy: Policy, path: str | os.PathLike, provenance: dict[str, Any] | None = None) -> Path:
+    """Write the export file atomically (a crash never leaves half a file) and return its path."""
+    path = Path(path)
+    document = policy_document(policy, provenance)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
+        json.dump(document, tmp, indent=2)
+        tmp.write("\n")
+    os.replace(tmp.name, path)
+    return path
+
+
+def read_policy_document(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and check an export file's envelope. Raises AugSearchError on a damaged or foreign file."""
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise AugSearchError(f"policy file {str(path)!r} does not exist.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise AugSearchError(f"policy file {str(path)!r} is not valid JSON (truncated or damaged?): {error}.") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise AugSearchError(f"policy file {str(path)!r} is not an AugSearch policy export (expected \"format\": \"{FORMAT}\").")
+    version = document.get("format_version")
+    if version != FORMAT_VERSION:
+        raise AugSearchError(
+            f"policy file {str(path)!r} has format_version={version!r}; this AugSearch reads version {FORMAT_VERSION}."
+        )
+    for key in ("policy", "keras", "provenance"):
+        if not isinstance(document.get(key), dict):
+            raise AugSearchError(f"policy file {str(path)!r} is damaged: its {key!r} entry is missing or not an object.")
+    return document
+
+
+def load_policy_file(path: str | os.PathLike) -> ExportedPolicy:
+    """Load an export file: the Policy and its Keras layers, deserialized with safe_mode=True.
+
+    Raises AugSearchError for a damaged file, an unknown format version, or a Keras config
+    that does not rebuild into the expected KerasCV layers.
+    """
+    import keras
+    import keras_cv
+
+    from space.layers import BatchStage
+
+    document = read_policy_document(path)
+    policy = Policy.from_dict(document["policy"])
+    configs = document["keras"]
+    pipeline = _deserialize(keras, configs.get("pipeline"), keras_cv.layers.RandomAugmentationPipeline, path, "pipeline")
+    stages = []
+    for name, expected in zip(BATCH_STAGE_LAYERS, (keras_cv.layers.CutMix, keras_cv.layers.MixUp)):
+        entry = configs.get("batch_stage", {}).get(name)
+        if not isinstance(entry, dict) or not isinstance(entry.get("rate"), (int, float)) or not 0 <= entry["rate"] <= 1:
+            raise AugSearchError(f"policy file {str(path)!r} is damaged: batch_stage.{name} needs a rate in [0, 1] and a layer.")
+        stages += [_deserialize(keras, entry.get("layer"), expected, path, f"batch_stage.{name}"), entry["rate"]]
+    return ExportedPolicy(policy, pipeline, BatchStage(*stages), document["provenance"])
+
+
+def _deserialize(keras, config, expected_type, path, where):
+    try:
+        layer = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except Exception as error:  # Keras raises TypeError, ValueError or its own errors here.
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise AugSearchError(f"policy file {str(path)!r}: the Keras config of {where} does not load: {message}") from None
+    if not isinstance(layer, expected_type):
+        raise AugSearchError(
+            f"policy file {str(path)!r}: {where} must be a {expected_type.__name__}, but its config gives {type(layer).__name__}."
+        )
+    return layer

@@ -1,0 +1,188 @@
+import json
+import subprocess
+import sys
+import textwrap
+
+import keras
+import keras_cv
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from results import FORMAT_VERSION, export_policy, load_policy_file
+from space import AugSearchError, Policy
+
+POLICY = Policy(
+    magnitude=0.6, magnitude_stddev=0.1, rate=0.9, augmentations_per_image=2,
+    ops=("solarization", "brightness", "rotation", "grid_mask"), cutmix_rate=0.5, mixup_rate=0.25,
+)
+PROVENANCE = {"study": "fashion_mnist", "trial": 7, "objective": 0.81, "dataset": "fashion_mnist", "budget": {"epochs": 4}}
+
+# What a plain Keras + KerasCV user runs: the README shows the same lines. AugSearch's own
+# packages are blocked so that the file is shown to need nothing but keras and keras_cv.
+PLAIN_KERAS_SCRIPT = textwrap.dedent(
+    """
+    import importlib.abc, sys
+    class NoAugSearch(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("space", "search", "trainers", "results"):
+                raise ImportError(f"AugSearch module {name} must not be needed")
+    sys.meta_path.insert(0, NoAugSearch())
+
+    import json
+    import keras, keras_cv
+    import numpy as np
+    import tensorflow as tf
+
+    # Unseeded KerasCV layers capture TF's global generator when built: fix it to compare runs.
+    keras.utils.set_random_seed(0)
+    tf.random.set_global_generator(tf.random.Generator.from_seed(0))
+    config = json.load(open(sys.argv[1]))["keras"]
+    pipeline = keras.saving.deserialize_keras_object(config["pipeline"])
+
+    def apply_pipeline(inputs):
+        inputs["images"] = pipeline(inputs["images"])
+        return inputs
+
+    batch_stage = [
+        (keras.saving.deserialize_keras_object(stage["layer"]), stage["rate"])
+        for stage in (config["batch_stage"]["cutmix"], config["batch_stage"]["mixup"])
+    ]
+
+    def apply_batch_stage(samples):
+        for layer, rate in batch_stage:
+            samples = tf.cond(tf.random.uniform(()) < rate, lambda: layer(samples, training=True), lambda: samples)
+        return samples
+
+    images = np.load(sys.argv[2])
+    data = tf.data.Dataset.from_tensor_slices({"images": images, "labels": tf.one_hot(np.arange(8) % 4, 4)}).batch(4)
+    out = np.concatenate([b["images"].numpy() for b in data.map(apply_pipeline)])
+    mixed = [b for b in data.map(apply_pipeline).map(apply_batch_stage)]
+    np.save(sys.argv[3], out)
+    print(json.dumps({
+        "pipeline": type(pipeline).__name__,
+        "layers": [type(layer).__name__ for layer in pipeline.layers],
+        "augmentations_per_image": pipeline.augmentations_per_image,
+        "rate": pipeline.rate,
+        "batch_stage": [[type(layer).__name__, rate] for layer, rate in batch_stage],
+        "label_sums": [float(s) for b in mixed for s in tf.reduce_sum(b["labels"], 1).numpy()],
+        "augsearch_modules": sorted(m for m in sys.modules if m.split(".")[0] in ("space", "search", "trainers", "results")),
+    }))
+    """
+)
+
+
+def test_plain_keras_and_kerascv_rebuild_and_apply_the_exported_pipeline(tmp_path):
+    path = export_policy(POLICY, tmp_path / "policy.json", PROVENANCE)
+    images = np.random.default_rng(0).uniform(0, 255, (8, 32, 32, 3)).astype("float32")
+    np.save(tmp_path / "images.npy", images)
+    script = tmp_path / "plain_keras.py"
+    script.write_text(PLAIN_KERAS_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, "-I", str(script), str(path), str(tmp_path / "images.npy"), str(tmp_path / "out.npy")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["pipeline"] == "RandomAugmentationPipeline"
+    assert seen["layers"] == ["Solarization", "RandomBrightness", "RandomRotation", "GridMask"]
+    assert (seen["augmentations_per_image"], seen["rate"]) == (2, 0.9)
+    assert seen["batch_stage"] == [["CutMix", 0.5], ["MixUp", 0.25]]
+    assert seen["augsearch_modules"] == []
+    np.testing.assert_allclose(seen["label_sums"], 1.0, rtol=1e-5)
+
+    # AugSearch's own training pipeline for the policy augments identically under the same seeds.
+    from space.layers import build_pipeline
+
+    keras.utils.set_random_seed(0)
+    tf.random.set_global_generator(tf.random.Generator.from_seed(0))
+    pipeline = build_pipeline(POLICY)
+
+    def apply_pipeline(inputs):
+        inputs["images"] = pipeline(inputs["images"])
+        return inputs
+
+    data = tf.data.Dataset.from_tensor_slices({"images": images, "labels": tf.one_hot(np.arange(8) % 4, 4)}).batch(4)
+    ours = np.concatenate([b["images"].numpy() for b in data.map(apply_pipeline)])
+    theirs = np.load(tmp_path / "out.npy")
+    np.testing.assert_array_equal(ours, theirs)
+    assert np.abs(theirs - images).mean() > 1.0
+
+
+def test_file_holds_version_policy_and_provenance(tmp_path):
+    path = export_policy(POLICY, tmp_path / "sub" / "policy.json", PROVENANCE)
+    document = json.loads(path.read_text())
+    assert document["format_version"] == FORMAT_VERSION
+    assert Policy.from_dict(document["policy"]) == POLICY
+    provenance = document["provenance"]
+    assert {k: provenance[k] for k in PROVENANCE} == PROVENANCE
+    assert provenance["augsearch_version"] and provenance["exported_at"].endswith("+00:00")
+    assert not list(path.parent.glob(".policy.json.*")), "the temporary file was left behind"
+
+
+def test_loader_returns_the_policy_and_real_layers(tmp_path):
+    loaded = load_policy_file(export_policy(POLICY, tmp_path / "policy.json", PROVENANCE))
+    assert loaded.policy == POLICY
+    assert isinstance(loaded.pipeline, keras_cv.layers.RandomAugmentationPipeline)
+    assert [type(layer) for layer, _ in loaded.batch_stage.stages] == [keras_cv.layers.CutMix, keras_cv.layers.MixUp]
+    assert [rate for _, rate in loaded.batch_stage.stages] == [0.5, 0.25]
+    assert loaded.provenance["trial"] == 7
+
+
+def _export_and_edit(tmp_path, edit):
+    path = export_policy(POLICY, tmp_path / "policy.json")
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_truncated_file_is_a_clear_error(tmp_path):
+    path = export_policy(POLICY, tmp_path / "policy.json")
+    path.write_text(path.read_text()[:200])
+    with pytest.raises(AugSearchError, match="not valid JSON"):
+        load_policy_file(path)
+
+
+def test_unknown_version_is_a_clear_error(tmp_path):
+    path = _export_and_edit(tmp_path, lambda d: d.update(format_version=99))
+    with pytest.raises(AugSearchError, match="format_version=99; this AugSearch reads version 1"):
+        load_policy_file(path)
+
+
+def test_foreign_json_is_a_clear_error(tmp_path):
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps({"hello": 1}))
+    with pytest.raises(AugSearchError, match="not an AugSearch policy export"):
+        load_policy_file(path)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(AugSearchError, match="does not exist"):
+        load_policy_file(tmp_path / "nope.json")
+
+
+def test_config_naming_a_foreign_class_is_rejected(tmp_path):
+    def edit(document):
+        document["keras"]["pipeline"].update(class_name="system", module="os", registered_name="os>system")
+
+    with pytest.raises(AugSearchError, match="Keras config of pipeline does not load"):
+        load_policy_file(_export_and_edit(tmp_path, edit))
+
+
+def test_config_of_the_wrong_layer_type_is_rejected(tmp_path):
+    def edit(document):
+        document["keras"]["pipeline"] = document["keras"]["batch_stage"]["mixup"]["layer"]
+
+    with pytest.raises(AugSearchError, match="pipeline must be a RandomAugmentationPipeline, but its config gives MixUp"):
+        load_policy_file(_export_and_edit(tmp_path, edit))
+
+
+def test_lambda_is_refused_in_safe_mode(tmp_path):
+    lambda_config = keras.saving.serialize_keras_object(keras.layers.Lambda(lambda x: x * 2))
+
+    def edit(document):
+        document["keras"]["batch_stage"]["cutmix"]["layer"] = lambda_config
+
+    with pytest.raises(AugSearchError, match="batch_stage.cutmix does not load"):
+        load_policy_file(_export_and_edit(tmp_path, edit))

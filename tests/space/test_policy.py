@@ -1,0 +1,93 @@
+import json
+
+import pytest
+
+from space import GUIDE_POLICY, NO_AUGMENTATION, STANDARD_OPS, AugSearchError, Policy
+
+
+def test_defaults_are_kerascv_randaugment_defaults():
+    policy = Policy()
+    assert (policy.magnitude, policy.magnitude_stddev, policy.rate, policy.augmentations_per_image) == (
+        0.5, 0.15, 10 / 11, 3,
+    )
+    assert policy.ops == STANDARD_OPS
+    assert (policy.cutmix_rate, policy.mixup_rate, policy.cutmix_alpha, policy.mixup_alpha) == (0.0, 0.0, 1.0, 0.2)
+
+
+@pytest.mark.parametrize(
+    "field, value, expected",
+    [
+        ("magnitude", -0.1, r"magnitude must be a number in \[0, 1\], but got magnitude=-0.1"),
+        ("magnitude", 1.5, r"magnitude=1.5"),
+        ("magnitude", "0.5", r"magnitude='0.5'"),
+        ("magnitude", True, r"magnitude=True"),
+        ("magnitude_stddev", -0.01, r"magnitude_stddev must be a number in \[0, 1\]"),
+        ("rate", 1.01, r"rate must be a number in \[0, 1\], but got rate=1.01"),
+        ("augmentations_per_image", 0, r"augmentations_per_image must be an integer >= 1, but got augmentations_per_image=0"),
+        ("augmentations_per_image", 2.0, r"augmentations_per_image=2.0"),
+        ("ops", (), r"ops must be a non-empty tuple"),
+        ("ops", ("blur",), r"unknown op 'blur'"),
+        ("ops", ("brightness", "brightness"), r"distinct"),
+        ("cutmix_rate", 2, r"cutmix_rate must be a number in \[0, 1\]"),
+        ("mixup_rate", -1, r"mixup_rate must be a number in \[0, 1\]"),
+        ("cutmix_alpha", 0, r"cutmix_alpha must be a number > 0, but got cutmix_alpha=0"),
+        ("mixup_alpha", -0.2, r"mixup_alpha must be a number > 0"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_invalid_field_names_field_value_and_range(field, value, expected):
+    with pytest.raises(AugSearchError, match=expected):
+        Policy(**{field: value})
+
+
+def test_errors_are_value_errors():
+    assert issubclass(AugSearchError, ValueError)
+
+
+def test_json_round_trip_is_exact():
+    policy = Policy(magnitude=0.3, ops=("solarization", "rotation"), cutmix_rate=0.25, mixup_alpha=0.4)
+    assert Policy.from_dict(json.loads(json.dumps(policy.to_dict()))) == policy
+
+
+def test_ops_are_kept_in_catalogue_order_so_equal_sets_are_equal_policies():
+    a = Policy(ops=("translate_y", "auto_contrast"))
+    b = Policy(ops=["auto_contrast", "translate_y"])
+    assert a.ops == ("auto_contrast", "translate_y")
+    assert a == b and hash(a) == hash(b)
+
+
+def test_numbers_are_normalised_so_int_and_float_policies_are_equal():
+    assert Policy(magnitude=1, rate=0) == Policy(magnitude=1.0, rate=0.0)
+    assert len({Policy(magnitude=1), Policy(magnitude=1.0)}) == 1
+
+
+def test_policy_is_frozen():
+    with pytest.raises(AttributeError):
+        Policy().magnitude = 0.9
+
+
+def test_from_dict_rejects_unknown_fields_and_fills_missing_with_defaults():
+    with pytest.raises(AugSearchError, match="unknown field 'magnitudes'"):
+        Policy.from_dict({"magnitudes": 0.5})
+    assert Policy.from_dict({"magnitude": 0.2}) == Policy(magnitude=0.2)
+    with pytest.raises(AugSearchError, match="must be a JSON object"):
+        Policy.from_dict([0.5])
+
+
+def test_repr_is_one_readable_line():
+    text = repr(GUIDE_POLICY)
+    assert "\n" not in text
+    assert "m=0.30±0.20" in text and "n=3" in text and "ops=[standard]" in text and "cutmix=1.00" in text
+    assert "ops=[solarization,rotation]" in repr(Policy(ops=("rotation", "solarization")))
+
+
+def test_reference_policies():
+    assert NO_AUGMENTATION.rate == 0.0 and NO_AUGMENTATION.cutmix_rate == NO_AUGMENTATION.mixup_rate == 0.0
+    assert (GUIDE_POLICY.magnitude, GUIDE_POLICY.magnitude_stddev, GUIDE_POLICY.augmentations_per_image) == (0.3, 0.2, 3)
+    assert GUIDE_POLICY.rate == GUIDE_POLICY.cutmix_rate == GUIDE_POLICY.mixup_rate == 1.0
+
+
+def test_replace_validates():
+    assert Policy().replace(magnitude=0.9).magnitude == 0.9
+    with pytest.raises(AugSearchError, match="magnitude"):
+        Policy().replace(magnitude=9)

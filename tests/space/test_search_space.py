@@ -1,0 +1,100 @@
+import optuna
+import pytest
+
+from space import (
+    EXTENDED_OPS,
+    GUIDE_POLICY,
+    NO_AUGMENTATION,
+    STANDARD_OPS,
+    AugSearchError,
+    Policy,
+    SearchSpace,
+    op_param,
+    policy_params,
+    suggest_policy,
+)
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def test_parameter_names_are_stable_and_flat():
+    trial = optuna.trial.FixedTrial(policy_params(GUIDE_POLICY, SearchSpace()))
+    suggest_policy(trial, SearchSpace())
+    assert set(trial.params) == {
+        "magnitude", "magnitude_stddev", "rate", "augmentations_per_image", "cutmix_rate", "mixup_rate",
+        *(f"op.{name}" for name in STANDARD_OPS),
+    }
+
+
+def test_fixed_trial_gives_the_policy_built_from_the_same_values():
+    values = {
+        "magnitude": 0.42, "magnitude_stddev": 0.1, "rate": 0.7, "augmentations_per_image": 2,
+        "cutmix_rate": 0.3, "mixup_rate": 0.6,
+        **{op_param(name): name in ("solarization", "rotation") for name in EXTENDED_OPS},
+    }
+    space = SearchSpace(ops="extended")
+    expected = Policy(
+        magnitude=0.42, magnitude_stddev=0.1, rate=0.7, augmentations_per_image=2, cutmix_rate=0.3,
+        mixup_rate=0.6, ops=("solarization", "rotation"),
+    )
+    assert suggest_policy(optuna.trial.FixedTrial(values), space) == expected
+
+
+@pytest.mark.parametrize("policy", [GUIDE_POLICY, NO_AUGMENTATION, Policy(ops=("translate_y",))], ids=["guide", "none", "last-op-only"])
+def test_policy_params_round_trip_through_suggest(policy):
+    params = policy_params(policy, SearchSpace())
+    assert suggest_policy(optuna.trial.FixedTrial(params), SearchSpace()) == policy
+
+
+def test_policy_params_rejects_ops_outside_the_space():
+    with pytest.raises(AugSearchError, match="'rotation'"):
+        policy_params(Policy(ops=("rotation",)), SearchSpace())
+
+
+@pytest.mark.parametrize("candidates", [("brightness",), ("brightness", "contrast"), STANDARD_OPS], ids=len)
+def test_at_least_one_op_is_always_on(candidates):
+    # RandomSampler flips each boolean with p=1/2, so with two candidates a quarter of the
+    # sampled boolean sets are empty: the rule must fire often here.
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    space = SearchSpace(ops=candidates)
+    seen = set()
+    for _ in range(300):
+        trial = study.ask()
+        policy = suggest_policy(trial, space)
+        assert policy.ops and set(policy.ops) <= set(candidates)
+        seen.add(policy.ops)
+        study.tell(trial, 0.0)
+    # Every non-empty subset is reachable.
+    assert len(seen) == 2 ** len(candidates) - 1 or len(candidates) > 2
+
+
+def test_suggestions_stay_within_bounds():
+    space = SearchSpace(magnitude=(0.2, 0.4), rate=(1.0, 1.0), augmentations_per_image=(2, 3), cutmix_rate=(0.0, 0.0))
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    for _ in range(50):
+        policy = suggest_policy(study.ask(), space)
+        assert 0.2 <= policy.magnitude <= 0.4 and policy.rate == 1.0
+        assert policy.augmentations_per_image in (2, 3) and policy.cutmix_rate == 0.0
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("magnitude", (0.5, 1.2), r"magnitude must be two numbers low <= high, both >= 0.0, <= 1.0, but got magnitude=\(0.5, 1.2\)"),
+        ("rate", (0.8, 0.2), r"rate must be two numbers low <= high"),
+        ("cutmix_rate", (-0.1, 0.5), r"cutmix_rate"),
+        ("mixup_rate", 0.5, r"mixup_rate must be two numbers"),
+        ("augmentations_per_image", (0, 3), r"augmentations_per_image must be two integers low <= high, both >= 1"),
+        ("ops", "blur", r"unknown op 'blur'"),
+        ("cutmix_alpha", 0.0, r"cutmix_alpha must be a number > 0"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_invalid_bounds(field, value, message):
+    with pytest.raises(AugSearchError, match=message):
+        SearchSpace(**{field: value})
+
+
+def test_search_space_json_round_trip():
+    space = SearchSpace(magnitude=(0.1, 0.9), ops="rotation,brightness")
+    assert SearchSpace.from_dict(space.to_dict()) == space
