@@ -1,0 +1,145 @@
+"""The `search` command. Parsing only: each subcommand's module is imported when it runs, so
+`search --help` never imports TensorFlow or Ray.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from space import EXTENDED_OPS, AugSearchError
+
+NOT_YET = {
+    "trials": "the results issue",
+    "compare": "the results issue",
+    "preview": "the results issue",
+    "export": "the results issue",
+    "dashboard": "the results issue",
+    "evaluate": "the evaluation issue",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own usage errors: one line, exit 2, like ours
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _bounds(kind):
+    def parse(text):
+        try:
+            low, high = (kind(part) for part in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected LOW,HIGH ({kind.__name__}s), got {text!r}") from None
+        return (low, high)
+
+    parse.__name__ = f"{kind.__name__} bounds"
+    return parse
+
+
+def add_study_arguments(parser: argparse.ArgumentParser) -> None:
+    """--runs-dir, --storage and --study: the same on every subcommand that reads a study."""
+    group = parser.add_argument_group("study")
+    group.add_argument("--runs-dir", default="runs", help="run directory: storage, Ray results, artifacts (default: runs)")
+    group.add_argument(
+        "--storage", help="Optuna storage URL (default: sqlite:///RUNS_DIR/search.db; postgresql://... for several machines)"
+    )
+    group.add_argument("--study", help="study name (default: derived from the dataset, e.g. 'fashion_mnist')")
+
+
+def _add_run(subparsers) -> None:
+    run = subparsers.add_parser(
+        "run",
+        help="search augmentation policies (resumable: run it again to continue)",
+        description=(
+            "Optuna proposes policies, Ray Tune trains a short EfficientNet proxy for each in parallel, "
+            "ASHA stops weak ones early, and the study keeps every trial. --trials is the total number "
+            "of finished trials the study should hold: the same command again resumes."
+        ),
+    )
+    run.add_argument("--trials", type=int, default=200, help="finished (complete or pruned) trials the study should hold (default: 200)")
+    data = run.add_argument_group("data and budget")
+    data.add_argument("--dataset", default="fashion_mnist", help="fashion_mnist (default), tfds:NAME or folder:PATH")
+    data.add_argument("--data-dir", help="where the dataset's files are (Fashion-MNIST IDX files, TFDS data_dir)")
+    data.add_argument("--budget", choices=("smoke", "cpu", "gpu"), help="proxy training preset (default: gpu if Ray sees a GPU, else cpu)")
+    data.add_argument("--epochs", type=int, help="override the budget's epochs")
+    data.add_argument("--image-size", type=int, help="override the budget's image size (pixels)")
+    data.add_argument("--train-examples", type=int, help="override the budget's training examples")
+    data.add_argument("--batch-size", type=int, help="override the budget's batch size")
+    data.add_argument("--model", help="override the budget's proxy model (small, efficientnetv2_b0, efficientnetv2_s, or a KerasCV preset)")
+    data.add_argument("--learning-rate", type=float, help="override the budget's peak learning rate")
+
+    space = run.add_argument_group("search space (bounds are LOW,HIGH, inclusive; LOW=HIGH fixes a field)")
+    space.add_argument("--ops", default="standard", help=f"candidate ops: standard (KerasCV RandAugment's 10), extended (all {len(EXTENDED_OPS)}), or a comma-separated list")
+    for flag, kind, default in (
+        ("--magnitude", float, "0,1"),
+        ("--magnitude-stddev", float, "0,0.5"),
+        ("--rate", float, "0,1"),
+        ("--augmentations-per-image", int, "1,4"),
+        ("--cutmix-rate", float, "0,1"),
+        ("--mixup-rate", float, "0,1"),
+    ):
+        space.add_argument(flag, type=_bounds(kind), metavar="LOW,HIGH", help=f"default: {default}")
+    space.add_argument("--cutmix-alpha", type=float, help="CutMix's Beta(alpha, alpha) (default: 1.0, KerasCV's)")
+    space.add_argument("--mixup-alpha", type=float, help="MixUp's Beta(alpha, alpha) (default: 0.2, KerasCV's)")
+
+    add_study_arguments(run)
+    search = run.add_argument_group("search")
+    search.add_argument("--sampler", default="tpe", help="tpe (default: multivariate, constant liar), random, cmaes, gp, qmc")
+    search.add_argument("--pruner", default="asha", help="asha (default: Ray Tune's ASHA over epochs) or none")
+    search.add_argument("--seed", type=int, default=0, help="seeds the sampler, the data split and each trial (default: 0)")
+    search.add_argument("--no-baselines", action="store_true", help="do not enqueue the reference policies (no augmentation, the KerasCV guide's)")
+
+    ray = run.add_argument_group("Ray")
+    ray.add_argument("--concurrency", type=int, help="trials at once (default: as many as the cluster's resources fit)")
+    ray.add_argument("--cpus-per-trial", type=float, help="CPUs per trial (default: 1)")
+    ray.add_argument("--gpus-per-trial", type=float, help="GPUs per trial, fractions share a GPU (default: 1 if the cluster has GPUs, else 0)")
+    ray.add_argument("--address", help="join an existing Ray cluster (auto, HOST:PORT or ray://...); default: start Ray locally")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="search",
+        description="AugSearch: search data-augmentation policies for Keras image classifiers.",
+        epilog="Start with: search run --trials 200",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_run(subparsers)
+    for name, summary in (
+        ("trials", "table of the study's trials"),
+        ("compare", "compare trials or policy files side by side"),
+        ("preview", "sample grid of a policy on the study's images"),
+        ("export", "export the best policy as a KerasCV RandomAugmentationPipeline config"),
+        ("dashboard", "optuna-dashboard on the run directory"),
+        ("evaluate", "full training: exported policies against baselines"),
+    ):
+        sub = subparsers.add_parser(name, help=f"{summary} (not yet: arrives with {NOT_YET[name]})", description=summary)
+        add_study_arguments(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    # --debug is accepted before or after the subcommand.
+    debug = "--debug" in argv
+    args = parser.parse_args([a for a in argv if a != "--debug"])
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if args.command in NOT_YET:
+        print(f"search {args.command}: not yet: it arrives with {NOT_YET[args.command]}.", file=sys.stderr)
+        return 2
+    try:
+        command = importlib.import_module(f"search.{args.command}_command")
+        return command.main(args)
+    except AugSearchError as error:
+        if debug:
+            raise
+        print(f"search {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""`Budget`: how much a trial may train (data, epochs, model, optimiser), frozen and validated.
+
+Pure Python (no TensorFlow), so that the CLI can validate budgets before anything heavy loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from space.errors import AugSearchError, is_number, require
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The training budget of one trial; every field is checked on construction.
+
+    `warmup_epochs` may be fractional (0.5 is half an epoch of linear warm-up before the
+    cosine decay). The model name is checked against the model table by `trainers.build_model`
+    (this module stays free of TensorFlow).
+    """
+
+    image_size: int = 32
+    train_examples: int = 2048
+    validation_examples: int = 1024
+    epochs: int = 5
+    batch_size: int = 64
+    model: str = "small"
+    learning_rate: float = 0.05
+    warmup_epochs: float = 1.0
+
+    def __post_init__(self) -> None:
+        # 16 px is where the EfficientNet stem and 4 stride-2 stages still leave a 1x1 map.
+        require(_is_int(self.image_size) and self.image_size >= 16, "image_size", self.image_size, "an integer >= 16")
+        # CutMix and MixUp pair each image with another of its batch: a batch needs two.
+        require(_is_int(self.batch_size) and self.batch_size >= 2, "batch_size", self.batch_size, "an integer >= 2")
+        require(_is_int(self.epochs) and self.epochs >= 1, "epochs", self.epochs, "an integer >= 1")
+        require(
+            _is_int(self.train_examples) and self.train_examples >= self.batch_size,
+            "train_examples", self.train_examples,
+            f"an integer >= batch_size ({self.batch_size}), since train batches drop the remainder",
+        )
+        require(
+            _is_int(self.validation_examples) and self.validation_examples >= 1,
+            "validation_examples", self.validation_examples, "an integer >= 1",
+        )
+        require(isinstance(self.model, str) and self.model.strip() != "", "model", self.model, "a non-empty model name")
+        require(
+            is_number(self.learning_rate) and 0.0 < self.learning_rate < float("inf"),
+            "learning_rate", self.learning_rate, "a finite number > 0",
+        )
+        require(
+            is_number(self.warmup_epochs) and 0.0 <= self.warmup_epochs <= self.epochs,
+            "warmup_epochs", self.warmup_epochs, f"a number in [0, epochs={self.epochs}]",
+        )
+        object.__setattr__(self, "learning_rate", float(self.learning_rate))
+        object.__setattr__(self, "warmup_epochs", float(self.warmup_epochs))
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.train_examples // self.batch_size
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> "Budget":
+        """The named preset (see `PRESETS`) with some fields overridden; raises AugSearchError."""
+        if name not in PRESETS:
+            raise AugSearchError(f"budget preset must be one of: {', '.join(PRESETS)}, but got preset={name!r}.")
+        return PRESETS[name].replace(**overrides)
+
+    def replace(self, **changes: Any) -> "Budget":
+        """A copy with some fields changed (validated like a new Budget)."""
+        _check_fields(changes)
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict; `Budget.from_dict` reverses it."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Budget":
+        """Rebuild a Budget; unknown keys are an error, missing keys take the defaults."""
+        if not isinstance(data, dict):
+            raise AugSearchError(f"budget must be a JSON object, but got budget={data!r}.")
+        _check_fields(data)
+        return cls(**data)
+
+
+def _check_fields(data: dict[str, Any]) -> None:
+    known = [f.name for f in dataclasses.fields(Budget)]
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise AugSearchError(f"budget has unknown field {unknown[0]!r}; expected fields: {', '.join(known)}.")
+
+
+#: Named budgets. Seconds per trial measured on 2 CPU cores (see benchmarks/proxy_speed.py):
+#: `smoke` is for tests, `cpu` the default without a GPU, `gpu` the default with one.
+PRESETS: dict[str, Budget] = {
+    "smoke": Budget(
+        image_size=32, train_examples=256, validation_examples=128, epochs=2, batch_size=32,
+        model="tiny", learning_rate=0.05, warmup_epochs=0.5,
+    ),
+    "cpu": Budget(
+        image_size=32, train_examples=4096, validation_examples=1024, epochs=5, batch_size=64,
+        model="small", learning_rate=0.05, warmup_epochs=1.0,
+    ),
+    "gpu": Budget(
+        image_size=96, train_examples=20000, validation_examples=5000, epochs=15, batch_size=128,
+        model="efficientnetv2_b0", learning_rate=0.1, warmup_epochs=2.0,
+    ),
+}
