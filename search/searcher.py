@@ -12,7 +12,8 @@
 Ray does not hand the searcher the error message, and reports a failure to the searcher before
 it tells the callbacks (`TuneController._process_trial_failure`), so `searcher.callback()` must
 be passed to `RunConfig(callbacks=...)`: it supplies the messages and, when the run ends (done,
-interrupted or out of time), closes the trials still open, so none is left RUNNING.
+stopped, interrupted or out of time), closes the trials still open as FAIL, so none is left
+RUNNING (Tune stops those without telling the searcher).
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ REFERENCE_ATTR = "reference"
 
 
 def suggest_config(trial: optuna.Trial, space: SearchSpace) -> dict[str, Any]:
-    """The define-by-run space: the trainable's config is {"policy": Policy.to_dict()}."""
-    return {"policy": suggest_policy(trial, space).to_dict()}
+    """The define-by-run space: the trainable's config is {"policy": Policy.to_dict(),
+    "trial_number": N} (the number seeds the trial's training)."""
+    return {"policy": suggest_policy(trial, space).to_dict(), "trial_number": trial.number}
 
 
 def enqueue_reference_policies(
@@ -58,7 +60,8 @@ def enqueue_reference_policies(
     names = []
     for name, policy in policies.items():
         try:
-            params = policy_params(policy, space)
+            # With rate 0 no op ever runs, so the no-augmentation reference fits any op set.
+            params = policy_params(policy.replace(ops=space.ops) if policy.rate == 0 else policy, space)
         except AugSearchError:
             continue
         # skip_if_exists compares with every trial's fixed params, finished ones included.
@@ -107,6 +110,7 @@ class StudySearcher(OptunaSearch):
         self._error_messages: dict[str, str] = {}  # messages that came before on_trial_complete
         self._awaiting_error: set[str] = set()  # failed trials whose message is still to come
         self._callback_active = False
+        self._interrupt_reason: str | None = None
         mode = "max" if study.direction == StudyDirection.MAXIMIZE else "min"
         # A partial of a module-level function: Tune pickles the searcher in its checkpoints.
         super().__init__(space=functools.partial(suggest_config, space=space), metric=metric, mode=mode)
@@ -118,6 +122,14 @@ class StudySearcher(OptunaSearch):
     def callback(self) -> Callback:
         """The `ray.tune.Callback` to pass in `RunConfig(callbacks=[...])` with this searcher."""
         return _StudyCallback(self)
+
+    def interrupt(self, reason: str) -> None:
+        """Say why the run is being stopped: trials still open when it ends become FAIL with `reason`.
+
+        Only records the reason, so a signal handler may call it; the callback writes to the
+        study when Tune ends the run (Tune stops trials at the end without telling searchers).
+        """
+        self._interrupt_reason = reason
 
     def suggest(self, trial_id: str) -> dict | None:
         try:
@@ -141,7 +153,8 @@ class StudySearcher(OptunaSearch):
             if message is None and self._callback_active:
                 self._awaiting_error.add(trial_id)
             else:
-                self._finish(trial_id, TrialState.FAIL, error=message or "the trial raised (no message: searcher.callback() not in use)")
+                message = message or "the trial raised (no message: searcher.callback() is not in use)"
+                self._finish(trial_id, TrialState.FAIL, error=message)
             return
         if result:
             # The result on which a scheduler stops a trial (ASHA at a rung or at max_t) reaches
@@ -174,12 +187,15 @@ class StudySearcher(OptunaSearch):
         elif trial_id in self._ot_trials and trial_id not in self._completed_trials:
             self._error_messages[trial_id] = message
 
-    def _close_open_trials(self, reason: str) -> None:
+    def _close_open_trials(self) -> None:
+        reason = self._interrupt_reason or "the run ended before the trial finished"
         for trial_id in list(self._ot_trials):
             if trial_id not in self._completed_trials:
                 self._finish(trial_id, TrialState.FAIL, error=self._error_messages.get(trial_id, reason))
 
-    def _finish(self, trial_id: str, state: TrialState, value: float | None = None, error: str | None = None) -> None:
+    def _finish(
+        self, trial_id: str, state: TrialState, value: float | None = None, error: str | None = None
+    ) -> None:
         ot_trial = self._ot_trials[trial_id]
         last = self._last_results.pop(trial_id, {})
         for key in self._user_attr_keys:
@@ -207,7 +223,7 @@ class _StudyCallback(Callback):
         self._searcher._record_error(trial.trial_id, _error_message(trial))
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
-        self._searcher._close_open_trials("the run ended before the trial finished")
+        self._searcher._close_open_trials()
 
 
 def _error_message(trial) -> str:

@@ -15,7 +15,13 @@ from space.policy import Policy
 AUTOTUNE = tf.data.AUTOTUNE
 
 
-def _as_batch(num_classes: int):
+def layer_seed(seed: int) -> int:
+    """The augmentation layers' seed for a training seed: never 0, which KerasCV's vectorized
+    layers mistake for "no seed" (`if seed:`) and replace by the unseeded global generator."""
+    return 1 + seed % (2**31 - 1)
+
+
+def _as_example(num_classes: int):
     def to_float(images, labels):
         return {"images": tf.cast(images, tf.float32), "labels": tf.one_hot(labels, num_classes)}
 
@@ -40,14 +46,15 @@ def train_dataset(split, policy: Policy, *, num_classes: int, batch_size: int, s
     """
     ds = _source(split)
     ds = ds.shuffle(len(split.labels), seed=seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.batch(batch_size, drop_remainder=True)
-    ds = ds.map(_as_batch(num_classes), num_parallel_calls=AUTOTUNE)
+    ds = ds.map(_as_example(num_classes), num_parallel_calls=AUTOTUNE)
     if policy.rate > 0.0:
-        per_image = build_pipeline(policy, seed=seed)
-        # Sequential on purpose: the KerasCV layers draw from shared random state, and parallel
-        # calls would hand the draws to batches in a racy order (no reproducibility).
-        ds = ds.map(lambda batch: per_image(batch, training=True))
-    batch_stage = BatchStage.from_policy(policy, seed=seed)
+        per_image = build_pipeline(policy, seed=layer_seed(seed))
+        # One image per call, sequentially, for reproducibility: on a batch the KerasCV layer
+        # loops with tf.map_fn, whose parallel iterations race for the layer's random generator
+        # (the same seed gave different images); so would parallel calls here. Measured as fast.
+        ds = ds.map(lambda example: per_image(example, training=True))
+    ds = ds.batch(batch_size, drop_remainder=True)
+    batch_stage = BatchStage.from_policy(policy, seed=layer_seed(seed))
     if not batch_stage.is_identity:
         ds = ds.map(batch_stage)
     return ds.map(_to_tuple, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
@@ -55,5 +62,5 @@ def train_dataset(split, policy: Policy, *, num_classes: int, batch_size: int, s
 
 def validation_dataset(split, *, num_classes: int, batch_size: int) -> tf.data.Dataset:
     """The validation split as (images, one-hot labels) batches: no augmentation, cached, finite."""
-    ds = _source(split).batch(batch_size).map(_as_batch(num_classes), num_parallel_calls=AUTOTUNE)
+    ds = _source(split).batch(batch_size).map(_as_example(num_classes), num_parallel_calls=AUTOTUNE)
     return ds.map(_to_tuple, num_parallel_calls=AUTOTUNE).cache().prefetch(AUTOTUNE)

@@ -1,0 +1,60 @@
+"""One live progress line instead of Ray's wall of tables."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ray.tune import Callback
+
+from results.trials import progress
+
+
+def format_seconds(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+class ProgressLine(Callback):
+    """Reads the study (the truth) at most once a second and rewrites one line on a terminal;
+    elsewhere (logs, CI) it prints a line only when the counts change."""
+
+    def __init__(self, study, target: int, stream=sys.stderr):
+        self.study = study
+        self.target = target
+        self.stream = stream
+        self.started = time.monotonic()
+        self.finished_at_start = progress(study).finished
+        self._last_check = 0.0
+        self._last_counts = None
+        self._tty = stream.isatty()
+
+    def on_step_end(self, iteration, trials, **info):
+        now = time.monotonic()
+        if now - self._last_check >= 1.0:
+            self._last_check = now
+            self.show()
+
+    def on_experiment_end(self, trials, **info):
+        self.show()
+        if self._tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def show(self) -> None:
+        p = progress(self.study)
+        counts = (p.complete, p.pruned, p.failed, p.running)
+        if not self._tty and counts == self._last_counts:
+            return
+        self._last_counts = counts
+        elapsed = time.monotonic() - self.started
+        done_here = p.finished - self.finished_at_start
+        remaining = max(self.target - p.finished, 0)
+        eta = format_seconds(elapsed / done_here * remaining) if done_here else "?"
+        best = f"best {p.best_value:.4f} (#{p.best_number})" if p.best_value is not None else "best -"
+        line = (
+            f"trials {p.finished}/{self.target} finished ({p.complete} complete, {p.pruned} pruned), "
+            f"{p.failed} failed, {p.running} running | {best} | {format_seconds(elapsed)} elapsed, ETA {eta}"
+        )
+        self.stream.write(f"\r\033[K{line}" if self._tty else line + "\n")
+        self.stream.flush()

@@ -1,0 +1,268 @@
+"""`search run`: Optuna proposes, Ray Tune runs the trials in parallel, the study remembers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from space import AugSearchError, SearchSpace
+from space.errors import require
+
+PRUNERS = ("asha", "none")
+SPACE_FLAGS = ("magnitude", "magnitude_stddev", "rate", "augmentations_per_image", "cutmix_rate", "mixup_rate", "cutmix_alpha", "mixup_alpha")
+BUDGET_FLAGS = ("epochs", "image_size", "train_examples", "batch_size", "model", "learning_rate")
+# Trials of one round that all fail mean the search is broken, not unlucky: stop rather than
+# burn the budget (a round is at most `concurrency` x a few trials).
+ROUND_ATTEMPTS = 3
+
+
+def main(args) -> int:
+    """Validate everything, then open the study, start Ray and run rounds until --trials finished."""
+    from search.study import SAMPLERS, default_study_name, storage_url
+    from trainers.budget import PRESETS
+    from trainers.data import check_dataset
+
+    _check_positive_int("--trials", args.trials)
+    if args.concurrency is not None:
+        _check_positive_int("--concurrency", args.concurrency)
+    for flag in ("cpus_per_trial", "gpus_per_trial"):
+        value = getattr(args, flag)
+        require(value is None or value >= 0, f"--{flag.replace('_', '-')}", value, "a number >= 0")
+    require(args.cpus_per_trial is None or args.cpus_per_trial > 0, "--cpus-per-trial", args.cpus_per_trial, "a number > 0")
+    require(args.sampler in SAMPLERS, "--sampler", args.sampler, f"one of {', '.join(SAMPLERS)}")
+    require(args.pruner in PRUNERS, "--pruner", args.pruner, f"one of {', '.join(PRUNERS)}")
+    given = {name: getattr(args, name) for name in (*SPACE_FLAGS, *BUDGET_FLAGS, "ops") if getattr(args, name) is not None}
+    space = _as_flags(lambda: SearchSpace(**{k: v for k, v in given.items() if k not in BUDGET_FLAGS}))
+    overrides = {k: v for k, v in given.items() if k in BUDGET_FLAGS}
+    # Budgets are validated now with the CPU preset; the preset itself is chosen once Ray says
+    # whether the cluster has GPUs.
+    _as_flags(lambda: PRESETS[args.budget or "cpu"].replace(**overrides))
+    check_dataset(args.dataset, args.data_dir)
+    url = storage_url(args.runs_dir, args.storage)
+    study_name = args.study or default_study_name(args.dataset)
+
+    from search.study import driver_lock
+
+    with driver_lock(args.runs_dir, study_name):
+        return _search(args, space, overrides, url, study_name)
+
+
+def _search(args, space: SearchSpace, overrides: dict, url: str, study_name: str) -> int:
+    from results.trials import progress
+    from search.study import fail_stale_trials, make_sampler, open_study
+    from search.searcher import enqueue_reference_policies
+    from trainers.budget import Budget
+
+    ray = _start_ray(args.address)
+    resources = ray.cluster_resources()
+    cluster_cpus, cluster_gpus = resources.get("CPU", 0), resources.get("GPU", 0)
+    budget = Budget.preset(args.budget or ("gpu" if cluster_gpus else "cpu"), **overrides)
+    gpus_per_trial = args.gpus_per_trial if args.gpus_per_trial is not None else (1.0 if cluster_gpus else 0.0)
+    require(
+        gpus_per_trial <= cluster_gpus, "--gpus-per-trial", gpus_per_trial,
+        f"at most the {cluster_gpus:g} GPU(s) the Ray cluster has",
+    )
+    cpus_per_trial = args.cpus_per_trial or _default_cpus_per_trial(cluster_cpus, cluster_gpus, gpus_per_trial)
+    require(cpus_per_trial <= cluster_cpus, "--cpus-per-trial", cpus_per_trial, f"at most the {cluster_cpus:g} CPUs the Ray cluster has")
+    fits = int(cluster_cpus // cpus_per_trial)
+    if gpus_per_trial:
+        fits = min(fits, int(cluster_gpus // gpus_per_trial))
+    concurrency = args.concurrency or max(fits, 1)
+
+    settings = {"dataset": args.dataset, "budget": budget.to_dict(), "search_space": space.to_dict(), "seed": args.seed}
+    study = open_study(url, study_name, make_sampler(args.sampler, args.seed), settings)
+    stale = fail_stale_trials(study)
+    if stale:
+        print(f"marked trials {', '.join(map(str, stale))} FAIL: a previous run left them RUNNING", file=sys.stderr)
+    if not args.no_baselines:
+        enqueue_reference_policies(study, space)
+
+    already = progress(study).finished
+    print(
+        f"study {study_name!r} in {url}: {already}/{args.trials} trials finished | dataset {args.dataset} | "
+        f"budget {budget.epochs} epochs x {budget.train_examples} images at {budget.image_size}px, model {budget.model} | "
+        f"{concurrency} at once, {cpus_per_trial:g} CPU + {gpus_per_trial:g} GPU each",
+        file=sys.stderr,
+    )
+    if already >= args.trials:
+        _summary(study, study_name, args)
+        return 0
+
+    from trainers.data import load_dataset
+
+    dataset = load_dataset(
+        args.dataset, image_size=budget.image_size, train_examples=budget.train_examples,
+        validation_examples=budget.validation_examples, seed=args.seed, data_dir=args.data_dir,
+    )
+    interrupted = False
+    attempts_without_progress = 0
+    while progress(study).finished < args.trials:
+        before = progress(study).finished
+        interrupted = _run_round(
+            study, space, budget, dataset, args, concurrency, cpus_per_trial, gpus_per_trial,
+            remaining=args.trials - before,
+        )
+        if interrupted:
+            break
+        attempts_without_progress = 0 if progress(study).finished > before else attempts_without_progress + 1
+        if attempts_without_progress >= ROUND_ATTEMPTS:
+            last_error = _last_error(study)
+            raise AugSearchError(
+                f"the last {ROUND_ATTEMPTS} rounds of trials all failed, so the search stopped; the last error was: {last_error}"
+            )
+    _summary(study, study_name, args)
+    return 130 if interrupted else 0
+
+
+def _run_round(study, space, budget, dataset, args, concurrency, cpus, gpus, remaining) -> bool:
+    """One Tuner.fit of at most `remaining` trials. Returns True when the user interrupted it."""
+    from ray import tune
+    from ray.tune.schedulers import AsyncHyperBandScheduler, FIFOScheduler
+    from ray.tune.search import ConcurrencyLimiter
+
+    from search.progress import ProgressLine
+    from search.searcher import StudySearcher
+    from search.trainable import OBJECTIVE, TRIAL_ATTRS, run_trial
+
+    searcher = StudySearcher(study, space, metric=OBJECTIVE, max_steps=budget.epochs, user_attrs=TRIAL_ATTRS)
+    if args.pruner == "asha":
+        # Rungs from half the epochs on: the first epoch or two are warm-up and say little.
+        scheduler = AsyncHyperBandScheduler(
+            metric=OBJECTIVE, mode="max", time_attr="training_iteration", max_t=budget.epochs,
+            grace_period=max(1, budget.epochs // 2), reduction_factor=3,
+        )
+    else:
+        scheduler = FIFOScheduler()
+    trainable = tune.with_resources(
+        tune.with_parameters(
+            run_trial, dataset=dataset, budget=budget.to_dict(), dataset_spec=args.dataset, search_seed=args.seed
+        ),
+        {"cpu": cpus, "gpu": gpus},
+    )
+    tune_config = tune.TuneConfig(
+        search_alg=ConcurrencyLimiter(searcher, max_concurrent=concurrency),
+        scheduler=scheduler,
+        num_samples=remaining,
+        reuse_actors=False,
+    )
+
+    def run_config(stop):
+        return tune.RunConfig(
+            name=f"{study.study_name}-{time.strftime('%Y%m%d-%H%M%S')}",
+            storage_path=str((Path(args.runs_dir) / "ray").resolve()),
+            callbacks=[searcher.callback(), ProgressLine(study, args.trials)],
+            stop=stop,
+            verbose=0,
+            failure_config=tune.FailureConfig(max_failures=0),
+        )
+
+    with _ctrl_c_stops(searcher) as stop:
+        tuner = tune.Tuner(trainable, tune_config=tune_config, run_config=run_config(stop))
+        tuner.fit()
+    return stop.requested
+
+
+def _start_ray(address: str | None):
+    # Quiet workers: TensorFlow's start-up chatter and Tune's tables would bury the progress line.
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # ours is in _ctrl_c_stops
+    import ray
+
+    if not ray.is_initialized():
+        try:
+            ray.init(
+                address=address, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
+                runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}},
+            )
+        except (ConnectionError, RuntimeError, ValueError) as error:
+            raise AugSearchError(f"--address {address!r}: cannot join the Ray cluster: {error}") from None
+    return ray
+
+
+def _default_cpus_per_trial(cpus: float, gpus: float, gpus_per_trial: float) -> float:
+    if not gpus_per_trial:
+        return 1.0
+    # Share the CPUs among the trials the GPUs fit, so each has data-loading threads.
+    return max(1.0, float(int(cpus // max(int(gpus // gpus_per_trial), 1))))
+
+
+@contextmanager
+def _ctrl_c_stops(searcher):
+    """The first Ctrl-C stops every trial (they end as FAIL) and returns from fit(); a second one
+    aborts at once. Tune's own handler is off: it would advise `Tuner.restore`, while resuming
+    here is running the same command again."""
+    from ray import tune
+
+    class Stop(tune.Stopper):
+        requested = False
+
+        def __call__(self, trial_id, result):
+            return False
+
+        def stop_all(self):
+            return self.requested
+
+    stop = Stop()
+
+    def on_sigint(signum, frame):
+        stop.requested = True
+        searcher.interrupt("interrupted by the user (Ctrl-C) before the trial finished")
+        print("\nstopping: running trials end as FAIL; Ctrl-C again to abort at once", file=sys.stderr)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _last_error(study) -> str:
+    from optuna.trial import TrialState
+
+    failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+    return failed[-1].user_attrs.get("error", "unknown") if failed else "unknown"
+
+
+def _as_flags(build):
+    """Run build(); an error about field `some_field` is re-worded as one about `--some-field`,
+    the name the user typed."""
+    try:
+        return build()
+    except AugSearchError as error:
+        text = str(error)
+        field = text.split(" ", 1)[0]
+        if field not in (*SPACE_FLAGS, *BUDGET_FLAGS, "ops"):
+            raise
+        flag = "--" + field.replace("_", "-")
+        raise AugSearchError(flag + text[len(field):].replace(f" {field}=", f" {flag}=")) from None
+
+
+def _check_positive_int(flag: str, value) -> None:
+    require(isinstance(value, int) and value >= 1, flag, value, "an integer >= 1")
+
+
+def _summary(study, study_name: str, args) -> None:
+    from results.trials import best_rows, progress
+    from search.progress import format_seconds
+
+    p = progress(study)
+    print(f"\n{p.finished} trials finished ({p.complete} complete, {p.pruned} pruned), {p.failed} failed.")
+    rows = best_rows(study, 5)
+    if not rows:
+        print("No complete trial yet.")
+        return
+    print(f"\n{'trial':>5}  {'val_acc':>7}  {'epochs':>6}  {'time':>6}  policy")
+    for row in rows:
+        wall = format_seconds(row.wall_seconds) if row.wall_seconds is not None else "-"
+        tag = f"  [{row.reference}]" if row.reference else ""
+        print(f"{row.number:>5}  {row.value:>7.4f}  {row.epochs or '-':>6}  {wall:>6}  {row.policy!r}{tag}")
+    where = "" if args.runs_dir == "runs" else f" --runs-dir {args.runs_dir}"
+    print(f"\nExport the best: search export --study {study_name}{where} --trial {rows[0].number} --out policy.json")

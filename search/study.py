@@ -1,0 +1,132 @@
+"""The study: storage URL, sampler, the one-driver lock, resuming and the reference policies.
+
+Storage is the truth: everything a later command needs is in the study (trials, their user
+attributes, and the study's own "augsearch" attribute describing dataset, budget and space).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import optuna
+from optuna.trial import TrialState
+
+from space import AugSearchError
+
+SAMPLERS = ("tpe", "random", "cmaes", "gp", "qmc")
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+STALE_RUNNING_MESSAGE = "left RUNNING by a search run that ended abruptly; marked FAIL when the next run started"
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def storage_url(runs_dir: str | os.PathLike, storage: str | None) -> str:
+    """The storage URL: `storage` if given, else SQLite in the run directory (created if needed)."""
+    if storage is None:
+        path = Path(runs_dir) / "search.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
+    if not re.match(r"^[a-z][a-z0-9+]*://", storage):
+        raise AugSearchError(
+            "--storage must be an SQLAlchemy database URL such as sqlite:///runs/search.db or "
+            f"postgresql://user:password@host/db, but got --storage={storage!r}."
+        )
+    return storage
+
+
+def open_storage(url: str) -> optuna.storages.BaseStorage:
+    """An RDB storage; SQLite waits for a busy database instead of failing a concurrent reader."""
+    engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+    except Exception as error:  # SQLAlchemy raises many types for a bad URL or unreachable server
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise AugSearchError(f"--storage {url!r} cannot be opened: {first_line}") from None
+
+
+def default_study_name(dataset: str) -> str:
+    """'fashion_mnist', 'tfds-oxford_flowers102', 'folder-pets': readable and URL-safe."""
+    kind, _, rest = dataset.partition(":")
+    name = Path(rest.rstrip("/")).name if kind == "folder" else rest
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{kind}-{name}" if rest else kind)
+
+
+def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
+    """Optuna's own samplers; TPE is multivariate and grouped, with the constant liar so that
+    trials running in parallel do not all propose the same policy."""
+    if name == "tpe":
+        with warnings.catch_warnings():  # `group` is "experimental" in Optuna 5, and what we want
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "cmaes":
+        # CMA-ES handles the float and integer fields; the op booleans fall back to random.
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+    if name == "gp":
+        return optuna.samplers.GPSampler(seed=seed, warn_independent_sampling=False)
+    if name == "qmc":
+        return optuna.samplers.QMCSampler(seed=seed, scramble=True, warn_independent_sampling=False)
+    raise AugSearchError(f"--sampler must be one of {', '.join(SAMPLERS)}, but got --sampler={name!r}.")
+
+
+@contextmanager
+def driver_lock(runs_dir: str | os.PathLike, study_name: str) -> Iterator[None]:
+    """Only one `search run` per study and run directory. The OS drops the lock when the process
+    dies, even by SIGKILL, so a crash never leaves a stale lock behind."""
+    path = Path(runs_dir) / f".{study_name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AugSearchError(
+                f"another `search run` is already running study {study_name!r} in {str(runs_dir)!r}; "
+                "wait for it, stop it, or pass another --study or --runs-dir."
+            ) from None
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+
+
+def open_study(url: str, name: str, sampler: optuna.samplers.BaseSampler, settings: dict[str, Any]) -> optuna.Study:
+    """Create the study or load it to resume. `settings` (dataset, budget, search space) are stored
+    with a new study; a study made with other settings is refused rather than mixed."""
+    study = optuna.create_study(
+        storage=open_storage(url), study_name=name, sampler=sampler, direction="maximize", load_if_exists=True
+    )
+    stored = study.user_attrs.get("augsearch")
+    if stored is None:
+        study.set_user_attr("augsearch", settings)
+        return study
+    differences = [
+        f"{key}: stored {stored.get(key)!r}, now {settings[key]!r}"
+        for key in ("dataset", "budget", "search_space")
+        if stored.get(key) != settings[key]
+    ]
+    if differences:
+        raise AugSearchError(
+            f"study {name!r} in {url} was made with different settings ({'; '.join(differences)}); "
+            "run with the original flags to resume it, or pass --study NEW_NAME to start a new study."
+        )
+    return study
+
+
+def fail_stale_trials(study: optuna.Study) -> list[int]:
+    """Mark trials a dead run left RUNNING as FAIL (we hold the driver lock, so none is live)."""
+    failed = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        study._storage.set_trial_user_attr(trial._trial_id, "error", STALE_RUNNING_MESSAGE)
+        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        failed.append(trial.number)
+    return failed
+
+
+def count_finished(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=FINISHED))

@@ -1,0 +1,265 @@
+import math
+import types
+
+import numpy as np
+import optuna
+import pytest
+import ray.cloudpickle
+from optuna.trial import TrialState
+from ray.exceptions import RayTaskError
+
+from search.searcher import ERROR_ATTR, REFERENCE_ATTR, StudySearcher, enqueue_reference_policies
+from space import REFERENCE_POLICIES, AugSearchError, Policy, SearchSpace
+
+SPACE = SearchSpace()
+EPOCHS = 4
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return f"sqlite:///{tmp_path / 'search.db'}"
+
+
+@pytest.fixture
+def study(storage):
+    return optuna.create_study(
+        storage=storage, study_name="augsearch", direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=0), load_if_exists=True,
+    )
+
+
+@pytest.fixture
+def searcher(study):
+    return StudySearcher(study, SPACE, metric="accuracy", max_steps=EPOCHS, user_attrs=("policy", "budget"))
+
+
+def stored_trials(storage):
+    """The trials as a fresh reader of the SQLite file sees them."""
+    return optuna.load_study(study_name="augsearch", storage=storage).trials
+
+
+def result(epoch, accuracy, **extra):
+    return {"accuracy": accuracy, "training_iteration": epoch, **extra}
+
+
+def fake_tune_trial(tmp_path, trial_id, error):
+    """What the callback reads from Ray's Trial: the pickled error Trial.handle_error wrote."""
+    path = tmp_path / f"{trial_id}.pkl"
+    path.write_bytes(ray.cloudpickle.dumps(error))
+    return types.SimpleNamespace(trial_id=trial_id, pickled_error_file=str(path), error_file=None)
+
+
+def test_suggest_gives_the_policy_json(searcher):
+    config = searcher.suggest("t0")
+    policy = Policy.from_dict(config["policy"])
+    assert config["magnitude"] == policy.magnitude  # OptunaSearch also passes the raw parameters
+
+
+@pytest.mark.parametrize("stop_result_seen_before", [False, True], ids=["asha-stop", "duplicate-last"])
+def test_early_stopped_trial_is_pruned_with_intermediate_values(searcher, storage, stop_result_seen_before):
+    searcher.suggest("t0")
+    searcher.on_trial_result("t0", result(1, 0.5))
+    if stop_result_seen_before:
+        searcher.on_trial_result("t0", result(2, 0.6))
+    # Ray passes the result it stopped the trial on to on_trial_complete only.
+    searcher.on_trial_complete("t0", result=result(2, 0.6, done=True))
+    (trial,) = stored_trials(storage)
+    assert trial.state == TrialState.PRUNED
+    assert trial.intermediate_values == {1: 0.5, 2: 0.6}
+
+
+def test_trial_that_runs_all_epochs_is_complete(searcher, storage):
+    searcher.suggest("t0")
+    for epoch in range(1, EPOCHS):
+        searcher.on_trial_result("t0", result(epoch, 0.1 * epoch))
+    searcher.on_trial_complete("t0", result=result(EPOCHS, 0.9, done=True))
+    (trial,) = stored_trials(storage)
+    assert trial.state == TrialState.COMPLETE
+    assert trial.value == 0.9
+    assert trial.intermediate_values == {1: 0.1, 2: 0.2, 3: pytest.approx(0.3), 4: 0.9}
+
+
+@pytest.mark.parametrize("message_first", [False, True], ids=["ray-order", "message-first"])
+def test_raising_trial_fails_with_its_message(searcher, storage, tmp_path, message_first):
+    callback = searcher.callback()
+    callback.setup()
+    searcher.suggest("t0")
+    searcher.on_trial_result("t0", result(1, 0.5))
+    tune_trial = fake_tune_trial(
+        tmp_path, "t0", RayTaskError("train", "Traceback ...", FloatingPointError("loss is NaN at epoch 2"))
+    )
+    if message_first:
+        callback.on_trial_error(iteration=1, trials=[], trial=tune_trial)
+    # Ray's own order (TuneController._process_trial_failure): the searcher first, then callbacks.
+    searcher.on_trial_complete("t0", error=True)
+    if not message_first:
+        callback.on_trial_error(iteration=1, trials=[], trial=tune_trial)
+    (trial,) = stored_trials(storage)
+    assert trial.state == TrialState.FAIL
+    assert trial.user_attrs[ERROR_ATTR] == "FloatingPointError: loss is NaN at epoch 2"
+    assert trial.intermediate_values == {1: 0.5}
+
+
+def test_raising_trial_without_the_callback_still_fails(searcher, storage):
+    searcher.suggest("t0")
+    searcher.on_trial_complete("t0", error=True)
+    (trial,) = stored_trials(storage)
+    assert trial.state == TrialState.FAIL
+    assert "callback" in trial.user_attrs[ERROR_ATTR]
+
+
+@pytest.mark.parametrize(
+    "final, message",
+    [(result(EPOCHS, float("nan")), "accuracy is NaN"), ({"training_iteration": EPOCHS}, "no 'accuracy'")],
+    ids=["nan", "missing"],
+)
+def test_trial_without_a_usable_objective_fails(searcher, storage, final, message):
+    searcher.suggest("t0")
+    searcher.on_trial_result("t0", result(1, 0.5))
+    searcher.on_trial_complete("t0", result=final)
+    (trial,) = stored_trials(storage)
+    assert trial.state == TrialState.FAIL
+    assert message in trial.user_attrs[ERROR_ATTR]
+
+
+@pytest.mark.parametrize(
+    "interrupt, message",
+    [(None, "the run ended before the trial finished"), ("stopped by the user", "stopped by the user")],
+    ids=["ended", "interrupted"],
+)
+def test_trials_open_when_the_run_ends_fail(searcher, storage, interrupt, message):
+    callback = searcher.callback()
+    callback.setup()
+    searcher.suggest("t0")
+    searcher.suggest("t1")
+    searcher.on_trial_result("t0", result(1, 0.5))
+    searcher.on_trial_complete("t1", result=result(EPOCHS, 0.7))
+    if interrupt:
+        searcher.interrupt(interrupt)
+    assert stored_trials(storage)[0].state == TrialState.RUNNING  # interrupt() only records
+    callback.on_experiment_end(trials=[])
+    first, second = stored_trials(storage)
+    assert first.state == TrialState.FAIL and first.user_attrs[ERROR_ATTR] == message
+    assert first.intermediate_values == {1: 0.5}
+    assert second.state == TrialState.COMPLETE
+
+
+def test_reference_policies_run_first_and_once(study, storage):
+    assert enqueue_reference_policies(study, SPACE) == list(REFERENCE_POLICIES)
+    enqueue_reference_policies(study, SPACE)  # a resumed run enqueues again: no-op
+    searcher = StudySearcher(study, SPACE, metric="accuracy", max_steps=EPOCHS)
+    policies = [Policy.from_dict(searcher.suggest(f"t{i}")["policy"]) for i in range(3)]
+    assert policies[:2] == list(REFERENCE_POLICIES.values())
+    trials = stored_trials(storage)
+    assert len(trials) == 3  # nothing left WAITING
+    assert [t.user_attrs.get(REFERENCE_ATTR) for t in trials] == [*REFERENCE_POLICIES, None]
+    # Also once after they ran: skip_if_exists looks at finished trials too.
+    searcher.on_trial_complete("t0", result=result(EPOCHS, 0.5))
+    enqueue_reference_policies(study, SPACE)
+    assert len(stored_trials(storage)) == 3
+
+
+def test_reference_outside_the_space_is_left_out(study):
+    assert enqueue_reference_policies(study, SearchSpace(ops="rotation,hue")) == []
+    assert study.trials == []
+
+
+def test_whitelisted_result_keys_become_user_attrs(searcher, storage):
+    policy = searcher.suggest("t0")["policy"]
+    # Ray flattens nested results ("policy/magnitude"); NumPy scalars come from the trainer.
+    flat_policy = {f"policy/{key}": value for key, value in policy.items()}
+    last = result(EPOCHS, np.float32(0.75), budget=np.int64(4), node_ip="10.0.0.1", **flat_policy)
+    searcher.on_trial_complete("t0", result=last)
+    (trial,) = stored_trials(storage)
+    assert trial.user_attrs == {"policy": policy, "budget": 4}
+    assert trial.value == pytest.approx(0.75)
+
+
+def test_trial_whose_suggestion_raises_fails(searcher, storage, monkeypatch):
+    def broken(trial, space):
+        trial.suggest_float("magnitude", 0.0, 1.0)
+        raise RuntimeError("broken space")
+
+    monkeypatch.setattr("search.searcher.suggest_policy", broken)
+    with pytest.raises(RuntimeError, match="broken space"):
+        searcher.suggest("t0")
+    (trial,) = stored_trials(storage)
+    assert trial.state == TrialState.FAIL
+    assert trial.user_attrs[ERROR_ATTR] == "RuntimeError: broken space"
+
+
+def test_invalid_arguments(study, storage):
+    with pytest.raises(AugSearchError, match="max_steps must be an integer >= 1, but got max_steps=0"):
+        StudySearcher(study, SPACE, metric="accuracy", max_steps=0)
+    with pytest.raises(AugSearchError, match="metric must be a result key"):
+        StudySearcher(study, SPACE, metric="", max_steps=EPOCHS)
+    two = optuna.create_study(storage=storage, study_name="two", directions=["maximize", "minimize"])
+    with pytest.raises(AugSearchError, match="single-objective"):
+        StudySearcher(two, SPACE, metric="accuracy", max_steps=EPOCHS)
+
+
+# End to end: the real Tuner, ConcurrencyLimiter and ASHA with a pure-Python trainable.
+
+# ASHA takes np.nanpercentile of the NaN trial's rung values.
+@pytest.mark.filterwarnings("ignore:All-NaN slice:RuntimeWarning")
+def test_end_to_end_with_ray_tune(tmp_path, storage, study):
+    import ray
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+    from ray.tune.search import ConcurrencyLimiter
+
+    raises, nan = Policy(magnitude=0.125), Policy(magnitude=0.375)
+
+    # A local function: Ray pickles it by value (workers cannot import this test module).
+    def trainable(config):
+        magnitude = config["policy"]["magnitude"]
+        for epoch in range(1, EPOCHS + 1):
+            if magnitude == raises.magnitude and epoch == 2:
+                raise FloatingPointError("loss is NaN at epoch 2")
+            if magnitude == nan.magnitude:
+                accuracy = float("nan")
+            elif magnitude == raises.magnitude:
+                accuracy = 1.0  # the best at rung 1, so ASHA lets it reach the epoch that raises
+            else:
+                accuracy = (1 - abs(magnitude - 0.5)) * epoch / EPOCHS
+            tune.report({"accuracy": accuracy, "policy": config["policy"]})
+
+    enqueue_reference_policies(study, SPACE, {"raises": raises, "nan": nan})
+    searcher = StudySearcher(
+        study, SPACE, metric="accuracy", max_steps=EPOCHS, user_attrs=("policy", "node_ip")
+    )
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        tune.Tuner(
+            tune.with_resources(trainable, {"cpu": 1}),
+            tune_config=tune.TuneConfig(
+                search_alg=ConcurrencyLimiter(searcher, max_concurrent=2),
+                scheduler=ASHAScheduler(
+                    metric="accuracy", mode="max", time_attr="training_iteration",
+                    grace_period=1, max_t=EPOCHS, reduction_factor=2,
+                ),
+                num_samples=8,
+            ),
+            run_config=tune.RunConfig(
+                storage_path=str(tmp_path / "ray"), verbose=0, callbacks=[searcher.callback()]
+            ),
+        ).fit()
+    finally:
+        ray.shutdown()
+
+    trials = stored_trials(storage)
+    assert len(trials) == 8
+    by_reference = {t.user_attrs.get(REFERENCE_ATTR): t for t in trials}
+    assert by_reference["raises"].state == TrialState.FAIL
+    assert by_reference["raises"].user_attrs[ERROR_ATTR] == "FloatingPointError: loss is NaN at epoch 2"
+    assert by_reference["raises"].intermediate_values == {1: 1.0}
+    assert by_reference["nan"].state == TrialState.FAIL
+    rest = [t for t in trials if REFERENCE_ATTR not in t.user_attrs]
+    assert len(rest) == 6 and {t.state for t in rest} <= {TrialState.PRUNED, TrialState.COMPLETE}
+    for trial in rest:
+        assert trial.user_attrs["policy"]["magnitude"] == trial.params["magnitude"]
+        assert "node_ip" in trial.user_attrs
+        steps = sorted(trial.intermediate_values)
+        assert steps == list(range(1, steps[-1] + 1))
+        assert (steps[-1] == EPOCHS) == (trial.state == TrialState.COMPLETE)
+        assert not any(math.isnan(v) for v in trial.intermediate_values.values())

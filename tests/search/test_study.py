@@ -1,0 +1,73 @@
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from search.study import (
+    STALE_RUNNING_MESSAGE,
+    count_finished,
+    default_study_name,
+    driver_lock,
+    fail_stale_trials,
+    make_sampler,
+    open_study,
+    storage_url,
+)
+from space import AugSearchError
+
+SETTINGS = {"dataset": "fashion_mnist", "budget": {"epochs": 2}, "search_space": {"ops": ["brightness"]}, "seed": 0}
+
+
+def test_default_storage_is_sqlite_in_the_run_directory(tmp_path):
+    assert storage_url(tmp_path / "runs", None) == f"sqlite:///{tmp_path}/runs/search.db"
+    assert (tmp_path / "runs").is_dir()
+    assert storage_url(tmp_path, "postgresql://u@localhost/db") == "postgresql://u@localhost/db"
+
+
+@pytest.mark.parametrize(
+    "spec, name",
+    [("fashion_mnist", "fashion_mnist"), ("tfds:oxford_flowers102", "tfds-oxford_flowers102"), ("folder:/data/my pets/", "folder-my-pets")],
+)
+def test_default_study_names(spec, name):
+    assert default_study_name(spec) == name
+
+
+@pytest.mark.parametrize("name", ["tpe", "random", "cmaes", "gp", "qmc"])
+def test_samplers_are_optunas_own(name):
+    assert isinstance(make_sampler(name, seed=0), optuna.samplers.BaseSampler)
+
+
+def test_second_driver_on_the_same_study_is_refused(tmp_path):
+    with driver_lock(tmp_path, "s"):
+        with pytest.raises(AugSearchError, match="another `search run` is already running study 's'"):
+            with driver_lock(tmp_path, "s"):
+                pass
+        with driver_lock(tmp_path, "other"):  # another study is fine
+            pass
+    with driver_lock(tmp_path, "s"):  # released when the first one ends
+        pass
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path}/search.db"
+    open_study(url, "s", make_sampler("random", 0), SETTINGS)
+    assert open_study(url, "s", make_sampler("random", 0), SETTINGS).user_attrs["augsearch"] == SETTINGS
+    changed = {**SETTINGS, "search_space": {"ops": ["brightness", "rotation"]}}
+    with pytest.raises(AugSearchError, match=r"different settings \(search_space: stored .* --study NEW_NAME"):
+        open_study(url, "s", make_sampler("random", 0), changed)
+
+
+def test_trials_a_dead_run_left_running_become_fail_and_finished_ones_stay(tmp_path):
+    url = f"sqlite:///{tmp_path}/search.db"
+    study = open_study(url, "s", make_sampler("random", 0), SETTINGS)
+    done = study.ask()
+    study.tell(done, 0.5)
+    pruned = study.ask()
+    study.tell(pruned, state=TrialState.PRUNED)
+    stale = study.ask()
+    assert fail_stale_trials(study) == [stale.number]
+    reloaded = optuna.load_study(study_name="s", storage=url)
+    states = {t.number: t.state for t in reloaded.trials}
+    assert states == {done.number: TrialState.COMPLETE, pruned.number: TrialState.PRUNED, stale.number: TrialState.FAIL}
+    assert reloaded.trials[stale.number].user_attrs["error"] == STALE_RUNNING_MESSAGE
+    assert reloaded.trials[done.number].value == 0.5
+    assert count_finished(reloaded) == 2
