@@ -25,6 +25,7 @@ def main(args) -> int:
     """Validate everything, then open the study, start Ray and run rounds until --trials finished."""
     from search.study import SAMPLERS, default_study_name, storage_url
     from trainers.budget import PRESETS
+    from trainers.model import check_model
     from trainers.data import check_dataset
 
     _check_positive_int("--trials", args.trials)
@@ -42,6 +43,8 @@ def main(args) -> int:
     # Budgets are validated now with the CPU preset; the preset itself is chosen once Ray says
     # whether the cluster has GPUs.
     _as_flags(lambda: PRESETS[args.budget or "cpu"].replace(**overrides))
+    if "model" in overrides:  # a bad name would otherwise fail every trial inside Ray
+        _as_flags(lambda: check_model(overrides["model"]))
     check_dataset(args.dataset, args.data_dir)
     url = storage_url(args.runs_dir, args.storage)
     study_name = args.study or default_study_name(args.dataset)

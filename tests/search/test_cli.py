@@ -36,6 +36,7 @@ def test_not_yet_subcommands_say_so(capsys):
         (["--ops", "brightness,blur"], "--ops has unknown op 'blur'"),
         (["--magnitude", "0.5,1.5"], "--magnitude must be two numbers low <= high, both >= 0.0, <= 1.0, but got --magnitude=(0.5, 1.5)"),
         (["--gpus-per-trial", "-1"], "--gpus-per-trial must be a number >= 0"),
+        (["--model", "resnet9000"], "--model must be one of: small"),
         (["--epochs", "0"], "--epochs must be an integer >= 1, but got --epochs=0"),
         (["--storage", "not a url"], "--storage must be an SQLAlchemy database URL"),
         (["--dataset", "folder:/nonexistent/images"], "/nonexistent/images"),
