@@ -14,7 +14,6 @@ NOT_YET = {
     "trials": "the results issue",
     "compare": "the results issue",
     "preview": "the results issue",
-    "export": "the results issue",
     "dashboard": "the results issue",
     "evaluate": "the evaluation issue",
 }
@@ -106,11 +105,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_run(subparsers)
+    export = subparsers.add_parser(
+        "export",
+        help="export the best policy as a KerasCV RandomAugmentationPipeline config",
+        description=(
+            "Write a trial's policy as one JSON file: the Policy, the Keras configs of its "
+            "RandomAugmentationPipeline and of CutMix/MixUp, and provenance. Plain Keras + KerasCV "
+            "load it back (see the README)."
+        ),
+    )
+    export.add_argument("--trial", default="best", help="a trial number, or best (default: the complete trial with the highest objective)")
+    export.add_argument("--out", default="policy.json", help="the file to write (default: policy.json)")
+    add_study_arguments(export)
     for name, summary in (
         ("trials", "table of the study's trials"),
         ("compare", "compare trials or policy files side by side"),
         ("preview", "sample grid of a policy on the study's images"),
-        ("export", "export the best policy as a KerasCV RandomAugmentationPipeline config"),
         ("dashboard", "optuna-dashboard on the run directory"),
         ("evaluate", "full training: exported policies against baselines"),
     ):
@@ -132,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"search {args.command}: not yet: it arrives with {NOT_YET[args.command]}.", file=sys.stderr)
         return 2
     try:
+        from search.quiet import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
         command = importlib.import_module(f"search.{args.command}_command")
         return command.main(args)
     except AugSearchError as error:

@@ -7,6 +7,8 @@ import time
 
 from ray.tune import Callback
 
+from optuna.trial import TrialState
+
 from results.trials import progress
 
 
@@ -25,6 +27,7 @@ class ProgressLine(Callback):
         self.stream = stream
         self.started = time.monotonic()
         self.finished_at_start = progress(study).finished
+        self._failures_seen = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
         self._last_check = 0.0
         self._last_counts = None
         self._tty = stream.isatty()
@@ -46,6 +49,8 @@ class ProgressLine(Callback):
         counts = (p.complete, p.pruned, p.failed, p.running)
         if not self._tty and counts == self._last_counts:
             return
+        if self._last_counts is not None and p.failed > self._last_counts[2]:
+            self._print_failures()
         self._last_counts = counts
         elapsed = time.monotonic() - self.started
         done_here = p.finished - self.finished_at_start
@@ -58,3 +63,13 @@ class ProgressLine(Callback):
         )
         self.stream.write(f"\r\033[K{line}" if self._tty else line + "\n")
         self.stream.flush()
+
+    def _print_failures(self) -> None:
+        # Ray's own error logging is off (its tracebacks would bury this line): one line each here,
+        # the whole message is in the trial's `error` attribute.
+        for trial in self.study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+            if trial.number not in self._failures_seen:
+                self._failures_seen.add(trial.number)
+                message = (trial.user_attrs.get("error") or "unknown error").strip().splitlines()[0]
+                clear = "\r\033[K" if self._tty else ""
+                self.stream.write(f"{clear}trial {trial.number} failed: {message}\n")

@@ -178,6 +178,8 @@ def _start_ray(address: str | None):
     os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # ours is in _ctrl_c_stops
     import ray
 
+    # Trial errors reach the study and one line each on the terminal (search/progress.py).
+    logging.getLogger("ray.tune").setLevel(logging.CRITICAL)
     if not ray.is_initialized():
         try:
             ray.init(

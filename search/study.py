@@ -50,6 +50,30 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
         raise AugSearchError(f"--storage {url!r} cannot be opened: {first_line}") from None
 
 
+def load_existing_study(runs_dir: str | os.PathLike, storage: str | None, name: str | None) -> optuna.Study:
+    """The study a reading command (export, trials, ...) works on; never creates anything.
+
+    Without `name`, the storage's only study. Raises AugSearchError when there is none to read.
+    """
+    if storage is None:
+        path = Path(runs_dir) / "search.db"
+        if not path.exists():
+            raise AugSearchError(
+                f"--runs-dir {str(runs_dir)!r} holds no study database (search.db); run `search run` first, "
+                "or pass the --runs-dir or --storage of an earlier search."
+            )
+    url = storage_url(runs_dir, storage)
+    names = [summary.study_name for summary in optuna.get_all_study_summaries(open_storage(url))]
+    if name is None:
+        if len(names) != 1:
+            found = ", ".join(names) if names else "none"
+            raise AugSearchError(f"--study is needed: {url} holds {len(names)} studies ({found}).")
+        name = names[0]
+    if name not in names:
+        raise AugSearchError(f"--study {name!r} is not in {url}; its studies are: {', '.join(names) or 'none'}.")
+    return optuna.load_study(study_name=name, storage=open_storage(url))
+
+
 def default_study_name(dataset: str) -> str:
     """'fashion_mnist', 'tfds-oxford_flowers102', 'folder-pets': readable and URL-safe."""
     kind, _, rest = dataset.partition(":")

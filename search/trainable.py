@@ -13,7 +13,7 @@ from typing import Any
 #: Result keys copied into each Optuna trial's user attributes (the searcher's whitelist).
 TRIAL_ATTRS = (
     "policy", "budget", "dataset", "seed", "epochs_run", "wall_seconds", "images_per_second",
-    "node_id", "accelerator",
+    "node_id", "accelerator", "epoch_seconds",
 )
 OBJECTIVE = "val_accuracy"
 
@@ -46,11 +46,16 @@ def run_trial(config: dict[str, Any], *, dataset, budget: dict, dataset_spec: st
         "accelerator": _accelerator(),
     }
 
+    epoch_seconds: list[float] = []
+
     def report(epoch: int, metrics: dict) -> None:
+        epoch_seconds.append(metrics["epoch_seconds"])
         tune.report({
             **metrics,
             **attrs,
             "epochs_run": epoch,
+            # Per epoch, validation included; the first also holds graph building.
+            "epoch_seconds": list(epoch_seconds),
             "wall_seconds": time.perf_counter() - started,
             # The last epoch's training speed: from epoch 2 on it excludes graph building.
             "images_per_second": images_per_epoch / max(metrics["epoch_seconds"], 1e-9),

@@ -1,0 +1,54 @@
+"""Choosing a study's trial and exporting its policy with provenance."""
+
+from __future__ import annotations
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from space import AugSearchError, Policy
+
+
+def pick_trial(study: optuna.Study, which: str | int = "best") -> FrozenTrial:
+    """`which` is "best" or a trial number. Raises AugSearchError when there is no such finished
+    trial, or the trial did not complete (FAIL, PRUNED, RUNNING) and so has no objective to trust."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if which == "best":
+        if not complete:
+            raise AugSearchError(
+                f"--trial best: study {study.study_name!r} has no complete trial yet; run `search run` first."
+            )
+        return max(complete, key=lambda trial: trial.value)
+    try:
+        number = int(which)
+    except (TypeError, ValueError):
+        raise AugSearchError(f"--trial must be 'best' or a trial number, but got --trial={which!r}.") from None
+    trials = {trial.number: trial for trial in study.get_trials(deepcopy=False)}
+    if number not in trials:
+        raise AugSearchError(
+            f"--trial {number}: study {study.study_name!r} has no such trial (its trials are 0 to {len(trials) - 1})."
+        )
+    trial = trials[number]
+    if trial.state != TrialState.COMPLETE:
+        why = trial.user_attrs.get("error", "")
+        raise AugSearchError(
+            f"--trial {number} is {trial.state.name}, not COMPLETE, so it has no full-budget objective"
+            + (f" (error: {why.strip().splitlines()[0]})" if why else "")
+            + "; pick a complete trial (`--trial best`)."
+        )
+    return trial
+
+
+def trial_policy(trial: FrozenTrial) -> Policy:
+    if "policy" not in trial.user_attrs:
+        raise AugSearchError(f"trial {trial.number} has no recorded policy (was it made by `search run`?).")
+    return Policy.from_dict(trial.user_attrs["policy"])
+
+
+def trial_provenance(study: optuna.Study, trial: FrozenTrial) -> dict:
+    return {
+        "study": study.study_name,
+        "trial": trial.number,
+        "objective": trial.value,
+        "dataset": trial.user_attrs.get("dataset"),
+        "budget": trial.user_attrs.get("budget"),
+    }

@@ -1,0 +1,84 @@
+import json
+
+import optuna
+import pytest
+from optuna.distributions import FloatDistribution
+from optuna.trial import TrialState, create_trial
+
+from results import load_policy_file
+from results.study_export import pick_trial
+from search.cli import main
+from space import GUIDE_POLICY, AugSearchError, Policy
+
+BEST = Policy(magnitude=0.7, ops="rotation,brightness", cutmix_rate=0.2)
+
+
+def make_study(runs_dir):
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    study = optuna.create_study(study_name="fashion_mnist", storage=f"sqlite:///{runs_dir}/search.db", direction="maximize")
+    dist = {"magnitude": FloatDistribution(0, 1)}
+
+    def add(state, value, policy, **attrs):
+        study.add_trial(create_trial(
+            state=state, value=value, params={"magnitude": policy.magnitude}, distributions=dist,
+            user_attrs={"policy": policy.to_dict(), "dataset": "fashion_mnist", "budget": {"epochs": 2}, **attrs},
+            intermediate_values={1: 0.1} if state == TrialState.PRUNED else None,
+        ))
+
+    add(TrialState.COMPLETE, 0.80, GUIDE_POLICY)
+    add(TrialState.COMPLETE, 0.85, BEST)
+    add(TrialState.PRUNED, None, Policy())
+    add(TrialState.FAIL, None, Policy(), error="FloatingPointError: loss is NaN")
+    return study
+
+
+def test_best_is_the_complete_trial_with_the_highest_value(tmp_path):
+    study = make_study(tmp_path / "runs")
+    assert pick_trial(study, "best").number == 1
+    assert pick_trial(study, "0").number == 0
+
+
+@pytest.mark.parametrize(
+    "which, message",
+    [
+        ("2", "--trial 2 is PRUNED, not COMPLETE"),
+        ("3", r"--trial 3 is FAIL, not COMPLETE, so it has no full-budget objective \(error: FloatingPointError: loss is NaN\)"),
+        ("9", "--trial 9: study 'fashion_mnist' has no such trial"),
+        ("first", "--trial must be 'best' or a trial number, but got --trial='first'"),
+    ],
+    ids=["pruned", "failed", "unknown", "not-a-number"],
+)
+def test_unusable_trials_are_clear_errors(tmp_path, which, message):
+    with pytest.raises(AugSearchError, match=message):
+        pick_trial(make_study(tmp_path / "runs"), which)
+
+
+def test_no_complete_trial_is_a_clear_error(tmp_path):
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path}/s.db", study_name="empty")
+    with pytest.raises(AugSearchError, match="has no complete trial yet"):
+        pick_trial(study, "best")
+
+
+def test_search_export_writes_the_best_policy_with_provenance(tmp_path, capsys):
+    make_study(tmp_path / "runs")
+    out = tmp_path / "policy.json"
+    assert main(["export", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]) == 0
+    loaded = load_policy_file(out)
+    assert loaded.policy == BEST
+    assert {k: loaded.provenance[k] for k in ("study", "trial", "objective", "dataset")} == {
+        "study": "fashion_mnist", "trial": 1, "objective": 0.85, "dataset": "fashion_mnist",
+    }
+    assert json.loads(out.read_text())["provenance"]["budget"] == {"epochs": 2}
+
+
+def test_search_export_of_a_failed_trial_exits_2_and_writes_nothing(tmp_path, capsys):
+    make_study(tmp_path / "runs")
+    out = tmp_path / "policy.json"
+    assert main(["export", "--runs-dir", str(tmp_path / "runs"), "--trial", "3", "--out", str(out)]) == 2
+    assert "is FAIL" in capsys.readouterr().err and not out.exists()
+
+
+def test_search_export_without_a_study_says_what_to_do(tmp_path, capsys):
+    assert main(["export", "--runs-dir", str(tmp_path / "nothing")]) == 2
+    assert "run `search run` first" in capsys.readouterr().err
+    assert not (tmp_path / "nothing").exists()
