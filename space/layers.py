@@ -14,6 +14,7 @@ import keras_cv
 import tensorflow as tf
 from keras_cv.core import NormalFactorSampler
 
+from space.errors import require
 from space.ops import OPS
 from space.policy import Policy
 
@@ -72,11 +73,21 @@ assert OP_LAYERS.keys() == OPS.keys(), "every catalogue op needs a layer builder
 
 def build_op(name: str, magnitude: float, magnitude_stddev: float, seed: int | None = None):
     """The KerasCV layer for catalogue op `name` at this magnitude."""
+    _check_seed(seed)
     return OP_LAYERS[name](magnitude, magnitude_stddev, seed)
+
+
+def _check_seed(seed: int | None) -> None:
+    # Several KerasCV layers test `if seed:`, so seed 0 silently means "unseeded".
+    require(
+        seed is None or (isinstance(seed, int) and seed >= 1), "seed", seed,
+        "None or an integer >= 1 (KerasCV layers take 0 for no seed)",
+    )
 
 
 def build_pipeline(policy: Policy, seed: int | None = None) -> keras_cv.layers.RandomAugmentationPipeline:
     """The per-image stage: a real `keras_cv.layers.RandomAugmentationPipeline` on [0, 255] images."""
+    _check_seed(seed)
     layers = [build_op(name, policy.magnitude, policy.magnitude_stddev, seed) for name in policy.ops]
     return keras_cv.layers.RandomAugmentationPipeline(
         layers=layers, augmentations_per_image=policy.augmentations_per_image, rate=policy.rate, seed=seed
@@ -100,6 +111,7 @@ class BatchStage:
 
     @classmethod
     def from_policy(cls, policy: Policy, seed: int | None = None) -> "BatchStage":
+        _check_seed(seed)
         return cls(
             keras_cv.layers.CutMix(alpha=policy.cutmix_alpha, seed=seed), policy.cutmix_rate,
             keras_cv.layers.MixUp(alpha=policy.mixup_alpha, seed=seed), policy.mixup_rate,

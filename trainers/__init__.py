@@ -4,13 +4,9 @@ Never imports Optuna or Ray: a trial's training is plain TensorFlow, Keras and K
 """
 
 from trainers.budget import PRESETS, Budget
+from trainers.data import ImageDataset, Split, check_dataset, load_dataset
 from trainers.model import MODELS, build_model, check_model
 from trainers.train import TrainingDiverged, TrainResult, train
-
-try:  # TEMPORARY until trainers/data.py lands
-    from trainers.data import ImageDataset, Split, check_dataset, load_dataset
-except ImportError:
-    pass
 
 __all__ = [
     "Budget",

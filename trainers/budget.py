@@ -1,6 +1,6 @@
 """`Budget`: how much a trial may train (data, epochs, model, optimiser), frozen and validated.
 
-Pure Python (no TensorFlow), so that the CLI can validate budgets before anything heavy loads.
+Plain Python: budgets are validated and stored (as JSON) without any TensorFlow.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from space.errors import AugSearchError, is_number, require
+from trainers.data import MIN_IMAGE_SIZE
 
 
 def _is_int(value: Any) -> bool:
@@ -21,22 +22,27 @@ class Budget:
     """The training budget of one trial; every field is checked on construction.
 
     `warmup_epochs` may be fractional (0.5 is half an epoch of linear warm-up before the
-    cosine decay). The model name is checked against the model table by `trainers.build_model`
-    (this module stays free of TensorFlow).
+    cosine decay). `augment_shards` is how many CPU threads augment images in parallel; it is
+    part of the budget, not read from the machine, because it changes which random draws each
+    image gets (a seed reproduces a trial only with the same value); on 2 cores 1 is fastest.
+    The model name is checked by `trainers.check_model` / `build_model`, which need TensorFlow.
     """
 
     image_size: int = 32
     train_examples: int = 2048
     validation_examples: int = 1024
-    epochs: int = 5
+    epochs: int = 15
     batch_size: int = 64
     model: str = "small"
     learning_rate: float = 0.05
     warmup_epochs: float = 1.0
+    augment_shards: int = 1
 
     def __post_init__(self) -> None:
-        # 16 px is where the EfficientNet stem and 4 stride-2 stages still leave a 1x1 map.
-        require(_is_int(self.image_size) and self.image_size >= 16, "image_size", self.image_size, "an integer >= 16")
+        require(
+            _is_int(self.image_size) and self.image_size >= MIN_IMAGE_SIZE,
+            "image_size", self.image_size, f"an integer >= {MIN_IMAGE_SIZE}",
+        )
         # CutMix and MixUp pair each image with another of its batch: a batch needs two.
         require(_is_int(self.batch_size) and self.batch_size >= 2, "batch_size", self.batch_size, "an integer >= 2")
         require(_is_int(self.epochs) and self.epochs >= 1, "epochs", self.epochs, "an integer >= 1")
@@ -57,6 +63,10 @@ class Budget:
         require(
             is_number(self.warmup_epochs) and 0.0 <= self.warmup_epochs <= self.epochs,
             "warmup_epochs", self.warmup_epochs, f"a number in [0, epochs={self.epochs}]",
+        )
+        require(
+            _is_int(self.augment_shards) and 1 <= self.augment_shards <= 64,
+            "augment_shards", self.augment_shards, "an integer in [1, 64]",
         )
         object.__setattr__(self, "learning_rate", float(self.learning_rate))
         object.__setattr__(self, "warmup_epochs", float(self.warmup_epochs))
@@ -97,19 +107,25 @@ def _check_fields(data: dict[str, Any]) -> None:
         raise AugSearchError(f"budget has unknown field {unknown[0]!r}; expected fields: {', '.join(known)}.")
 
 
-#: Named budgets. Seconds per trial measured on 2 CPU cores (see benchmarks/proxy_speed.py):
-#: `smoke` is for tests, `cpu` the default without a GPU, `gpu` the default with one.
+#: Named budgets. Seconds per trial in `train()`, measured on 2 CPU cores with Fashion-MNIST:
+#: `smoke` ~7 s (for tests; mostly graph building). `cpu` ~18-20 s without augmentation, ~21-26 s
+#: with a mild policy and ~23-30 s with the KerasCV guide policy, ~6 s of it graph building (the
+#: first trial in a process pays ~8 s more). It trains a small set for many epochs because
+#: augmentation can only pay off where a model overfits; there the guide policy scores ~0.62
+#: against ~0.83 for mild ones. `gpu` was not measured (no GPU here); its 8 augmentation shards
+#: are for a GPU machine's many cores (on 2 cores, 2 shards doubled the pipeline's own throughput,
+#: but the model then has no core to spare, so `cpu` keeps 1).
 PRESETS: dict[str, Budget] = {
     "smoke": Budget(
         image_size=32, train_examples=256, validation_examples=128, epochs=2, batch_size=32,
-        model="tiny", learning_rate=0.05, warmup_epochs=0.5,
+        model="small", learning_rate=0.05, warmup_epochs=0.5,
     ),
     "cpu": Budget(
-        image_size=32, train_examples=4096, validation_examples=1024, epochs=5, batch_size=64,
+        image_size=32, train_examples=2048, validation_examples=1024, epochs=15, batch_size=64,
         model="small", learning_rate=0.05, warmup_epochs=1.0,
     ),
     "gpu": Budget(
-        image_size=96, train_examples=20000, validation_examples=5000, epochs=15, batch_size=128,
-        model="efficientnetv2_b0", learning_rate=0.1, warmup_epochs=2.0,
+        image_size=64, train_examples=10000, validation_examples=2500, epochs=15, batch_size=128,
+        model="efficientnetv2_b0", learning_rate=0.1, warmup_epochs=1.0, augment_shards=8,
     ),
 }

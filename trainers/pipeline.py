@@ -13,6 +13,7 @@ from space.layers import BatchStage, build_pipeline
 from space.policy import Policy
 
 AUTOTUNE = tf.data.AUTOTUNE
+SHARD_PREFETCH = 64  # images each augmentation shard may run ahead
 
 
 def layer_seed(seed: int) -> int:
@@ -37,27 +38,52 @@ def _source(split) -> tf.data.Dataset:
     return tf.data.Dataset.from_tensor_slices((np.asarray(split.images), np.asarray(split.labels)))
 
 
-def train_dataset(split, policy: Policy, *, num_classes: int, batch_size: int, seed: int) -> tf.data.Dataset:
+def train_dataset(
+    split, policy: Policy, *, num_classes: int, batch_size: int, seed: int, shards: int = 1
+) -> tf.data.Dataset:
     """An endless, shuffled, augmented stream of (float32 [0, 255] images, one-hot labels) batches.
 
     Endless (`repeat()`): fit it with `steps_per_epoch`. Keras' fit on a finite dataset tears
     its iterator down at the end of each epoch, which stalls 4-8 s on about half the epochs.
     Batches drop their remainder because CutMix and MixUp need at least two images.
+    The same seed and `shards` (parallel augmentation streams, see `_augmented`) give the same
+    stream, given the same TF global seed, which `train` sets.
     """
-    ds = _source(split)
-    ds = ds.shuffle(len(split.labels), seed=seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.map(_as_example(num_classes), num_parallel_calls=AUTOTUNE)
-    if policy.rate > 0.0:
-        per_image = build_pipeline(policy, seed=layer_seed(seed))
-        # One image per call, sequentially, for reproducibility: on a batch the KerasCV layer
-        # loops with tf.map_fn, whose parallel iterations race for the layer's random generator
-        # (the same seed gave different images); so would parallel calls here. Measured as fast.
-        ds = ds.map(lambda example: per_image(example, training=True))
+    n = len(split.labels)
+    images, labels = tf.constant(split.images), tf.constant(split.labels)
+
+    def example(index):
+        return _as_example(num_classes)(tf.gather(images, index), tf.gather(labels, index))
+
+    # Shuffling indices rather than images lets every shard below replay the same order cheaply.
+    order = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
+    if policy.rate == 0.0:
+        ds = order.map(example, num_parallel_calls=AUTOTUNE)
+    else:
+        ds = _augmented(order, example, policy, seed, shards)
     ds = ds.batch(batch_size, drop_remainder=True)
     batch_stage = BatchStage.from_policy(policy, seed=layer_seed(seed))
     if not batch_stage.is_identity:
         ds = ds.map(batch_stage)
     return ds.map(_to_tuple, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+
+
+def _augmented(order: tf.data.Dataset, example, policy: Policy, seed: int, shards: int) -> tf.data.Dataset:
+    # A KerasCV layer's draws come from its own stateful random generator, so calls that run in
+    # parallel take them in a racy order and the same seed gives different images (so does the
+    # layer's own batch path: a tf.map_fn with parallel iterations). Reproducible and still
+    # parallel: `shards` pipelines, each with its own generator, each sequential over every
+    # shards-th image in its own thread, merged back round-robin. One image per call also
+    # measured as fast as the batch path.
+    streams = []
+    for shard in range(shards):
+        per_image = build_pipeline(policy, seed=layer_seed(seed) + shard)
+        stream = order.shard(shards, shard).map(example) if shards > 1 else order.map(example)
+        streams.append(stream.map(lambda e, layer=per_image: layer(e, training=True)))
+    if shards == 1:
+        return streams[0]
+    streams = [stream.prefetch(SHARD_PREFETCH) for stream in streams]
+    return tf.data.Dataset.choose_from_datasets(streams, tf.data.Dataset.range(shards).repeat())
 
 
 def validation_dataset(split, *, num_classes: int, batch_size: int) -> tf.data.Dataset:

@@ -75,7 +75,9 @@ def train(
     )
     steps = len(train_split.labels) // batch_size
     num_classes = dataset.num_classes
-    train_ds = train_dataset(train_split, policy, num_classes=num_classes, batch_size=batch_size, seed=seed)
+    train_ds = train_dataset(
+        train_split, policy, num_classes=num_classes, batch_size=batch_size, seed=seed, shards=budget.augment_shards
+    )
     val_ds = validation_dataset(val_split, num_classes=num_classes, batch_size=batch_size)
 
     previous_policy = keras.mixed_precision.global_policy()

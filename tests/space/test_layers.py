@@ -97,3 +97,11 @@ def test_batch_stage_coin_is_per_batch_with_the_policy_rate_inside_tf_data():
     data = tf.data.Dataset.from_tensors({"images": IMAGES, "labels": LABELS}).repeat(200).map(stage)
     mixed = [not np.array_equal(batch["labels"].numpy(), LABELS.numpy()) for batch in run_seeded(lambda: list(data))]
     assert 0.35 < np.mean(mixed) < 0.65
+
+
+@pytest.mark.parametrize("build", [lambda: build_pipeline(Policy(), seed=0), lambda: BatchStage.from_policy(Policy(), seed=0), lambda: build_op("rotation", 0.5, 0.1, seed=-1)], ids=["pipeline", "batch-stage", "op"])
+def test_seed_zero_is_refused_because_kerascv_takes_it_for_no_seed(build):
+    from space import AugSearchError
+
+    with pytest.raises(AugSearchError, match="seed must be None or an integer >= 1"):
+        build()
