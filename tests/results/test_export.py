@@ -27,7 +27,8 @@ PLAIN_KERAS_SCRIPT = textwrap.dedent(
         def find_spec(self, name, path=None, target=None):
             if name.split(".")[0] in ("space", "search", "trainers", "results"):
                 raise ImportError(f"AugSearch module {name} must not be needed")
-    sys.meta_path.insert(0, NoAugSearch())
+    if sys.argv[4] == "plain":
+        sys.meta_path.insert(0, NoAugSearch())
 
     import json
     import keras, keras_cv
@@ -39,6 +40,12 @@ PLAIN_KERAS_SCRIPT = textwrap.dedent(
     tf.random.set_global_generator(tf.random.Generator.from_seed(0))
     config = json.load(open(sys.argv[1]))["keras"]
     pipeline = keras.saving.deserialize_keras_object(config["pipeline"])
+    if sys.argv[4] == "augsearch":  # AugSearch's own training pipeline for the file's policy
+        from space import Policy
+        from space.layers import build_pipeline
+        keras.utils.set_random_seed(0)
+        tf.random.set_global_generator(tf.random.Generator.from_seed(0))
+        pipeline = build_pipeline(Policy.from_dict(json.load(open(sys.argv[1]))["policy"]))
 
     def apply_pipeline(inputs):
         inputs["images"] = pipeline(inputs["images"])
@@ -72,41 +79,35 @@ PLAIN_KERAS_SCRIPT = textwrap.dedent(
 )
 
 
+def run_script(tmp_path, policy_file, mode):
+    """Runs the script in a fresh `python -I` process; both modes start from the same TF state."""
+    script = tmp_path / "plain_keras.py"
+    script.write_text(PLAIN_KERAS_SCRIPT)
+    out = tmp_path / f"{mode}.npy"
+    done = subprocess.run(
+        [sys.executable, "-I", str(script), str(policy_file), str(tmp_path / "images.npy"), str(out), mode],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1]), np.load(out)
+
+
 def test_plain_keras_and_kerascv_rebuild_and_apply_the_exported_pipeline(tmp_path):
     path = export_policy(POLICY, tmp_path / "policy.json", PROVENANCE)
     images = np.random.default_rng(0).uniform(0, 255, (8, 32, 32, 3)).astype("float32")
     np.save(tmp_path / "images.npy", images)
-    script = tmp_path / "plain_keras.py"
-    script.write_text(PLAIN_KERAS_SCRIPT)
-    done = subprocess.run(
-        [sys.executable, "-I", str(script), str(path), str(tmp_path / "images.npy"), str(tmp_path / "out.npy")],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen, theirs = run_script(tmp_path, path, "plain")
     assert seen["pipeline"] == "RandomAugmentationPipeline"
     assert seen["layers"] == ["Solarization", "RandomBrightness", "RandomRotation", "GridMask"]
     assert (seen["augmentations_per_image"], seen["rate"]) == (2, 0.9)
     assert seen["batch_stage"] == [["CutMix", 0.5], ["MixUp", 0.25]]
     assert seen["augsearch_modules"] == []
     np.testing.assert_allclose(seen["label_sums"], 1.0, rtol=1e-5)
+    assert np.abs(theirs - images).mean() > 1.0
 
     # AugSearch's own training pipeline for the policy augments identically under the same seeds.
-    from space.layers import build_pipeline
-
-    keras.utils.set_random_seed(0)
-    tf.random.set_global_generator(tf.random.Generator.from_seed(0))
-    pipeline = build_pipeline(POLICY)
-
-    def apply_pipeline(inputs):
-        inputs["images"] = pipeline(inputs["images"])
-        return inputs
-
-    data = tf.data.Dataset.from_tensor_slices({"images": images, "labels": tf.one_hot(np.arange(8) % 4, 4)}).batch(4)
-    ours = np.concatenate([b["images"].numpy() for b in data.map(apply_pipeline)])
-    theirs = np.load(tmp_path / "out.npy")
+    _, ours = run_script(tmp_path, path, "augsearch")
     np.testing.assert_array_equal(ours, theirs)
-    assert np.abs(theirs - images).mean() > 1.0
 
 
 def test_file_holds_version_policy_and_provenance(tmp_path):

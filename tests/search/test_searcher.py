@@ -159,9 +159,12 @@ def test_reference_policies_run_first_and_once(study, storage):
     assert len(stored_trials(storage)) == 3
 
 
-def test_reference_outside_the_space_is_left_out(study):
-    assert enqueue_reference_policies(study, SearchSpace(ops="rotation,hue")) == []
-    assert study.trials == []
+def test_reference_outside_the_space_is_left_out_but_no_augmentation_fits_any_space(study):
+    # The guide's policy uses the standard ops; no augmentation (rate 0) runs no op at all.
+    assert enqueue_reference_policies(study, SearchSpace(ops="rotation,hue")) == ["no_augmentation"]
+    (waiting,) = study.trials
+    fixed = waiting.system_attrs["fixed_params"]
+    assert fixed["rate"] == 0.0 and fixed["op.rotation"] is True
 
 
 def test_whitelisted_result_keys_become_user_attrs(searcher, storage):
