@@ -65,17 +65,7 @@ def _search(args, space: SearchSpace, overrides: dict, url: str, study_name: str
     resources = ray.cluster_resources()
     cluster_cpus, cluster_gpus = resources.get("CPU", 0), resources.get("GPU", 0)
     budget = Budget.preset(args.budget or ("gpu" if cluster_gpus else "cpu"), **overrides)
-    gpus_per_trial = args.gpus_per_trial if args.gpus_per_trial is not None else (1.0 if cluster_gpus else 0.0)
-    require(
-        gpus_per_trial <= cluster_gpus, "--gpus-per-trial", gpus_per_trial,
-        f"at most the {cluster_gpus:g} GPU(s) the Ray cluster has",
-    )
-    cpus_per_trial = args.cpus_per_trial or _default_cpus_per_trial(cluster_cpus, cluster_gpus, gpus_per_trial)
-    require(cpus_per_trial <= cluster_cpus, "--cpus-per-trial", cpus_per_trial, f"at most the {cluster_cpus:g} CPUs the Ray cluster has")
-    fits = int(cluster_cpus // cpus_per_trial)
-    if gpus_per_trial:
-        fits = min(fits, int(cluster_gpus // gpus_per_trial))
-    concurrency = args.concurrency or max(fits, 1)
+    cpus_per_trial, gpus_per_trial, concurrency = _trial_resources(args, cluster_cpus, cluster_gpus)
 
     settings = {"dataset": args.dataset, "budget": budget.to_dict(), "search_space": space.to_dict(), "seed": args.seed}
     study = open_study(url, study_name, make_sampler(args.sampler, args.seed), settings)
@@ -191,11 +181,28 @@ def _start_ray(address: str | None):
     return ray
 
 
-def _default_cpus_per_trial(cpus: float, gpus: float, gpus_per_trial: float) -> float:
-    if not gpus_per_trial:
-        return 1.0
-    # Share the CPUs among the trials the GPUs fit, so each has data-loading threads.
-    return max(1.0, float(int(cpus // max(int(gpus // gpus_per_trial), 1))))
+def _trial_resources(args, cluster_cpus: float, cluster_gpus: float) -> tuple[float, float, int]:
+    """CPUs and GPUs per trial and trials at once: the flags, else what the cluster fits."""
+    gpus_per_trial = args.gpus_per_trial if args.gpus_per_trial is not None else (1.0 if cluster_gpus else 0.0)
+    require(
+        gpus_per_trial <= cluster_gpus, "--gpus-per-trial", gpus_per_trial,
+        f"at most the {cluster_gpus:g} GPU(s) the Ray cluster has",
+    )
+    if args.cpus_per_trial is not None:
+        cpus_per_trial = args.cpus_per_trial
+    elif gpus_per_trial:
+        # Share the CPUs among the trials the GPUs fit, so each has input-pipeline threads.
+        cpus_per_trial = max(1.0, float(int(cluster_cpus // max(int(cluster_gpus // gpus_per_trial), 1))))
+    else:
+        cpus_per_trial = 1.0
+    require(
+        cpus_per_trial <= cluster_cpus, "--cpus-per-trial", cpus_per_trial,
+        f"at most the {cluster_cpus:g} CPUs the Ray cluster has",
+    )
+    fits = int(cluster_cpus // cpus_per_trial)
+    if gpus_per_trial:
+        fits = min(fits, int(cluster_gpus // gpus_per_trial))
+    return cpus_per_trial, gpus_per_trial, args.concurrency or max(fits, 1)
 
 
 @contextmanager

@@ -63,3 +63,28 @@ def test_argparse_errors_are_one_line_too(capsys):
 def test_debug_shows_the_traceback():
     with pytest.raises(Exception, match="--trials must be"):
         main(["--debug", "run", "--trials", "0"])
+
+
+def _resources(cpus, gpus, **flags):
+    from argparse import Namespace
+
+    from search.run_command import _trial_resources
+
+    args = Namespace(**{"cpus_per_trial": None, "gpus_per_trial": None, "concurrency": None, **flags})
+    return _trial_resources(args, cpus, gpus)
+
+
+def test_trial_resources_fill_the_cluster_by_default():
+    assert _resources(2, 0) == (1.0, 0.0, 2)  # this machine: one trial per core
+    assert _resources(16, 1) == (16.0, 1.0, 1)  # one GPU: one trial with all the CPUs
+    assert _resources(16, 1, gpus_per_trial=0.25) == (4.0, 0.25, 4)  # four proxies share the GPU
+    assert _resources(8, 0, cpus_per_trial=2.0, concurrency=3) == (2.0, 0.0, 3)
+
+
+def test_trial_resources_beyond_the_cluster_are_clear_errors():
+    from space import AugSearchError
+
+    with pytest.raises(AugSearchError, match=r"--gpus-per-trial must be at most the 1 GPU\(s\) the Ray cluster has, but got --gpus-per-trial=2"):
+        _resources(16, 1, gpus_per_trial=2.0)
+    with pytest.raises(AugSearchError, match="--cpus-per-trial must be at most the 2 CPUs"):
+        _resources(2, 0, cpus_per_trial=4.0)
