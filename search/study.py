@@ -84,10 +84,14 @@ def default_study_name(dataset: str) -> str:
 def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
     """Optuna's own samplers; TPE is multivariate and grouped, with the constant liar so that
     trials running in parallel do not all propose the same policy."""
+    with warnings.catch_warnings():  # TPE's `group` and QMC are "experimental" in Optuna 5: wanted
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return _sampler(name, seed)
+
+
+def _sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
     if name == "tpe":
-        with warnings.catch_warnings():  # `group` is "experimental" in Optuna 5, and what we want
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "cmaes":
