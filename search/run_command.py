@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from space import AugSearchError, SearchSpace
-from space.errors import require
+from space.errors import is_int, require
 
 PRUNERS = ("asha", "none")
 SPACE_FLAGS = ("magnitude", "magnitude_stddev", "rate", "augmentations_per_image", "cutmix_rate", "mixup_rate", "cutmix_alpha", "mixup_alpha")
@@ -258,7 +258,7 @@ def _as_flags(build):
 
 
 def _check_positive_int(flag: str, value) -> None:
-    require(isinstance(value, int) and value >= 1, flag, value, "an integer >= 1")
+    require(is_int(value) and value >= 1, flag, value, "an integer >= 1")
 
 
 def _summary(study, study_name: str, args) -> None:

@@ -34,7 +34,7 @@ from ray.tune.search.optuna import OptunaSearch
 from ray.tune.utils.util import unflatten_dict
 
 from space import REFERENCE_POLICIES, AugSearchError, Policy, SearchSpace, policy_params, suggest_policy
-from space.errors import require
+from space.errors import is_int, require
 
 #: The user attribute that holds why a trial failed.
 ERROR_ATTR = "error"
@@ -99,7 +99,7 @@ class StudySearcher(OptunaSearch):
         require(len(study.directions) == 1, "study", study.study_name, "a single-objective study")
         require(isinstance(metric, str) and metric != "", "metric", metric, "a result key")
         require(
-            isinstance(max_steps, int) and not isinstance(max_steps, bool) and max_steps >= 1,
+            is_int(max_steps) and max_steps >= 1,
             "max_steps", max_steps, "an integer >= 1",
         )
         self._study = study

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 
@@ -19,8 +20,13 @@ def require(ok: bool, name: str, value: Any, expected: str) -> None:
 
 
 def is_number(value: Any) -> bool:
-    """True for int and float but not bool (True is an int in Python, never a magnitude)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """True for Python and NumPy ints and floats but not bool (True is an int in Python, never a magnitude)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def is_int(value: Any) -> bool:
+    """True for Python and NumPy integers but not bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def require_unit_interval(name: str, value: Any) -> None:

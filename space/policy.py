@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from space.errors import AugSearchError, is_number, require, require_unit_interval
+from space.errors import AugSearchError, is_int, is_number, require, require_unit_interval
 from space.ops import OPS, STANDARD_OPS, resolve_ops
 
 
@@ -39,9 +39,7 @@ class Policy:
         )
         require_unit_interval("rate", self.rate)
         require(
-            isinstance(self.augmentations_per_image, int)
-            and not isinstance(self.augmentations_per_image, bool)
-            and self.augmentations_per_image >= 1,
+            is_int(self.augmentations_per_image) and self.augmentations_per_image >= 1,
             "augmentations_per_image", self.augmentations_per_image, "an integer >= 1",
         )
         require(
@@ -55,6 +53,7 @@ class Policy:
             value = getattr(self, name)
             require(is_number(value) and value > 0, name, value, "a number > 0")
         # Normalise numbers so that 1 and 1.0 give equal, equally hashed, identically saved policies.
+        object.__setattr__(self, "augmentations_per_image", int(self.augmentations_per_image))
         for f in dataclasses.fields(self):
             if f.name not in ("ops", "augmentations_per_image"):
                 object.__setattr__(self, f.name, float(getattr(self, f.name)))

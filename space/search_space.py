@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from space.errors import AugSearchError, is_number, require
+from space.errors import AugSearchError, is_int, is_number, require
 from space.ops import STANDARD_OPS, resolve_ops
 from space.policy import Policy
 
@@ -70,7 +70,7 @@ def _bounds(name, value, lowest, highest, *, integer=False):
     ok = isinstance(value, (tuple, list)) and len(value) == 2
     if ok:
         low, high = value
-        is_kind = (lambda v: isinstance(v, int) and not isinstance(v, bool)) if integer else is_number
+        is_kind = is_int if integer else is_number
         ok = (
             is_kind(low) and is_kind(high) and lowest <= low <= high
             and (highest is None or high <= highest)

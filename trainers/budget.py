@@ -9,12 +9,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from space.errors import AugSearchError, is_number, require
+from space.errors import AugSearchError, is_int, is_number, require
 from trainers.data import MIN_IMAGE_SIZE
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -40,19 +36,19 @@ class Budget:
 
     def __post_init__(self) -> None:
         require(
-            _is_int(self.image_size) and self.image_size >= MIN_IMAGE_SIZE,
+            is_int(self.image_size) and self.image_size >= MIN_IMAGE_SIZE,
             "image_size", self.image_size, f"an integer >= {MIN_IMAGE_SIZE}",
         )
         # CutMix and MixUp pair each image with another of its batch: a batch needs two.
-        require(_is_int(self.batch_size) and self.batch_size >= 2, "batch_size", self.batch_size, "an integer >= 2")
-        require(_is_int(self.epochs) and self.epochs >= 1, "epochs", self.epochs, "an integer >= 1")
+        require(is_int(self.batch_size) and self.batch_size >= 2, "batch_size", self.batch_size, "an integer >= 2")
+        require(is_int(self.epochs) and self.epochs >= 1, "epochs", self.epochs, "an integer >= 1")
         require(
-            _is_int(self.train_examples) and self.train_examples >= self.batch_size,
+            is_int(self.train_examples) and self.train_examples >= self.batch_size,
             "train_examples", self.train_examples,
             f"an integer >= batch_size ({self.batch_size}), since train batches drop the remainder",
         )
         require(
-            _is_int(self.validation_examples) and self.validation_examples >= 1,
+            is_int(self.validation_examples) and self.validation_examples >= 1,
             "validation_examples", self.validation_examples, "an integer >= 1",
         )
         require(isinstance(self.model, str) and self.model.strip() != "", "model", self.model, "a non-empty model name")
@@ -65,11 +61,16 @@ class Budget:
             "warmup_epochs", self.warmup_epochs, f"a number in [0, epochs={self.epochs}]",
         )
         require(
-            _is_int(self.augment_shards) and 1 <= self.augment_shards <= 64,
+            is_int(self.augment_shards) and 1 <= self.augment_shards <= 64,
             "augment_shards", self.augment_shards, "an integer in [1, 64]",
         )
-        object.__setattr__(self, "learning_rate", float(self.learning_rate))
-        object.__setattr__(self, "warmup_epochs", float(self.warmup_epochs))
+        # Plain Python numbers, so that budgets compare equal and save as JSON whatever they came from.
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("learning_rate", "warmup_epochs"):
+                object.__setattr__(self, f.name, float(value))
+            elif is_int(value):
+                object.__setattr__(self, f.name, int(value))
 
     @property
     def steps_per_epoch(self) -> int:

@@ -27,7 +27,7 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from space.errors import AugSearchError, require
+from space.errors import AugSearchError, is_int, require
 from trainers import _folder
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"  # where Debian's package installs it
@@ -102,10 +102,6 @@ class ImageDataset:
 # Stratified, seeded subsets
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)  # True is an int
-
-
 def stratified_indices(labels: np.ndarray, n: int, seed: int | Sequence[int]) -> np.ndarray:
     """Indices of `n` examples whose class counts are proportional to those of `labels`.
 
@@ -115,7 +111,7 @@ def stratified_indices(labels: np.ndarray, n: int, seed: int | Sequence[int]) ->
     ascending, so a subset keeps the source order; all indices when `n >= len(labels)`.
     """
     labels = np.asarray(labels)
-    require(_is_int(n) and n >= 0, "n", n, "an integer >= 0")
+    require(is_int(n) and n >= 0, "n", n, "an integer >= 0")
     if n >= len(labels):
         return np.arange(len(labels))
     rng = np.random.default_rng(seed)
@@ -211,7 +207,7 @@ def check_dataset(spec: str, data_dir: str | None = None) -> None:
 
 
 def _check_count(name: str, value: object) -> None:
-    require(value is None or (_is_int(value) and value >= 1), name, value, "None (all) or an integer >= 1")
+    require(value is None or (is_int(value) and value >= 1), name, value, "None (all) or an integer >= 1")
 
 
 def load_dataset(
@@ -232,12 +228,12 @@ def load_dataset(
     Raises AugSearchError for bad arguments, missing or damaged data.
     """
     require(
-        _is_int(image_size) and image_size >= MIN_IMAGE_SIZE,
+        is_int(image_size) and image_size >= MIN_IMAGE_SIZE,
         "image_size", image_size, f"an integer >= {MIN_IMAGE_SIZE}",
     )
     _check_count("train_examples", train_examples)
     _check_count("validation_examples", validation_examples)
-    require(_is_int(seed) and seed >= 0, "seed", seed, "an integer >= 0")
+    require(is_int(seed) and seed >= 0, "seed", seed, "an integer >= 0")
     require(isinstance(include_test, bool), "include_test", include_test, "True or False")
     check_dataset(spec, data_dir)
     image_size = int(image_size)

@@ -63,7 +63,10 @@ PLAIN_KERAS_SCRIPT = textwrap.dedent(
 
     images = np.load(sys.argv[2])
     data = tf.data.Dataset.from_tensor_slices({"images": images, "labels": tf.one_hot(np.arange(8) % 4, 4)}).batch(4)
-    out = np.concatenate([b["images"].numpy() for b in data.map(apply_pipeline)])
+    # Byte-exact comparison image by image, as AugSearch trains: on a batch KerasCV runs a
+    # parallel tf.map_fn whose iterations race for the layer's random generator.
+    singles = tf.data.Dataset.from_tensor_slices({"images": images})
+    out = np.stack([e["images"].numpy() for e in singles.map(apply_pipeline)])
     mixed = [b for b in data.map(apply_pipeline).map(apply_batch_stage)]
     np.save(sys.argv[3], out)
     print(json.dumps({

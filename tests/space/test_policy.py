@@ -91,3 +91,11 @@ def test_replace_validates():
     assert Policy().replace(magnitude=0.9).magnitude == 0.9
     with pytest.raises(AugSearchError, match="magnitude"):
         Policy().replace(magnitude=9)
+
+
+def test_numpy_numbers_become_plain_python_numbers_so_the_policy_saves_as_json():
+    import numpy as np
+
+    policy = Policy(magnitude=np.float32(0.25), augmentations_per_image=np.int64(2))
+    assert type(policy.augmentations_per_image) is int and type(policy.magnitude) is float
+    assert json.loads(json.dumps(policy.to_dict()))["augmentations_per_image"] == 2
