@@ -22,12 +22,12 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from results._files import write_atomically
 from space import AugSearchError, Policy
 
 FORMAT = "augsearch-policy"
@@ -83,14 +83,8 @@ def policy_document(policy: Policy, provenance: dict[str, Any] | None = None) ->
 
 def export_policy(policy: Policy, path: str | os.PathLike, provenance: dict[str, Any] | None = None) -> Path:
     """Write the export file atomically (a crash never leaves half a file) and return its path."""
-    path = Path(path)
     document = policy_document(policy, provenance)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        json.dump(document, tmp, indent=2)
-        tmp.write("\n")
-    os.replace(tmp.name, path)
-    return path
+    return write_atomically(path, (json.dumps(document, indent=2) + "\n").encode())
 
 
 def read_policy_document(path: str | os.PathLike) -> dict[str, Any]:

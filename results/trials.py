@@ -7,7 +7,10 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import TrialState
 
-from space import Policy
+from space import EXTENDED_OPS, STANDARD_OPS, AugSearchError, Policy
+
+#: `select_rows` sort keys: the row attribute each sorts by, and whether highest comes first.
+SORT_KEYS = {"number": ("number", False), "value": ("value", True), "wall": ("wall_seconds", True), "epochs": ("epochs", True)}
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class TrialRow:
     policy: Policy | None
     reference: str | None
     error: str | None
+    curve: tuple[float, ...]  # the objective per epoch (Optuna's intermediate values)
 
 
 def trial_rows(study: optuna.Study) -> list[TrialRow]:
@@ -37,8 +41,61 @@ def trial_rows(study: optuna.Study) -> list[TrialRow]:
             policy=policy,
             reference=attrs.get("reference"),
             error=attrs.get("error"),
+            curve=tuple(trial.intermediate_values[step] for step in sorted(trial.intermediate_values)),
         ))
     return rows
+
+
+def select_rows(rows: list[TrialRow], states: str | None = None, sort: str = "number", limit: int | None = None) -> list[TrialRow]:
+    """The rows in `states` (comma-separated names, any case; None: all), sorted by `sort` (see
+    SORT_KEYS; rows without that value go last), at most `limit` of them.
+
+    Raises AugSearchError naming --state, --sort or --limit for a bad value.
+    """
+    if states is not None:
+        wanted = {name.strip().upper() for name in states.split(",") if name.strip()}
+        known = {state.name for state in TrialState}
+        unknown = sorted(wanted - known)
+        if unknown or not wanted:
+            raise AugSearchError(
+                f"--state must be comma-separated trial states ({', '.join(sorted(n.lower() for n in known))}), "
+                f"but got --state={states!r}."
+            )
+        rows = [row for row in rows if row.state in wanted]
+    if sort not in SORT_KEYS:
+        raise AugSearchError(f"--sort must be one of {', '.join(SORT_KEYS)}, but got --sort={sort!r}.")
+    attribute, highest_first = SORT_KEYS[sort]
+    present = [row for row in rows if getattr(row, attribute) is not None]
+    missing = [row for row in rows if getattr(row, attribute) is None]
+    rows = sorted(present, key=lambda row: getattr(row, attribute), reverse=highest_first) + missing
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise AugSearchError(f"--limit must be an integer >= 1, but got --limit={limit!r}.")
+        rows = rows[:limit]
+    return rows
+
+
+def policy_line(policy: Policy) -> str:
+    """The policy in one short line: magnitude±stddev, ops per image, rate, the ops, CutMix, MixUp.
+
+    Op sets are named relative to the nearest catalogue set: "standard", "standard -solarization",
+    or the ops themselves when that is shorter.
+    """
+    return (
+        f"m={policy.magnitude:.2f}±{policy.magnitude_stddev:.2f} n={policy.augmentations_per_image} "
+        f"rate={policy.rate:.2f} ops={ops_line(policy.ops)} "
+        f"cutmix={policy.cutmix_rate:.2f} mixup={policy.mixup_rate:.2f}"
+    )
+
+
+def ops_line(ops: tuple[str, ...]) -> str:
+    chosen = set(ops)
+    candidates = [",".join(ops)]
+    for name, catalogue in (("standard", STANDARD_OPS), ("extended", EXTENDED_OPS)):
+        if chosen <= set(catalogue):
+            missing = [op for op in catalogue if op not in chosen]
+            candidates.append(name + "".join(f" -{op}" for op in missing))
+    return min(candidates, key=len)
 
 
 def best_rows(study: optuna.Study, k: int = 5) -> list[TrialRow]:

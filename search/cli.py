@@ -11,12 +11,10 @@ import sys
 from space import EXTENDED_OPS, AugSearchError
 
 NOT_YET = {
-    "trials": "the results issue",
-    "compare": "the results issue",
-    "preview": "the results issue",
-    "dashboard": "the results issue",
     "evaluate": "the evaluation issue",
 }
+STATES = ("complete", "pruned", "fail", "running", "waiting")
+SORT_KEYS = ("number", "value", "wall", "epochs")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,12 +86,81 @@ def _add_run(subparsers) -> None:
     search.add_argument("--pruner", default="asha", help="asha (default: Ray Tune's ASHA over epochs) or none")
     search.add_argument("--seed", type=int, default=0, help="seeds the sampler, the data split and each trial (default: 0)")
     search.add_argument("--no-baselines", action="store_true", help="do not enqueue the reference policies (no augmentation, the KerasCV guide's)")
+    search.add_argument(
+        "--max-failures", type=int, default=10,
+        help="stop the search when this many trials in a row fail, none finishing in between (default: 10)",
+    )
 
     ray = run.add_argument_group("Ray")
     ray.add_argument("--concurrency", type=int, help="trials at once (default: as many as the cluster's resources fit)")
     ray.add_argument("--cpus-per-trial", type=float, help="CPUs per trial (default: 1)")
     ray.add_argument("--gpus-per-trial", type=float, help="GPUs per trial, fractions share a GPU (default: 1 if the cluster has GPUs, else 0)")
     ray.add_argument("--address", help="join an existing Ray cluster (auto, HOST:PORT or ray://...); default: start Ray locally")
+
+
+def _add_sample_arguments(parser: argparse.ArgumentParser, images: int) -> None:
+    """Which pictures a sample grid shows: the same for every policy with the same flags."""
+    group = parser.add_argument_group("sample images (the same pictures for every policy with the same flags)")
+    group.add_argument("--images", type=int, default=images, help=f"source images in the grid (default: {images})")
+    group.add_argument("--seed", type=int, default=1, help="picks the images and seeds the augmentation (default: 1)")
+    group.add_argument("--dataset", help="dataset spec (default: the study's, else fashion_mnist)")
+    group.add_argument("--data-dir", help="where the dataset's files are (as for search run)")
+    group.add_argument("--image-size", type=int, help="pixels (default: the study's budget, else 64)")
+
+
+def _add_results(subparsers) -> None:
+    trials = subparsers.add_parser(
+        "trials",
+        help="table of the study's trials",
+        description="One line per trial: number, state, objective, epochs, wall time and the policy.",
+    )
+    trials.add_argument(
+        "--state", help=f"only trials in these states, comma-separated: {', '.join(STATES)} (default: all)"
+    )
+    trials.add_argument(
+        "--sort", default="number",
+        help=f"{', '.join(SORT_KEYS)} (default: number; value, wall and epochs sort highest first)",
+    )
+    trials.add_argument("--limit", type=int, help="show at most N trials (after sorting)")
+    add_study_arguments(trials)
+
+    compare = subparsers.add_parser(
+        "compare",
+        help="compare trials or policy files side by side",
+        description=(
+            "Each policy field, the objective per epoch and the time, side by side; fields that "
+            "differ are marked with *. With --out, their sample grids side by side as one PNG."
+        ),
+    )
+    compare.add_argument("policies", nargs="+", metavar="TRIAL|best|policy.json", help="trial numbers, best, or exported policy files")
+    compare.add_argument("--out", help="also write the policies' sample grids side by side to this PNG")
+    _add_sample_arguments(compare, images=8)
+    add_study_arguments(compare)
+
+    preview = subparsers.add_parser(
+        "preview",
+        help="sample grid of a policy on the study's images",
+        description=(
+            "A PNG grid of the same source images before and after the policy: the original, after "
+            "the per-image stage (RandAugment), and after the batch stage (CutMix/MixUp)."
+        ),
+    )
+    preview.add_argument("policy", nargs="?", default="best", metavar="TRIAL|best|policy.json", help="default: best")
+    preview.add_argument("--out", default="preview.png", help="the PNG to write (default: preview.png)")
+    _add_sample_arguments(preview, images=16)
+    add_study_arguments(preview)
+
+    dashboard = subparsers.add_parser(
+        "dashboard",
+        help="optuna-dashboard on the run directory",
+        description=(
+            "Serve optuna-dashboard on the study storage and the run directory's artifact store "
+            "(sample grids and learning curves per trial). Ctrl-C stops it."
+        ),
+    )
+    dashboard.add_argument("--port", type=int, default=8080, help="default: 8080")
+    dashboard.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (0.0.0.0 to serve other machines)")
+    add_study_arguments(dashboard)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,15 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--trial", default="best", help="a trial number, or best (default: the complete trial with the highest objective)")
     export.add_argument("--out", default="policy.json", help="the file to write (default: policy.json)")
     add_study_arguments(export)
-    for name, summary in (
-        ("trials", "table of the study's trials"),
-        ("compare", "compare trials or policy files side by side"),
-        ("preview", "sample grid of a policy on the study's images"),
-        ("dashboard", "optuna-dashboard on the run directory"),
-        ("evaluate", "full training: exported policies against baselines"),
-    ):
-        sub = subparsers.add_parser(name, help=f"{summary} (not yet: arrives with {NOT_YET[name]})", description=summary)
-        add_study_arguments(sub)
+    _add_results(subparsers)
+    evaluate = subparsers.add_parser(
+        "evaluate",
+        help=f"full training: exported policies against baselines (not yet: arrives with {NOT_YET['evaluate']})",
+        description="full training: exported policies against baselines",
+    )
+    add_study_arguments(evaluate)
     return parser
 
 

@@ -5,16 +5,11 @@ from __future__ import annotations
 import sys
 import time
 
+from optuna.trial import TrialState
 from ray.tune import Callback
 
-from optuna.trial import TrialState
-
 from results.trials import progress
-
-
-def format_seconds(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+from search.formatting import format_seconds
 
 
 class ProgressLine(Callback):

@@ -2,38 +2,15 @@ import json
 
 import optuna
 import pytest
-from optuna.distributions import FloatDistribution
-from optuna.trial import TrialState, create_trial
+from conftest import BEST_POLICY
 
 from results import load_policy_file
 from results.study_export import pick_trial
 from search.cli import main
-from space import GUIDE_POLICY, AugSearchError, Policy
+from space import AugSearchError
 
-BEST = Policy(magnitude=0.7, ops="rotation,brightness", cutmix_rate=0.2)
-
-
-def make_study(runs_dir):
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    study = optuna.create_study(study_name="fashion_mnist", storage=f"sqlite:///{runs_dir}/search.db", direction="maximize")
-    dist = {"magnitude": FloatDistribution(0, 1)}
-
-    def add(state, value, policy, **attrs):
-        study.add_trial(create_trial(
-            state=state, value=value, params={"magnitude": policy.magnitude}, distributions=dist,
-            user_attrs={"policy": policy.to_dict(), "dataset": "fashion_mnist", "budget": {"epochs": 2}, **attrs},
-            intermediate_values={1: 0.1} if state == TrialState.PRUNED else None,
-        ))
-
-    add(TrialState.COMPLETE, 0.80, GUIDE_POLICY)
-    add(TrialState.COMPLETE, 0.85, BEST)
-    add(TrialState.PRUNED, None, Policy())
-    add(TrialState.FAIL, None, Policy(), error="FloatingPointError: loss is NaN")
-    return study
-
-
-def test_best_is_the_complete_trial_with_the_highest_value(tmp_path):
-    study = make_study(tmp_path / "runs")
+def test_best_is_the_complete_trial_with_the_highest_value(small_study):
+    study = small_study
     assert pick_trial(study, "best").number == 1
     assert pick_trial(study, "0").number == 0
 
@@ -48,9 +25,9 @@ def test_best_is_the_complete_trial_with_the_highest_value(tmp_path):
     ],
     ids=["pruned", "failed", "unknown", "not-a-number"],
 )
-def test_unusable_trials_are_clear_errors(tmp_path, which, message):
+def test_unusable_trials_are_clear_errors(small_study, which, message):
     with pytest.raises(AugSearchError, match=message):
-        pick_trial(make_study(tmp_path / "runs"), which)
+        pick_trial(small_study, which)
 
 
 def test_no_complete_trial_is_a_clear_error(tmp_path):
@@ -59,20 +36,18 @@ def test_no_complete_trial_is_a_clear_error(tmp_path):
         pick_trial(study, "best")
 
 
-def test_search_export_writes_the_best_policy_with_provenance(tmp_path, capsys):
-    make_study(tmp_path / "runs")
+def test_search_export_writes_the_best_policy_with_provenance(tmp_path, small_study, capsys):
     out = tmp_path / "policy.json"
     assert main(["export", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]) == 0
     loaded = load_policy_file(out)
-    assert loaded.policy == BEST
+    assert loaded.policy == BEST_POLICY
     assert {k: loaded.provenance[k] for k in ("study", "trial", "objective", "dataset")} == {
         "study": "fashion_mnist", "trial": 1, "objective": 0.85, "dataset": "fashion_mnist",
     }
     assert json.loads(out.read_text())["provenance"]["budget"] == {"epochs": 2}
 
 
-def test_search_export_of_a_failed_trial_exits_2_and_writes_nothing(tmp_path, capsys):
-    make_study(tmp_path / "runs")
+def test_search_export_of_a_failed_trial_exits_2_and_writes_nothing(tmp_path, small_study, capsys):
     out = tmp_path / "policy.json"
     assert main(["export", "--runs-dir", str(tmp_path / "runs"), "--trial", "3", "--out", str(out)]) == 2
     assert "is FAIL" in capsys.readouterr().err and not out.exists()

@@ -1,0 +1,56 @@
+"""`search compare`: trials or policy files side by side, and optionally their sample grids."""
+
+from __future__ import annotations
+
+import sys
+
+from space import AugSearchError
+
+DISPLAY_NAMES = {"objective": "val_accuracy", "wall_seconds": "wall time"}
+
+
+def main(args) -> int:
+    from results.compare import comparison
+    from search.targets import load_candidates, load_study_if_needed
+
+    if len(args.policies) < 2:
+        raise AugSearchError(f"compare needs at least two policies (trial numbers, best or files), but got {args.policies}.")
+    study = load_study_if_needed(args, args.policies)
+    candidates = load_candidates(study, args.policies)
+    print("\n".join(_table([candidate.label for candidate in candidates], comparison(candidates))))
+    if args.out:
+        _write_grids(args, study, candidates)
+    return 0
+
+
+def _table(labels: list[str], lines) -> list[str]:
+    from results.trials import ops_line
+    from search.formatting import format_seconds, format_value
+
+    def cell(name, value):
+        if name == "ops":
+            return ops_line(value)
+        if name == "wall_seconds":
+            return format_seconds(value)
+        if name == "state" and value is not None:
+            return value.lower()
+        return format_value(value, digits=4 if name == "objective" or name.startswith("epoch ") else 2)
+
+    rows = [["", *labels]] + [
+        [("* " if line.differs else "  ") + DISPLAY_NAMES.get(line.name, line.name), *(cell(line.name, value) for value in line.values)] for line in lines
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    table = ["  ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip() for row in rows]
+    return table + ["(* the policies differ in this field)"]
+
+
+def _write_grids(args, study, candidates) -> None:
+    from results.samples import sample_grid, stacked, write_png
+    from results.trials import policy_line
+    from search.targets import grid_samples
+
+    samples = grid_samples(args, study)
+    grids = [sample_grid(samples, candidate.policy, args.seed) for candidate in candidates]
+    captions = [f"{candidate.label}: {policy_line(candidate.policy)}" for candidate in candidates]
+    path = write_png(stacked(grids, captions), args.out)
+    print(f"sample grids, one policy under the other: {path}", file=sys.stderr)

@@ -1,0 +1,64 @@
+"""What `compare` and `preview` take: trial numbers, `best`, or exported policy files; and the
+source pictures of their sample grids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from space import AugSearchError
+
+
+def is_policy_file(item: str) -> bool:
+    return item.endswith(".json") or Path(item).is_file()
+
+
+def load_study_if_needed(args, items: list[str]):
+    """The study named by --runs-dir/--storage/--study; None when only files are given and there
+    is no (single) study to read. Raises AugSearchError when a trial is asked for and there is none."""
+    from search.study import load_existing_study
+
+    try:
+        return load_existing_study(args.runs_dir, args.storage, args.study)
+    except AugSearchError:
+        if all(is_policy_file(item) for item in items):
+            return None  # the study only gives the grid's dataset, which has a default
+        raise
+
+
+def load_candidates(study, items: list[str]):
+    """One `results.compare.Candidate` per item, in order. A trial number may name a trial in any
+    state that has a policy (a pruned or failed policy is worth a look too); `best` is the best
+    complete trial. Raises AugSearchError naming the item that does not resolve."""
+    from results.compare import from_file, from_trial
+    from results.study_export import pick_trial
+    from results.trials import trial_rows
+
+    rows = {row.number: row for row in trial_rows(study)} if study is not None else {}
+    candidates = []
+    for item in items:
+        if is_policy_file(item):
+            candidates.append(from_file(item))
+            continue
+        if item == "best":
+            number = pick_trial(study, "best").number
+        elif item.isdigit() and int(item) in rows:
+            number = int(item)
+        else:
+            known = f"trials 0 to {max(rows)}" if rows else "no trials"
+            raise AugSearchError(
+                f"{item!r} is not a trial of study {study.study_name!r} ({known}), 'best', or a policy file (*.json)."
+            )
+        if rows[number].policy is None:
+            raise AugSearchError(f"trial {number} has no recorded policy (was it made by `search run`?).")
+        candidates.append(from_trial(rows[number]))
+    return candidates
+
+
+def grid_samples(args, study):
+    """The pictures a grid shows: --dataset/--image-size, else the study's, else Fashion-MNIST at 64 px."""
+    from search.samples import DEFAULT_IMAGE_SIZE, load_samples
+
+    settings = study.user_attrs.get("augsearch", {}) if study is not None else {}
+    dataset = args.dataset or settings.get("dataset") or "fashion_mnist"
+    image_size = args.image_size or settings.get("budget", {}).get("image_size") or DEFAULT_IMAGE_SIZE
+    return load_samples(dataset, args.data_dir, image_size, args.images, args.seed)

@@ -1,0 +1,30 @@
+from search.cli import main
+
+
+def test_trials_prints_one_line_per_trial_with_its_numbers(small_study, tmp_path, capsys):
+    assert main(["trials", "--runs-dir", str(tmp_path / "runs")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "study 'fashion_mnist': 2 complete, 1 pruned, 1 failed, 0 running; best: trial 1 (0.8500)"
+    table = {line.split()[0]: line.split() for line in out[2:]}
+    assert table["0"][:5] == ["0", "complete", "0.8000", "2", "1m01s"] and out[2].endswith("[kerascv_guide]")
+    assert table["1"][:5] == ["1", "complete", "0.8500", "2", "0m59s"]
+    assert "ops=brightness,rotation" in out[3]  # Policy keeps ops in catalogue order
+    assert table["2"][:5] == ["2", "pruned", "(0.1000)", "1", "0m20s"]  # not a full-budget value
+    assert table["3"][:5] == ["3", "fail", "-", "-", "0m03s"] and out[5].endswith("error: FloatingPointError: loss is NaN")
+
+
+def test_trials_filters_sorts_and_limits(small_study, tmp_path, capsys):
+    assert main(["trials", "--runs-dir", str(tmp_path / "runs"), "--state", "complete", "--sort", "value", "--limit", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 3 and out[2].split()[:3] == ["1", "complete", "0.8500"]
+
+
+def test_trials_with_a_bad_state_is_one_line_and_exit_2(small_study, tmp_path, capsys):
+    assert main(["trials", "--runs-dir", str(tmp_path / "runs"), "--state", "done"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--state" in err and "'done'" in err
+
+
+def test_trials_without_a_study_says_what_to_do(tmp_path, capsys):
+    assert main(["trials", "--runs-dir", str(tmp_path / "none")]) == 2
+    assert "run `search run` first" in capsys.readouterr().err
