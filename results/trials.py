@@ -17,7 +17,7 @@ SORT_KEYS = {"number": ("number", False), "value": ("value", True), "wall": ("wa
 class TrialRow:
     number: int
     state: str
-    value: float | None
+    value: float | None  # the objective of a COMPLETE trial; None otherwise (see `curve`)
     epochs: int | None
     wall_seconds: float | None
     policy: Policy | None
@@ -35,7 +35,9 @@ def trial_rows(study: optuna.Study) -> list[TrialRow]:
         rows.append(TrialRow(
             number=trial.number,
             state=trial.state.name,
-            value=trial.value,
+            # Optuna stores a pruned trial's last intermediate value as its value; that is not a
+            # full-budget objective, so it is only shown as the curve's last point.
+            value=trial.value if trial.state == TrialState.COMPLETE else None,
             epochs=attrs.get("epochs_run"),
             wall_seconds=attrs.get("wall_seconds"),
             policy=policy,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from space import EXTENDED_OPS, AugSearchError
@@ -217,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"search {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `search trials | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ def small_study(tmp_path) -> optuna.Study:
 
     def add(state, curve, policy, wall_seconds, **attrs):
         study.add_trial(create_trial(
-            state=state, value=curve[-1] if state == TrialState.COMPLETE else None,
+            # Optuna stores a pruned trial's last intermediate value as its value, like this.
+            state=state, value=curve[-1] if state in (TrialState.COMPLETE, TrialState.PRUNED) else None,
             params={"magnitude": policy.magnitude}, distributions=distributions,
             intermediate_values=dict(enumerate(curve, start=1)),
             user_attrs={
