@@ -9,11 +9,12 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from space.layers import BatchStage, build_pipeline
+from space.layers import BatchStage
+from trainers.augment import BatchedPipeline
 from space.policy import Policy
 
 AUTOTUNE = tf.data.AUTOTUNE
-SHARD_PREFETCH = 64  # images each augmentation shard may run ahead
+AUGMENT_CHUNK = 256  # images per call of the per-image stage: large enough to amortise each op's call
 
 
 def layer_seed(seed: int) -> int:
@@ -69,20 +70,22 @@ def train_dataset(
 
 
 def _augmented(order: tf.data.Dataset, example, policy: Policy, seed: int, shards: int) -> tf.data.Dataset:
-    # A KerasCV layer's draws come from its own stateful random generator, so calls that run in
-    # parallel take them in a racy order and the same seed gives different images (so does the
-    # layer's own batch path: a tf.map_fn with parallel iterations). Reproducible and still
-    # parallel: `shards` pipelines, each with its own generator, each sequential over every
-    # shards-th image in its own thread, merged back round-robin. One image per call also
-    # measured as fast as the batch path.
+    # The per-image stage runs on chunks of AUGMENT_CHUNK images (`BatchedPipeline`: each image
+    # still draws its own ops, each op runs once per chunk over the images that drew it). Its
+    # draws and KerasCV's come from stateful generators, so calls running in parallel would take
+    # them in a racy order and one seed would give different images. Reproducible and still
+    # parallel: `shards` streams, each with its own generators, each sequential over every
+    # shards-th image, merged back round-robin into the shuffled order.
     streams = []
     for shard in range(shards):
-        per_image = build_pipeline(policy, seed=layer_seed(seed) + shard)
-        stream = order.shard(shards, shard).map(example) if shards > 1 else order.map(example)
-        streams.append(stream.map(lambda e, layer=per_image: layer(e, training=True)))
+        augment = BatchedPipeline.from_policy(policy, seed=layer_seed(seed) + shard)
+        stream = order.shard(shards, shard) if shards > 1 else order
+        stream = stream.map(example, num_parallel_calls=AUTOTUNE).batch(AUGMENT_CHUNK)
+        stream = stream.map(lambda e, augment=augment: {**e, "images": augment(e["images"])}).unbatch()
+        streams.append(stream)
     if shards == 1:
         return streams[0]
-    streams = [stream.prefetch(SHARD_PREFETCH) for stream in streams]
+    streams = [stream.prefetch(AUGMENT_CHUNK) for stream in streams]
     return tf.data.Dataset.choose_from_datasets(streams, tf.data.Dataset.range(shards).repeat())
 
 
