@@ -7,12 +7,12 @@ FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 EXTRA ?= cpu
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup dataset clean
+.PHONY: run test setup dataset browser clean
 
 run: setup
 	$(BIN)/search run --trials 200
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -q
 
 setup: $(VENV)/.installed dataset
@@ -28,6 +28,13 @@ dataset:
 	@if [ ! -f $(FASHION_MNIST) ] && [ -z "$$AUGSEARCH_DATA_DIR" ]; then \
 		$(SUDO) apt-get install -y dataset-fashion-mnist || \
 		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y dataset-fashion-mnist; }; \
+	fi
+
+# The dashboard test drives a real headless browser: Debian's chromium (only `make test` needs it).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		$(SUDO) apt-get install -y chromium || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; \
 	fi
 
 clean:

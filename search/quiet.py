@@ -21,6 +21,9 @@ def import_tensorflow_quietly() -> None:
         import keras_cv  # noqa: F401
         import tensorflow as tf
 
+        # The CLI's own process (the driver) only makes sample grids: left visible, TensorFlow
+        # would reserve most of each GPU's memory here and starve the trials Ray puts on it.
+        tf.config.set_visible_devices([], "GPU")
         tf.constant(0)  # the first op prints its own notices
         # ... and the first int32 transpose (KerasCV's Equalization does one) a oneDNN notice.
         tf.transpose(tf.zeros((1, 1, 1, 1), tf.int32), (1, 2, 3, 0))
