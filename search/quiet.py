@@ -12,6 +12,8 @@ import os
 
 
 def import_tensorflow_quietly() -> None:
+    """Import TensorFlow, Keras and KerasCV for the CLI's process, quietly and without GPUs
+    (trials run in Ray's workers, which see the GPUs Ray gives them)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
