@@ -124,9 +124,16 @@ def load_policy_file(path: str | os.PathLike) -> ExportedPolicy:
     policy = Policy.from_dict(document["policy"])
     configs = document["keras"]
     pipeline = _deserialize(keras, configs.get("pipeline"), keras_cv.layers.RandomAugmentationPipeline, path, "pipeline")
+    for index, layer in enumerate(pipeline.layers):
+        if not (isinstance(layer, keras.layers.Layer) and type(layer).__module__.startswith("keras_cv.")):
+            raise AugSearchError(
+                f"policy file {str(path)!r}: pipeline layer {index} must be a KerasCV augmentation layer, but its "
+                f"config gives {type(layer).__module__}.{type(layer).__name__}."
+            )
     stages = []
+    batch_stage = configs.get("batch_stage") if isinstance(configs.get("batch_stage"), dict) else {}
     for name, expected in zip(BATCH_STAGE_LAYERS, (keras_cv.layers.CutMix, keras_cv.layers.MixUp)):
-        entry = configs.get("batch_stage", {}).get(name)
+        entry = batch_stage.get(name)
         if not isinstance(entry, dict) or not isinstance(entry.get("rate"), (int, float)) or not 0 <= entry["rate"] <= 1:
             raise AugSearchError(f"policy file {str(path)!r} is damaged: batch_stage.{name} needs a rate in [0, 1] and a layer.")
         stages += [_deserialize(keras, entry.get("layer"), expected, path, f"batch_stage.{name}"), entry["rate"]]
@@ -134,13 +141,36 @@ def load_policy_file(path: str | os.PathLike) -> ExportedPolicy:
 
 
 def _deserialize(keras, config, expected_type, path, where):
+    def refuse(message: str) -> AugSearchError:
+        return AugSearchError(f"policy file {str(path)!r}: the Keras config of {where} does not load: {message}")
+
+    # Only Keras and KerasCV classes, checked before Keras imports anything the file names;
+    # safe_mode=True then refuses the Python lambdas even Keras classes can carry.
+    foreign = _foreign_class(config)
+    if foreign:
+        raise refuse(f"it names the class {foreign}, which is not a Keras or KerasCV class.") from None
     try:
         layer = keras.saving.deserialize_keras_object(config, safe_mode=True)
     except Exception as error:  # Keras raises TypeError, ValueError or its own errors here.
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise AugSearchError(f"policy file {str(path)!r}: the Keras config of {where} does not load: {message}") from None
+        # Keras appends the whole config to some messages: not what a one-line error needs.
+        message = message.split(" Full object config:")[0]
+        raise refuse(message if len(message) <= 400 else message[:400] + "...") from None
     if not isinstance(layer, expected_type):
         raise AugSearchError(
             f"policy file {str(path)!r}: {where} must be a {expected_type.__name__}, but its config gives {type(layer).__name__}."
         )
     return layer
+
+
+def _foreign_class(config: Any) -> str | None:
+    """'module.Class' of the first object in a Keras config whose module is not Keras or KerasCV."""
+    if isinstance(config, list):
+        return next((found for item in config if (found := _foreign_class(item))), None)
+    if not isinstance(config, dict):
+        return None
+    module = config.get("module")
+    if "class_name" in config and module is not None:
+        if not isinstance(module, str) or module.split(".")[0] not in ("keras", "keras_cv"):
+            return f"{module}.{config['class_name']}"
+    return next((found for value in config.values() if (found := _foreign_class(value))), None)

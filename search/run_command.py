@@ -16,19 +16,17 @@ from space.errors import is_int, require
 PRUNERS = ("asha", "none")
 SPACE_FLAGS = ("magnitude", "magnitude_stddev", "rate", "augmentations_per_image", "cutmix_rate", "mixup_rate", "cutmix_alpha", "mixup_alpha")
 BUDGET_FLAGS = ("epochs", "image_size", "train_examples", "batch_size", "model", "learning_rate")
-# Trials of one round that all fail mean the search is broken, not unlucky: stop rather than
-# burn the budget (a round is at most `concurrency` x a few trials).
-ROUND_ATTEMPTS = 3
 
 
 def main(args) -> int:
     """Validate everything, then open the study, start Ray and run rounds until --trials finished."""
-    from search.study import SAMPLERS, default_study_name, storage_url
+    from search.study import SAMPLERS, check_runs_dir, default_study_name, storage_url
     from trainers.budget import PRESETS
     from trainers.model import check_model
     from trainers.data import check_dataset
 
     _check_positive_int("--trials", args.trials)
+    _check_positive_int("--max-failures", args.max_failures)
     if args.concurrency is not None:
         _check_positive_int("--concurrency", args.concurrency)
     for flag in ("cpus_per_trial", "gpus_per_trial"):
@@ -46,6 +44,7 @@ def main(args) -> int:
     if "model" in overrides:  # a bad name would otherwise fail every trial inside Ray
         _as_flags(lambda: check_model(overrides["model"]))
     check_dataset(args.dataset, args.data_dir)
+    check_runs_dir(args.runs_dir)
     url = storage_url(args.runs_dir, args.storage)
     study_name = args.study or default_study_name(args.dataset)
 
@@ -92,37 +91,44 @@ def _search(args, space: SearchSpace, overrides: dict, url: str, study_name: str
         args.dataset, image_size=budget.image_size, train_examples=budget.train_examples,
         validation_examples=budget.validation_examples, seed=args.seed, data_dir=args.data_dir,
     )
+    from search.artifacts import start_artifacts
+    from search.failures import FailureLimit, ended_count
+
+    # The study note and each finished trial's sample grid and learning curve, for the dashboard.
+    artifacts = start_artifacts(study, args.runs_dir, dataset)
     interrupted = False
-    attempts_without_progress = 0
+    limit = FailureLimit(study, args.max_failures)
     while progress(study).finished < args.trials:
         before = progress(study).finished
+        ended_before = ended_count(study)
         interrupted = _run_round(
             study, space, budget, dataset, args, concurrency, cpus_per_trial, gpus_per_trial,
-            remaining=args.trials - before,
+            remaining=args.trials - before, artifacts=artifacts, limit=limit,
         )
         if interrupted:
             break
-        attempts_without_progress = 0 if progress(study).finished > before else attempts_without_progress + 1
-        if attempts_without_progress >= ROUND_ATTEMPTS:
-            last_error = _last_error(study)
-            raise AugSearchError(
-                f"the last {ROUND_ATTEMPTS} rounds of trials all failed, so the search stopped; the last error was: {last_error}"
-            )
+        if limit.check():
+            raise AugSearchError(limit.message())
+        if ended_count(study) == ended_before:  # never seen; it would loop forever
+            raise AugSearchError("Ray Tune ran no trial in a round; the search stopped (run it with --debug to see why).")
     _summary(study, study_name, args)
     return 130 if interrupted else 0
 
 
-def _run_round(study, space, budget, dataset, args, concurrency, cpus, gpus, remaining) -> bool:
+def _run_round(study, space, budget, dataset, args, concurrency, cpus, gpus, remaining, artifacts=None, limit=None) -> bool:
     """One Tuner.fit of at most `remaining` trials. Returns True when the user interrupted it."""
     from ray import tune
     from ray.tune.schedulers import AsyncHyperBandScheduler, FIFOScheduler
     from ray.tune.search import ConcurrencyLimiter
+    from ray.tune.stopper import CombinedStopper
 
     from search.progress import ProgressLine
     from search.searcher import StudySearcher
     from search.trainable import OBJECTIVE, TRIAL_ATTRS, run_trial
 
-    searcher = StudySearcher(study, space, metric=OBJECTIVE, max_steps=budget.epochs, user_attrs=TRIAL_ATTRS)
+    searcher = StudySearcher(
+        study, space, metric=OBJECTIVE, max_steps=budget.epochs, user_attrs=TRIAL_ATTRS, before_tell=artifacts
+    )
     if args.pruner == "asha":
         # Rungs from half the epochs on: the first epoch or two are warm-up and say little.
         scheduler = AsyncHyperBandScheduler(
@@ -148,8 +154,9 @@ def _run_round(study, space, budget, dataset, args, concurrency, cpus, gpus, rem
         return tune.RunConfig(
             name=f"{study.study_name}-{time.strftime('%Y%m%d-%H%M%S')}",
             storage_path=str((Path(args.runs_dir) / "ray").resolve()),
-            callbacks=[searcher.callback(), ProgressLine(study, args.trials)],
-            stop=stop,
+            # The limit's check after the searcher's callback, which writes failed trials to the study.
+            callbacks=[searcher.callback(), ProgressLine(study, args.trials), *([limit.callback(searcher)] if limit else [])],
+            stop=CombinedStopper(stop, limit.stopper()) if limit else stop,
             verbose=0,
             failure_config=tune.FailureConfig(max_failures=0),
         )
@@ -166,15 +173,23 @@ def _start_ray(address: str | None):
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # ours is in _ctrl_c_stops
+    # A trial still running when the search stops (Ctrl-C, --max-failures) may raise as it is
+    # stopped; Ray would print that error's traceback, while its trial is already FAIL in the study.
+    os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")
     import ray
 
+    from search.trainable import FAULT_ENV
+
+    env_vars = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
+    if os.environ.get(FAULT_ENV):  # the test hook, for workers on other machines too
+        env_vars[FAULT_ENV] = os.environ[FAULT_ENV]
     # Trial errors reach the study and one line each on the terminal (search/progress.py).
     logging.getLogger("ray.tune").setLevel(logging.CRITICAL)
     if not ray.is_initialized():
         try:
             ray.init(
                 address=address, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
-                runtime_env={"env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}},
+                runtime_env={"env_vars": env_vars},
             )
         except (ConnectionError, RuntimeError, ValueError) as error:
             raise AugSearchError(f"--address {address!r}: cannot join the Ray cluster: {error}") from None
@@ -236,13 +251,6 @@ def _ctrl_c_stops(searcher):
         signal.signal(signal.SIGINT, previous)
 
 
-def _last_error(study) -> str:
-    from optuna.trial import TrialState
-
-    failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
-    return failed[-1].user_attrs.get("error", "unknown") if failed else "unknown"
-
-
 def _as_flags(build):
     """Run build(); an error about field `some_field` is re-worded as one about `--some-field`,
     the name the user typed."""
@@ -263,7 +271,7 @@ def _check_positive_int(flag: str, value) -> None:
 
 def _summary(study, study_name: str, args) -> None:
     from results.trials import best_rows, progress
-    from search.progress import format_seconds
+    from search.formatting import trial_table
 
     p = progress(study)
     print(f"\n{p.finished} trials finished ({p.complete} complete, {p.pruned} pruned), {p.failed} failed.")
@@ -271,10 +279,6 @@ def _summary(study, study_name: str, args) -> None:
     if not rows:
         print("No complete trial yet.")
         return
-    print(f"\n{'trial':>5}  {'val_acc':>7}  {'epochs':>6}  {'time':>6}  policy")
-    for row in rows:
-        wall = format_seconds(row.wall_seconds) if row.wall_seconds is not None else "-"
-        tag = f"  [{row.reference}]" if row.reference else ""
-        print(f"{row.number:>5}  {row.value:>7.4f}  {row.epochs or '-':>6}  {wall:>6}  {row.policy!r}{tag}")
+    print("\n" + "\n".join(trial_table(rows)))
     where = "" if args.runs_dir == "runs" else f" --runs-dir {args.runs_dir}"
     print(f"\nExport the best: search export --study {study_name}{where} --trial {rows[0].number} --out policy.json")

@@ -22,7 +22,7 @@ import functools
 import json
 import math
 import os
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import optuna
 import ray.cloudpickle
@@ -82,6 +82,10 @@ class StudySearcher(OptunaSearch):
         step_key: the result key of the step, also the step of the intermediate values.
         user_attrs: result keys copied from the trial's last result into its user attributes
             (a key may hold a nested dict, which Ray flattens as "key/sub": it is rebuilt).
+        before_tell: called as `before_tell(trial, state, value)` with each trial about to be
+            told COMPLETE or PRUNED (its user attributes set): the last moment Optuna lets a
+            trial change, e.g. to upload artifacts. It must not raise; Tune pickles it with the
+            searcher.
 
     Raises AugSearchError for a multi-objective study, an empty metric or max_steps < 1.
     """
@@ -95,6 +99,7 @@ class StudySearcher(OptunaSearch):
         max_steps: int,
         step_key: str = TRAINING_ITERATION,
         user_attrs: Iterable[str] = (),
+        before_tell: Callable[[optuna.Trial, TrialState, float | None], None] | None = None,
     ):
         require(len(study.directions) == 1, "study", study.study_name, "a single-objective study")
         require(isinstance(metric, str) and metric != "", "metric", metric, "a result key")
@@ -106,6 +111,7 @@ class StudySearcher(OptunaSearch):
         self._max_steps = max_steps
         self._step_key = step_key
         self._user_attr_keys = tuple(user_attrs)
+        self._before_tell = before_tell
         self._last_results: dict[str, dict] = {}  # per open trial
         self._error_messages: dict[str, str] = {}  # messages that came before on_trial_complete
         self._awaiting_error: set[str] = set()  # failed trials whose message is still to come
@@ -204,6 +210,8 @@ class StudySearcher(OptunaSearch):
                 ot_trial.set_user_attr(key, _jsonable(found))
         if error is not None:
             ot_trial.set_user_attr(ERROR_ATTR, error)
+        if self._before_tell is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
+            self._before_tell(ot_trial, state, value)
         self._ot_study.tell(ot_trial, value, state=state)
         self._completed_trials.add(trial_id)
         self._error_messages.pop(trial_id, None)

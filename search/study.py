@@ -9,6 +9,8 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import shutil
+import tempfile
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,8 @@ from optuna.trial import TrialState
 from space import AugSearchError
 
 SAMPLERS = ("tpe", "random", "cmaes", "gp", "qmc")
+# A search needs room for its study, Ray Tune's results and the trials' artifacts.
+MIN_FREE_BYTES = 64 * 2**20
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 STALE_RUNNING_MESSAGE = "left RUNNING by a search run that ended abruptly; marked FAIL when the next run started"
 
@@ -33,11 +37,35 @@ def storage_url(runs_dir: str | os.PathLike, storage: str | None) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{path}"
     if not re.match(r"^[a-z][a-z0-9+]*://", storage):
-        raise AugSearchError(
-            "--storage must be an SQLAlchemy database URL such as sqlite:///runs/search.db or "
-            f"postgresql://user:password@host/db, but got --storage={storage!r}."
-        )
+        raise AugSearchError(f"--storage must be {_URL_FORMS}, but got --storage={storage!r}.")
+    _check_url(storage)
     return storage
+
+
+_URL_FORMS = "an SQLAlchemy database URL such as sqlite:///runs/search.db or postgresql://user:password@host/db"
+
+
+def _check_url(url: str) -> None:
+    """What can be checked without connecting: the URL's form, that SQLAlchemy knows its dialect,
+    that an SQLite file's folder exists. So a typo fails before Ray starts."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except Exception as error:  # ArgumentError, NoSuchModuleError, ValueError for a bad port
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise AugSearchError(f"--storage must be {_URL_FORMS}, but got --storage={url!r} ({first_line}).") from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:":
+            raise AugSearchError(
+                f"--storage must name an SQLite file (sqlite:///runs/search.db), but got --storage={url!r}: "
+                "an in-memory database would be lost with the process."
+            )
+        folder = Path(database).expanduser().parent
+        if not folder.is_dir():
+            raise AugSearchError(f"--storage {url!r}: the folder {str(folder)!r} of its SQLite file does not exist.")
 
 
 def open_storage(url: str) -> optuna.storages.BaseStorage:
@@ -133,17 +161,33 @@ def open_study(url: str, name: str, sampler: optuna.samplers.BaseSampler, settin
     if stored is None:
         study.set_user_attr("augsearch", settings)
         return study
-    differences = [
-        f"{key}: stored {stored.get(key)!r}, now {settings[key]!r}"
-        for key in ("dataset", "budget", "search_space")
-        if stored.get(key) != settings[key]
-    ]
+    differences = [_difference(key, stored.get(key), settings[key]) for key in ("dataset", "budget", "search_space")]
+    differences = [text for text in differences if text]
     if differences:
         raise AugSearchError(
             f"study {name!r} in {url} was made with different settings ({'; '.join(differences)}); "
             "run with the original flags to resume it, or pass --study NEW_NAME to start a new study."
         )
     return study
+
+
+def _difference(key: str, stored: Any, now: Any) -> str | None:
+    """'key: stored X, now Y', showing only the entries that differ when both are dicts."""
+    if stored == now:
+        return None
+    if isinstance(stored, dict) and isinstance(now, dict):
+        names = [name for name in {**stored, **now} if stored.get(name, _ABSENT) != now.get(name, _ABSENT)]
+        stored = {name: stored.get(name, _ABSENT) for name in names}
+        now = {name: now.get(name, _ABSENT) for name in names}
+    return f"{key}: stored {stored!r}, now {now!r}"
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_ABSENT = _Absent()
 
 
 def fail_stale_trials(study: optuna.Study) -> list[int]:
@@ -158,3 +202,27 @@ def fail_stale_trials(study: optuna.Study) -> list[int]:
 
 def count_finished(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=FINISHED))
+
+
+def check_runs_dir(runs_dir) -> None:
+    """The run directory can be created and written to and has MIN_FREE_BYTES free: checked at the
+    start, so a read-only or full disk is one clear error rather than a crash mid-search."""
+    where = f"--runs-dir {str(runs_dir)!r}"
+    path = Path(runs_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path) as probe:
+            probe.write(b"\0" * 4096)
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as error:
+        raise AugSearchError(
+            f"{where} is not writable ({error.strerror or error}); a search writes its study and Ray Tune's "
+            "results there: pass a writable --runs-dir."
+        ) from None
+    free = shutil.disk_usage(path).free
+    if free < MIN_FREE_BYTES:
+        raise AugSearchError(
+            f"{where} has only {free / 2**20:.1f} MiB free; a search needs at least {MIN_FREE_BYTES // 2**20} MiB "
+            "there (study, Ray Tune's results, artifacts): free some space or pass another --runs-dir."
+        )

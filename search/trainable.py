@@ -16,6 +16,13 @@ TRIAL_ATTRS = (
     "node_id", "accelerator", "epoch_seconds",
 )
 OBJECTIVE = "val_accuracy"
+#: Test hook, read by `run_trial` in the Ray worker: "TRIAL:KIND,..." makes trial number TRIAL
+#: (or every trial, "*") fail as its first epoch starts, KIND being `raise` (a RuntimeError),
+#: `nan` (NaN weights, so the training loss becomes NaN) or `oom` (TensorFlow's
+#: ResourceExhaustedError). tests/reliability/ sets it on real `search run` processes; the
+#: driver passes it on to Ray's workers. Unset in real use.
+FAULT_ENV = "AUGSEARCH_TEST_FAULT"
+FAULT_KINDS = ("raise", "nan", "oom")
 
 
 def trial_seed(search_seed: int, trial_number: int) -> int:
@@ -61,7 +68,41 @@ def run_trial(config: dict[str, Any], *, dataset, budget: dict, dataset_spec: st
             "images_per_second": images_per_epoch / max(metrics["epoch_seconds"], 1e-9),
         })
 
-    train(dataset, policy, budget_, seed=seed, report=report)
+    fault = injected_fault(os.environ.get(FAULT_ENV), config["trial_number"])
+    train(dataset, policy, budget_, seed=seed, report=report, fault=fault)
+
+
+def injected_fault(spec: str | None, trial_number: int):
+    """The `train(fault=...)` hook that FAULT_ENV's `spec` asks for trial `trial_number`, or None."""
+    if not spec:
+        return None
+    faults = {}
+    for item in spec.split(","):
+        trial, _, kind = item.strip().partition(":")
+        if kind not in FAULT_KINDS or not (trial == "*" or trial.isdigit()):
+            raise ValueError(f"{FAULT_ENV} must be TRIAL:KIND,... with KIND in {FAULT_KINDS}, but got {spec!r}")
+        faults[trial] = kind
+    kind = faults.get(str(trial_number), faults.get("*"))
+    if kind is None:
+        return None
+
+    def fault(epoch, model) -> None:
+        if epoch != 1:
+            return
+        if kind == "raise":
+            raise RuntimeError(f"injected fault: trial {trial_number} raised ({FAULT_ENV})")
+        if kind == "oom":
+            import tensorflow as tf
+
+            raise tf.errors.ResourceExhaustedError(
+                None, None, f"OOM when allocating tensor (injected fault in trial {trial_number}, {FAULT_ENV})"
+            )
+        import keras
+
+        for weight in model.trainable_weights:
+            weight.assign(keras.ops.full(weight.shape, float("nan"), dtype=weight.dtype))
+
+    return fault
 
 
 def _accelerator() -> str:

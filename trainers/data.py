@@ -193,7 +193,8 @@ def check_dataset(spec: str, data_dir: str | None = None) -> None:
 
     Checks the spec's form; for fashion_mnist that the four IDX files exist and have valid headers;
     for tfds that TFDS knows the name and it is an image classification dataset (nothing is
-    downloaded); for folders the class folders. Raises AugSearchError with a one-line message.
+    downloaded); for folders the class folders, each with at least one decodable image. Raises
+    AugSearchError with a one-line message.
     """
     kind, arg = _parse_spec(spec)
     require(data_dir is None or isinstance(data_dir, (str, os.PathLike)), "data_dir", data_dir, "a folder path or None")
@@ -203,7 +204,15 @@ def check_dataset(spec: str, data_dir: str | None = None) -> None:
     elif kind == "tfds":
         _tfds_builder(spec, arg, data_dir)
     else:
-        _folder_files(spec, arg)
+        class_names, files = _folder_files(spec, arg)
+        # Decoding stops at each class's first image: cheap for a healthy folder, while a folder
+        # of corrupt files fails here, before a search starts, rather than when it is loaded.
+        for name, class_files in zip(class_names, files):
+            if not any(_folder.decode_rgb(file) is not None for file in class_files):
+                raise AugSearchError(
+                    f"dataset={spec!r}: class folder {name!r} has no decodable images (none of its "
+                    f"{len(class_files)} files is an image Pillow can read); fix or remove its files."
+                )
 
 
 def _check_count(name: str, value: object) -> None:

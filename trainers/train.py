@@ -51,14 +51,15 @@ def train(
     *,
     seed: int,
     report: Report | None = None,
-    fault: Callable[[int], None] | None = None,
+    fault: Callable[[int, keras.Model], None] | None = None,
 ) -> TrainResult:
     """Train `budget.model` from scratch on `dataset` augmented by `policy`, and validate it.
 
     Uses the first `budget.train_examples` / `budget.validation_examples` of the dataset's
     splits. After every epoch calls `report(epoch, {"val_accuracy", "val_loss", "train_loss",
     "epoch_seconds"})` with epochs numbered from 1; whatever `report` raises propagates (that is
-    how Ray Tune stops a trial). `fault(epoch)`, a test hook, is called as each epoch starts.
+    how Ray Tune stops a trial). `fault(epoch, model)`, a test hook, is called as each epoch
+    starts: it may raise (a crash, an out-of-memory error) or damage the model (a NaN loss).
     Raises TrainingDiverged when the training loss becomes NaN or infinite.
     """
     started = time.perf_counter()
@@ -128,7 +129,7 @@ def _schedule(budget: Budget, steps_per_epoch: int):
 class _Epochs(keras.callbacks.Callback):
     """Times epochs, checks the loss after every batch and reports after every epoch."""
 
-    def __init__(self, report: Report | None, fault: Callable[[int], None] | None, images_per_epoch: int):
+    def __init__(self, report: Report | None, fault: Callable[[int, keras.Model], None] | None, images_per_epoch: int):
         super().__init__()
         self.report, self.fault, self.images_per_epoch = report, fault, images_per_epoch
         self.history: list[dict] = []
@@ -137,7 +138,7 @@ class _Epochs(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch + 1
         if self.fault is not None:
-            self.fault(self._epoch)
+            self.fault(self._epoch, self.model)
         self._start = time.perf_counter()
         self._train_seconds = None
 

@@ -5,7 +5,7 @@ from PIL import Image
 from results.samples import (
     CAPTION_HEIGHT, Samples, augment, cell_size, grid_shape, png_bytes, sample_grid, stacked, write_png,
 )
-from space import GUIDE_POLICY, NO_AUGMENTATION, Policy
+from space import GUIDE_POLICY, NO_AUGMENTATION
 
 
 def tiny_samples(n=4, size=16, classes=3):

@@ -4,7 +4,9 @@ import subprocess
 import sys
 
 import optuna
+from optuna.artifacts import get_all_artifact_meta
 from optuna.trial import TrialState
+from optuna_dashboard import get_note
 
 from search.trainable import TRIAL_ATTRS
 from space import GUIDE_POLICY, NO_AUGMENTATION, Policy
@@ -40,6 +42,10 @@ def test_search_run_end_to_end(tmp_path):
         assert not missing, f"trial {trial.number} lacks {missing}"
         assert trial.user_attrs["dataset"] == "fashion_mnist" and trial.user_attrs["accelerator"] == "cpu"
         assert trial.intermediate_values, "per-epoch values are reported"
+        # The dashboard's per-trial pictures, made by the driver before it stored the trial.
+        files = sorted(meta.filename for meta in get_all_artifact_meta(trial, storage=study._storage))
+        assert files == ["learning_curve.png", "samples.png"], f"trial {trial.number} has artifacts {files}"
+    assert "kerascv_guide" in get_note(study), "the study note lists the reference policies"
     assert "Export the best: search export" in done.stdout
     assert (runs / "ray").is_dir(), "Ray Tune's results belong under the run directory"
 

@@ -133,7 +133,7 @@ def test_an_exception_from_report_propagates(fashion):
 def test_fault_hook_runs_at_each_epoch_start_and_its_error_propagates(fashion):
     epochs = []
 
-    def fault(epoch):
+    def fault(epoch, model):
         epochs.append(epoch)
         if epoch == 2:
             raise tf.errors.ResourceExhaustedError(None, None, "out of memory (injected)")

@@ -1,0 +1,100 @@
+"""Helpers for the reliability tests: the real `search` CLI in subprocesses, the real study file."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+
+from search.study import open_storage
+
+SEARCH = (sys.executable, "-m", "search.cli")
+SMOKE_RUN = ("run", "--budget", "smoke")
+
+
+def search(*argv, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run `search ARGV...` to the end."""
+    return subprocess.run(
+        [*SEARCH, *map(str, argv)], capture_output=True, text=True, timeout=timeout, env=_env(env)
+    )
+
+
+def start_search(*argv, log: Path, env: dict | None = None) -> subprocess.Popen:
+    """Start `search ARGV...` in its own session (so that its Ray processes can be told apart and
+    signalled the way a terminal does), stdout and stderr to `log`."""
+    with open(log, "w") as out:
+        return subprocess.Popen(
+            [*SEARCH, *map(str, argv)], stdout=out, stderr=subprocess.STDOUT, text=True,
+            env=_env(env), start_new_session=True,
+        )
+
+
+def reap(process: subprocess.Popen) -> None:
+    """Kill what is left of the process group we started (Ray's agents outlive a SIGKILLed driver)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def one_line_error(done: subprocess.CompletedProcess, command: str = "run") -> str:
+    """The CLI's error for bad input: exit status 2 and one line on stderr, no traceback."""
+    assert done.returncode == 2, (done.returncode, done.stderr[-3000:])
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr[-3000:]
+    assert lines[0].startswith(f"search {command}: error: "), lines[0]
+    return lines[0]
+
+
+def last_line_error(done: subprocess.CompletedProcess, command: str = "run") -> str:
+    """A search that stopped with an error after it started: exit status 2, its progress lines, then
+    the error as the last line, no traceback."""
+    assert done.returncode == 2, (done.returncode, done.stderr[-3000:])
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    line = done.stderr.splitlines()[-1]
+    assert line.startswith(f"search {command}: error: "), done.stderr[-3000:]
+    return line
+
+
+def load(runs: Path, name: str = "fashion_mnist") -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=open_storage(f"sqlite:///{runs}/search.db"))
+
+
+def states(study: optuna.Study) -> collections.Counter:
+    return collections.Counter(trial.state.name for trial in study.get_trials(deepcopy=False))
+
+
+def finished(study: optuna.Study) -> int:
+    counts = states(study)
+    return counts["COMPLETE"] + counts["PRUNED"]
+
+
+def wait_for(condition, what: str, process: subprocess.Popen, log: Path, timeout: float = 600, every: float = 0.5):
+    """Poll `condition()` until it returns something true; fail if the process ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        if process.poll() is not None:
+            raise AssertionError(f"search ended ({process.returncode}) before {what}:\n{log.read_text()[-3000:]}")
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}:\n{log.read_text()[-3000:]}")
+
+
+def _env(extra: dict | None) -> dict:
+    env = dict(os.environ)
+    env.pop("AUGSEARCH_TEST_FAULT", None)
+    env.update(extra or {})
+    return env

@@ -1,0 +1,225 @@
+"""Issue 6, cases 1, 7 and 5, on one study (smoke trials cost tens of seconds each here, so the
+runs are shared): real `search run` processes with real Ray and a real SQLite study.
+
+1. `search run --trials 8 --budget smoke` is SIGKILLed once 2 trials finished (another one
+   RUNNING), run again and stopped with Ctrl-C (SIGINT to its process group, as a terminal sends
+   it), then run again to the end.
+7. During that last run, `search trials` (in a loop in a reader process) and `search dashboard`
+   (its HTTP API polled) read the study while the search writes it.
+   Meanwhile a second `search run` on the same study is refused.
+5. Then the same study with another search space is refused, and left as it was.
+"""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from search.study import STALE_RUNNING_MESSAGE
+from search_process import SEARCH, SMOKE_RUN, finished, load, one_line_error, reap, search, start_search, states, wait_for
+
+TRIALS = 8
+CTRL_C_SECONDS = 20  # "within a few seconds", with room for two cores shared by other work
+
+# Calls `search trials` in-process in a loop until told to stop, then prints what it saw.
+READER = """
+import contextlib, io, json, os, sys, time
+from search.cli import main
+runs, stop = sys.argv[1], sys.argv[2]
+calls, failures = 0, []
+while not os.path.exists(stop):
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["trials", "--runs-dir", runs])
+        text = out.getvalue() + err.getvalue()
+        if code != 0 or "locked" in text:
+            failures.append(f"exit {code}: {text[-500:]}")
+    except Exception as error:
+        failures.append(f"{type(error).__name__}: {error}")
+    calls += 1
+    time.sleep(0.2)
+print(json.dumps({"calls": calls, "failures": failures}))
+"""
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            body = response.read().decode()
+            return response.status, body
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+    except OSError as error:
+        return None, str(error)
+
+
+def _snapshot(study):
+    return {
+        t.number: (t.state.name, t.value, dict(t.intermediate_values))
+        for t in study.get_trials(deepcopy=False)
+        if t.state.name in ("COMPLETE", "PRUNED")
+    }
+
+
+def _running(study):
+    return sorted(t.number for t in study.get_trials(deepcopy=False) if t.state.name == "RUNNING")
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory):
+    """Runs the whole story once; each test checks one part of what it recorded."""
+    root = tmp_path_factory.mktemp("interrupted")
+    runs = root / "runs"
+    command = (*SMOKE_RUN, "--trials", TRIALS, "--runs-dir", runs)
+    seen = {}
+
+    # 1a. SIGKILL once 2 trials finished and another is running.
+    log = root / "killed.log"
+    killed = start_search(*command, log=log)
+    try:
+        wait_for(
+            lambda: (runs / "search.db").exists() and finished(load(runs)) >= 2 and _running(load(runs)),
+            "2 finished trials and a running one", killed, log,
+        )
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=30)
+    finally:
+        reap(killed)
+    study = load(runs)
+    seen["before_kill"] = _snapshot(study)
+    seen["left_running"] = _running(study)
+
+    # 1b. The same command again, stopped with Ctrl-C while its own trials run.
+    log = root / "interrupted.log"
+    trials_so_far = len(study.trials)
+    interrupted = start_search(*command, log=log)
+    try:
+        wait_for(
+            lambda: [n for n in _running(load(runs)) if n >= trials_so_far], "a trial of this run running", interrupted, log
+        )
+        time.sleep(2)  # well into the trial
+        os.killpg(interrupted.pid, signal.SIGINT)
+        started = time.monotonic()
+        interrupted.wait(timeout=120)
+        seen["ctrl_c_seconds"] = time.monotonic() - started
+        seen["ctrl_c_exit"] = interrupted.returncode
+    finally:
+        reap(interrupted)
+    seen["ctrl_c_log"] = log.read_text()
+    study = load(runs)
+    seen["after_ctrl_c"] = {t.number: (t.state.name, t.user_attrs.get("error")) for t in study.trials}
+
+    # 1c + 7. The same command to the end, with a dashboard and `search trials` reading the study.
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    dashboard = subprocess.Popen(
+        [*SEARCH, "dashboard", "--runs-dir", str(runs), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    stop = root / "stop-reading"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(runs), str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    log = root / "resumed.log"
+    resumed = None
+    polls, poll_failures = 0, []
+    try:
+        wait_for(lambda: _get(f"{base}/api/meta")[0] == 200, "the dashboard to answer", dashboard, root / "none", timeout=180)
+        study_id = json.loads(_get(f"{base}/api/studies")[1])["study_summaries"][0]["study_id"]
+        trials_so_far = len(load(runs).trials)
+        resumed = start_search(*command, log=log)
+        wait_for(lambda: [n for n in _running(load(runs)) if n >= trials_so_far], "a trial of this run running", resumed, log)
+        seen["second_driver"] = search(*command, timeout=300)
+        while resumed.poll() is None:
+            for url in (f"{base}/api/studies", f"{base}/api/studies/{study_id}"):
+                status, body = _get(url)
+                polls += 1
+                if status != 200 or "locked" in body:
+                    poll_failures.append(f"{url}: {status} {body[:300]}")
+            time.sleep(0.3)
+        seen["resumed_exit"] = resumed.returncode
+    finally:
+        stop.touch()
+        reader_out, reader_err = reader.communicate(timeout=120)
+        dashboard.send_signal(signal.SIGINT)
+        try:
+            dashboard.wait(timeout=20)
+        finally:
+            reap(dashboard)
+            if resumed is not None:
+                reap(resumed)
+    seen["resumed_log"] = log.read_text()
+    seen["dashboard"] = {"polls": polls, "failures": poll_failures}
+    seen["reader"] = json.loads(reader_out.strip().splitlines()[-1]) if reader_out.strip() else {"error": reader_err[-2000:]}
+    study = load(runs)
+    seen["final"] = study
+    seen["final_snapshot"] = _snapshot(study)
+
+    # 5. Another search space on the same study and run directory.
+    db = runs / "search.db"
+    digest = hashlib.sha256(db.read_bytes()).hexdigest()
+    seen["other_space"] = search(*command, "--ops", "brightness,contrast", "--magnitude", "0,0.5", timeout=300)
+    seen["db_unchanged"] = hashlib.sha256(db.read_bytes()).hexdigest() == digest
+    return seen
+
+
+def test_sigkill_keeps_finished_trials_and_the_next_run_fails_the_stale_ones_and_finishes(story):
+    assert len(story["before_kill"]) >= 2 and story["left_running"], story["before_kill"]
+    assert story["resumed_exit"] == 0, story["resumed_log"][-3000:]
+    final = story["final"]
+    counts = states(final)
+    assert finished(final) == TRIALS and counts["RUNNING"] == 0 and counts["WAITING"] == 0, counts
+    # Every trial finished before the kill is still there, with the same state, value and curve.
+    assert {n: story["final_snapshot"][n] for n in story["before_kill"]} == story["before_kill"]
+    # The trials the dead run left RUNNING are FAIL, saying why.
+    for number in story["left_running"]:
+        trial = final.trials[number]
+        assert trial.state.name == "FAIL" and trial.user_attrs["error"] == STALE_RUNNING_MESSAGE
+    assert f"marked trials {', '.join(map(str, story['left_running']))} FAIL" in story["ctrl_c_log"]
+
+
+def test_ctrl_c_stops_within_seconds_and_leaves_no_running_trial(story):
+    assert story["ctrl_c_exit"] == 130, story["ctrl_c_log"][-3000:]
+    assert story["ctrl_c_seconds"] < CTRL_C_SECONDS, story["ctrl_c_log"][-3000:]
+    assert "stopping: running trials end as FAIL" in story["ctrl_c_log"]
+    assert "Traceback" not in story["ctrl_c_log"]
+    after = story["after_ctrl_c"]
+    assert "RUNNING" not in {state for state, _ in after.values()}, after
+    stopped = [n for n, (state, error) in after.items() if error and error.startswith("interrupted by the user (Ctrl-C)")]
+    assert stopped and all(after[n][0] == "FAIL" for n in stopped), after
+
+
+def test_trials_and_dashboard_read_the_study_while_the_search_writes_it(story):
+    reader, dashboard = story["reader"], story["dashboard"]
+    assert reader.get("calls", 0) >= 5 and reader.get("failures") == [], reader
+    assert dashboard["polls"] >= 10 and dashboard["failures"] == [], dashboard
+    assert "locked" not in story["resumed_log"]
+
+
+def test_a_second_search_on_the_same_study_is_refused_while_one_runs(story):
+    line = one_line_error(story["second_driver"])
+    assert "another `search run` is already running study 'fashion_mnist'" in line, line
+
+
+def test_resuming_with_another_search_space_is_refused_saying_what_differs(story):
+    line = one_line_error(story["other_space"])
+    assert "study 'fashion_mnist' in sqlite:///" in line and "was made with different settings (search_space: " in line
+    assert "stored {'magnitude': [0.0, 1.0], 'ops': ['auto_contrast'," in line
+    assert "now {'magnitude': [0.0, 0.5], 'ops': ['contrast', 'brightness']}" in line
+    assert "run with the original flags to resume it, or pass --study NEW_NAME to start a new study" in line
+    assert story["db_unchanged"], "the refused run wrote to the study"
