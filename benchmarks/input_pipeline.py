@@ -6,7 +6,12 @@ The guide's way: the policy's `RandomAugmentationPipeline` mapped over batches i
 sub-batches, `trainers/augment.py`, then the batch stage). Both read the same Fashion-MNIST
 images from memory and produce float32 batches of 64 with one-hot labels; the figures count
 images delivered, after a warm-up that includes graph building. The two are measured
-alternately, in rounds, in one process, so drift in the machine's speed hits both alike. Run with
+alternately, in rounds, in one process, so drift in the machine's speed hits both alike.
+
+It also prints the per-image stage's op floor: the images/s if it cost nothing but its KerasCV
+ops, each called once on a large batch (an image goes through rate x augmentations_per_image
+ops, drawn uniformly). No execution of the same ops can beat it; how close AugSearch's gets
+shows what is left to gain outside the ops themselves. Run with
 
     .venv/bin/python benchmarks/input_pipeline.py [--sizes 32,64,224] [--seconds 8] [--rounds 3]
 """
@@ -30,6 +35,7 @@ import tensorflow as tf  # noqa: E402
 from space import GUIDE_POLICY  # noqa: E402
 from space.layers import BatchStage, build_pipeline  # noqa: E402
 from trainers import load_dataset  # noqa: E402
+from trainers.augment import BatchedPipeline  # noqa: E402
 from trainers.pipeline import train_dataset  # noqa: E402
 
 BATCH = 64
@@ -54,6 +60,21 @@ def guide_dataset(split, policy, num_classes: int) -> tf.data.Dataset:
     return ds.map(lambda b: (b["images"], b["labels"]), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
 
 
+def op_floor(policy, images: tf.Tensor) -> float:
+    """Images/s of `policy`'s per-image stage if it cost only its ops' batched calls."""
+    layers = BatchedPipeline.from_policy(policy, seed=1).layers
+    seconds_per_image = []
+    for layer in layers:
+        call = tf.function(lambda batch, layer=layer: layer(batch, training=True))
+        call(images)
+        started = time.perf_counter()
+        for _ in range(3):
+            call(images)
+        seconds_per_image.append((time.perf_counter() - started) / 3 / len(images))
+    ops_per_image = policy.rate * policy.augmentations_per_image
+    return 1 / (ops_per_image * statistics.mean(seconds_per_image))
+
+
 def images_per_second(iterator, seconds: float) -> float:
     started, images = time.perf_counter(), 0
     while time.perf_counter() - started < seconds:
@@ -71,7 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     keras.utils.set_random_seed(1)
     print(f"policy {GUIDE_POLICY!r}, batches of {BATCH}, {os.cpu_count()} CPUs")
-    result = []
+    result, floors = [], []
     for size in (int(s) for s in args.sizes.split(",")):
         data = load_dataset("fashion_mnist", image_size=size, train_examples=args.examples, validation_examples=1, seed=0)
         pipelines = {
@@ -87,14 +108,17 @@ def main() -> None:
             for name, iterator in pipelines.items():
                 speeds[name].append(images_per_second(iterator, args.seconds))
         guide, ours = (statistics.median(speeds[name]) for name in ("guide", "augsearch"))
+        floor = op_floor(GUIDE_POLICY, tf.constant(data.train.images[:256], tf.float32))
         print(
             f"{size:>3}px  guide {guide:7.0f} images/s  augsearch {ours:7.0f} images/s  speedup {ours / guide:.2f}  "
+            f"per-image op floor {floor:7.0f} images/s  "
             f"(rounds: guide {', '.join(f'{v:.0f}' for v in speeds['guide'])}; "
             f"augsearch {', '.join(f'{v:.0f}' for v in speeds['augsearch'])})",
             flush=True,
         )
         result.append(f"speedup_{size}={ours / guide:.2f}")
-    print("RESULT " + " ".join(result))
+        floors.append(f"op_floor_over_guide_{size}={floor / guide:.2f}")
+    print("RESULT " + " ".join(result + floors))
 
 
 if __name__ == "__main__":
