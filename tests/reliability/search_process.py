@@ -84,7 +84,10 @@ def wait_for(condition, what: str, process: subprocess.Popen, log: Path, timeout
     """Poll `condition()` until it returns something true; fail if the process ends first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = condition()
+        try:
+            found = condition()
+        except KeyError:  # Optuna's "Record does not exist": the database is there, the study not yet
+            found = None
         if found:
             return found
         if process.poll() is not None:

@@ -133,7 +133,7 @@ def test_dashboard_serves_the_study_its_trials_and_artifacts_to_a_real_browser(t
     finally:
         server.send_signal(signal.SIGINT)  # Ctrl-C
         try:
-            stdout, stderr = server.communicate(timeout=20)
+            stdout, stderr = server.communicate(timeout=60)  # seconds here; room for a loaded machine
         except subprocess.TimeoutExpired:
             server.kill()
             stdout, stderr = server.communicate()
