@@ -15,6 +15,8 @@ NOT_YET = {
     "evaluate": "the evaluation issue",
 }
 STATES = ("complete", "pruned", "fail", "running", "waiting")
+# Commands that never touch TensorFlow start in a second instead of five.
+WITHOUT_TENSORFLOW = {"trials", "dashboard"}
 SORT_KEYS = ("number", "value", "wall", "epochs")
 
 
@@ -208,9 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"search {args.command}: not yet: it arrives with {NOT_YET[args.command]}.", file=sys.stderr)
         return 2
     try:
-        from search.quiet import import_tensorflow_quietly
+        if args.command not in WITHOUT_TENSORFLOW:
+            from search.quiet import import_tensorflow_quietly
 
-        import_tensorflow_quietly()
+            import_tensorflow_quietly()
         command = importlib.import_module(f"search.{args.command}_command")
         return command.main(args)
     except AugSearchError as error:

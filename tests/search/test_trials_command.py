@@ -28,3 +28,16 @@ def test_trials_with_a_bad_state_is_one_line_and_exit_2(small_study, tmp_path, c
 def test_trials_without_a_study_says_what_to_do(tmp_path, capsys):
     assert main(["trials", "--runs-dir", str(tmp_path / "none")]) == 2
     assert "run `search run` first" in capsys.readouterr().err
+
+
+def test_trials_does_not_import_tensorflow(small_study, tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom search.cli import main\n"
+        f"main(['trials', '--runs-dir', {str(tmp_path / 'runs')!r}])\n"
+        "print('HEAVY', sorted(m for m in ('tensorflow', 'keras', 'keras_cv', 'ray') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
