@@ -7,12 +7,12 @@ FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 EXTRA ?= cpu
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup dataset browser clean
+.PHONY: run test setup dataset browser postgres clean
 
 run: setup
 	$(BIN)/search run --trials 200
 
-test: setup browser
+test: setup browser postgres
 	$(BIN)/python -m pytest -q
 
 setup: $(VENV)/.installed dataset
@@ -35,6 +35,14 @@ browser:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 		$(SUDO) apt-get install -y chromium || \
 		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; \
+	fi
+
+# The PostgreSQL storage test runs a real server: Debian's postgresql (the test starts and stops
+# its own cluster in a temporary folder; nothing is left running).
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		$(SUDO) apt-get install -y postgresql || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql; }; \
 	fi
 
 clean:

@@ -98,7 +98,11 @@ def _add_run(subparsers) -> None:
     ray.add_argument("--concurrency", type=int, help="trials at once (default: as many as the cluster's resources fit)")
     ray.add_argument("--cpus-per-trial", type=float, help="CPUs per trial (default: 1)")
     ray.add_argument("--gpus-per-trial", type=float, help="GPUs per trial, fractions share a GPU (default: 1 if the cluster has GPUs, else 0)")
-    ray.add_argument("--address", help="join an existing Ray cluster (auto, HOST:PORT or ray://...); default: start Ray locally")
+    ray.add_argument(
+        "--address",
+        help="join an existing Ray cluster: auto, or the HOST:PORT `ray start --head` printed (not a ray:// client "
+        "address); default: start Ray locally",
+    )
 
 
 def _add_sample_arguments(parser: argparse.ArgumentParser, images: int) -> None:

@@ -7,12 +7,14 @@ attributes, and the study's own "augsearch" attribute describing dataset, budget
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 import warnings
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -25,6 +27,8 @@ SAMPLERS = ("tpe", "random", "cmaes", "gp", "qmc")
 # A search needs room for its study, Ray Tune's results and the trials' artifacts.
 MIN_FREE_BYTES = 64 * 2**20
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+#: Seconds an SQLite reader or writer waits for another connection's lock before it fails.
+SQLITE_BUSY_TIMEOUT = 60
 STALE_RUNNING_MESSAGE = "left RUNNING by a search run that ended abruptly; marked FAIL when the next run started"
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -54,8 +58,9 @@ def _check_url(url: str) -> None:
         parsed = make_url(url)
         parsed.get_dialect()
     except Exception as error:  # ArgumentError, NoSuchModuleError, ValueError for a bad port
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise AugSearchError(f"--storage must be {_URL_FORMS}, but got --storage={url!r} ({first_line}).") from None
+        raise AugSearchError(
+            f"--storage must be {_URL_FORMS}, but got --storage={shown(url)!r} ({_first_line(error)})."
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if not database or database == ":memory:":
@@ -68,14 +73,64 @@ def _check_url(url: str) -> None:
             raise AugSearchError(f"--storage {url!r}: the folder {str(folder)!r} of its SQLite file does not exist.")
 
 
-def open_storage(url: str) -> optuna.storages.BaseStorage:
-    """An RDB storage; SQLite waits for a busy database instead of failing a concurrent reader."""
-    engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+def open_storage(url: str) -> optuna.storages.RDBStorage:
+    """An RDB storage on `url` (SQLite, PostgreSQL, MySQL: any URL SQLAlchemy and Optuna know).
+
+    SQLite gets what concurrent readers (`search trials`, the dashboard) need while the driver
+    writes: a busy timeout, so that a reader waits for the writer instead of failing with
+    "database is locked", and write-ahead logging, so that readers and the writer do not block
+    each other at all. Raises AugSearchError when the database cannot be opened.
+    """
+    sqlite = _is_sqlite(url)
+    if sqlite:
+        use_wal(url)
+    engine_kwargs = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT}} if sqlite else {}
     try:
         return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
     except Exception as error:  # SQLAlchemy raises many types for a bad URL or unreachable server
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise AugSearchError(f"--storage {url!r} cannot be opened: {first_line}") from None
+        raise AugSearchError(f"--storage {shown(url)!r} cannot be opened: {_first_line(error)}") from None
+
+
+def use_wal(url: str) -> str:
+    """Put the SQLite database of `url` in write-ahead-logging mode and return its journal mode.
+
+    The mode is stored in the database file, so it holds for every later connection, from any
+    process. Where WAL does not apply (a read-only file; SQLite refuses it) the file keeps its
+    mode and the busy timeout alone protects readers. SQLite's WAL needs shared memory between the
+    processes, so the file must be on a local disk: a study shared between machines belongs in
+    PostgreSQL.
+    """
+    from sqlalchemy.engine import make_url
+
+    try:
+        database = make_url(url).database
+    except Exception:  # open_storage reports a bad URL
+        return "unchanged"
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return "unchanged"  # nothing to persist it in, or a URI whose options are the user's
+    try:
+        with closing(sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT)) as connection:
+            return connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    except sqlite3.Error:
+        return "unchanged"
+
+
+def shown(url: str) -> str:
+    """`url` as it may be printed: its password masked."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy parses: nothing to mask
+        return url
+
+
+def _is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def load_existing_study(runs_dir: str | os.PathLike, storage: str | None, name: str | None) -> optuna.Study:
@@ -91,15 +146,16 @@ def load_existing_study(runs_dir: str | os.PathLike, storage: str | None, name: 
                 "or pass the --runs-dir or --storage of an earlier search."
             )
     url = storage_url(runs_dir, storage)
-    names = [summary.study_name for summary in optuna.get_all_study_summaries(open_storage(url))]
+    storage = open_storage(url)
+    names = [summary.study_name for summary in optuna.get_all_study_summaries(storage)]
     if name is None:
         if len(names) != 1:
             found = ", ".join(names) if names else "none"
-            raise AugSearchError(f"--study is needed: {url} holds {len(names)} studies ({found}).")
+            raise AugSearchError(f"--study is needed: {shown(url)} holds {len(names)} studies ({found}).")
         name = names[0]
     if name not in names:
-        raise AugSearchError(f"--study {name!r} is not in {url}; its studies are: {', '.join(names) or 'none'}.")
-    return optuna.load_study(study_name=name, storage=open_storage(url))
+        raise AugSearchError(f"--study {name!r} is not in {shown(url)}; its studies are: {', '.join(names) or 'none'}.")
+    return optuna.load_study(study_name=name, storage=storage)
 
 
 def default_study_name(dataset: str) -> str:
@@ -133,9 +189,14 @@ def _sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
 
 
 @contextmanager
-def driver_lock(runs_dir: str | os.PathLike, study_name: str) -> Iterator[None]:
-    """Only one `search run` per study and run directory. The OS drops the lock when the process
-    dies, even by SIGKILL, so a crash never leaves a stale lock behind."""
+def driver_lock(runs_dir: str | os.PathLike, study_name: str, url: str | None = None) -> Iterator[None]:
+    """Only one `search run` per study: the driver is the study's only writer.
+
+    Always a lock file in the run directory; with a PostgreSQL `url` also an advisory lock in the
+    database, which refuses a second driver on another machine (another run directory) too. The
+    OS drops the file lock, and PostgreSQL the advisory lock, when the process dies, even by
+    SIGKILL, so a crash never leaves a stale lock behind.
+    """
     path = Path(runs_dir) / f".{study_name}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as handle:
@@ -148,7 +209,37 @@ def driver_lock(runs_dir: str | os.PathLike, study_name: str) -> Iterator[None]:
             ) from None
         handle.write(f"{os.getpid()}\n")
         handle.flush()
+        with _database_lock(url, study_name):
+            yield
+
+
+@contextmanager
+def _database_lock(url: str | None, study_name: str) -> Iterator[None]:
+    """PostgreSQL's session advisory lock on the study name, held on a connection of its own for
+    the whole run; nothing for other databases (SQLite lives on one machine: the file lock holds)."""
+    if url is None or not url.startswith(("postgresql", "postgres")):
         yield
+        return
+    import sqlalchemy
+
+    key = int.from_bytes(hashlib.blake2b(f"augsearch/{study_name}".encode(), digest_size=8).digest(), "big", signed=True)
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        connection = engine.connect()
+    except Exception as error:
+        raise AugSearchError(f"--storage {shown(url)!r} cannot be opened: {_first_line(error)}") from None
+    try:
+        locked = connection.execute(sqlalchemy.text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
+        connection.commit()  # the lock is the session's; no transaction stays open beside it
+        if not locked:
+            raise AugSearchError(
+                f"another `search run` is already running study {study_name!r} in {shown(url)} (perhaps on another "
+                "machine); wait for it, stop it, or pass another --study."
+            )
+        yield
+    finally:
+        connection.close()  # ends the session, which releases its advisory lock
+        engine.dispose()
 
 
 def open_study(url: str, name: str, sampler: optuna.samplers.BaseSampler, settings: dict[str, Any]) -> optuna.Study:
@@ -165,7 +256,7 @@ def open_study(url: str, name: str, sampler: optuna.samplers.BaseSampler, settin
     differences = [text for text in differences if text]
     if differences:
         raise AugSearchError(
-            f"study {name!r} in {url} was made with different settings ({'; '.join(differences)}); "
+            f"study {name!r} in {shown(url)} was made with different settings ({'; '.join(differences)}); "
             "run with the original flags to resume it, or pass --study NEW_NAME to start a new study."
         )
     return study

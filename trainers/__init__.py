@@ -5,6 +5,7 @@ Never imports Optuna or Ray: a trial's training is plain TensorFlow, Keras and K
 
 from trainers.budget import PRESETS, Budget
 from trainers.data import ImageDataset, Split, check_dataset, load_dataset
+from trainers.gpu import configure_gpus
 from trainers.model import MODELS, build_model, check_model
 from trainers.train import TrainingDiverged, TrainResult, train
 
@@ -19,6 +20,7 @@ __all__ = [
     "build_model",
     "check_dataset",
     "check_model",
+    "configure_gpus",
     "load_dataset",
     "train",
 ]

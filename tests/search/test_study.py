@@ -71,3 +71,53 @@ def test_trials_a_dead_run_left_running_become_fail_and_finished_ones_stay(tmp_p
     assert reloaded.trials[stale.number].user_attrs["error"] == STALE_RUNNING_MESSAGE
     assert reloaded.trials[done.number].value == 0.5
     assert count_finished(reloaded) == 2
+
+
+def test_a_new_sqlite_study_uses_write_ahead_logging_and_a_busy_timeout(tmp_path):
+    import sqlite3
+
+    from search.study import SQLITE_BUSY_TIMEOUT, open_storage
+
+    url = f"sqlite:///{tmp_path}/search.db"
+    storage = open_storage(url)
+    optuna.create_study(storage=storage, study_name="s")
+    with sqlite3.connect(tmp_path / "search.db") as connection:  # stored in the file: every reader gets it
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with storage.engine.connect() as connection:
+        timeout_ms = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    assert timeout_ms == SQLITE_BUSY_TIMEOUT * 1000
+
+
+def test_an_older_delete_mode_study_file_is_switched_to_wal_when_opened(tmp_path):
+    import sqlite3
+
+    from search.study import open_storage
+
+    path = tmp_path / "search.db"
+    optuna.create_study(storage=f"sqlite:///{path}", study_name="s")  # Optuna's own: rollback journal
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    optuna.load_study(study_name="s", storage=open_storage(f"sqlite:///{path}"))
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.parametrize(
+    "url, printed",
+    [
+        ("postgresql://user:secret@db.example:5432/augsearch", "postgresql://user:***@db.example:5432/augsearch"),
+        ("postgresql+psycopg://user@db/augsearch", "postgresql+psycopg://user@db/augsearch"),
+        ("sqlite:///runs/search.db", "sqlite:///runs/search.db"),
+    ],
+    ids=["password", "no-password", "sqlite"],
+)
+def test_printed_storage_urls_mask_the_password(url, printed):
+    from search.study import shown
+
+    assert shown(url) == printed
+
+
+def test_a_sqlite_study_has_no_database_lock_beyond_the_run_directory_file(tmp_path):
+    # Only PostgreSQL gets the advisory lock (tests/scale/test_postgresql.py); SQLite opens nothing.
+    with driver_lock(tmp_path / "runs", "s", f"sqlite:///{tmp_path}/search.db"):
+        assert not (tmp_path / "search.db").exists()
