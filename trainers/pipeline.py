@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from space.layers import BatchStage
+from space.layers import BatchStage, build_pipeline
 from trainers.augment import BatchedPipeline
 from space.policy import Policy
 
@@ -19,12 +19,17 @@ AUTOTUNE = tf.data.AUTOTUNE
 # images, 154 MB, made every op slower per image than one image at a time).
 AUGMENT_CHUNK_BYTES = 4 * 2**20
 MAX_AUGMENT_CHUNK = 512
+# Below this many images per chunk, batching buys nothing (each op would see one or two images)
+# and KerasCV's own pipeline, one image per call, measured as fast or faster (224 px: 178 against
+# 163 images/s, benchmarks/input_pipeline.py's set-up).
+MIN_AUGMENT_CHUNK = 16
 
 
 def augment_chunk(image_shape) -> int:
-    """Images per call of the per-image stage for images of `image_shape` (H, W, C)."""
-    image_bytes = 4 * int(np.prod(image_shape))
-    return int(min(MAX_AUGMENT_CHUNK, max(1, AUGMENT_CHUNK_BYTES // image_bytes)))
+    """Images per call of the per-image stage for images of `image_shape` (H, W, C); 1 means one
+    image at a time through KerasCV's own RandomAugmentationPipeline."""
+    chunk = AUGMENT_CHUNK_BYTES // (4 * int(np.prod(image_shape)))
+    return int(min(MAX_AUGMENT_CHUNK, chunk)) if chunk >= MIN_AUGMENT_CHUNK else 1
 
 
 def layer_seed(seed: int) -> int:
@@ -88,10 +93,14 @@ def _augmented(order: tf.data.Dataset, example, policy: Policy, seed: int, shard
     # shards-th image, merged back round-robin into the shuffled order.
     streams = []
     for shard in range(shards):
-        augment = BatchedPipeline.from_policy(policy, seed=layer_seed(seed) + shard)
         stream = order.shard(shards, shard) if shards > 1 else order
-        stream = stream.map(example, num_parallel_calls=AUTOTUNE).batch(chunk)
-        stream = stream.map(lambda e, augment=augment: {**e, "images": augment(e["images"])}).unbatch()
+        stream = stream.map(example, num_parallel_calls=AUTOTUNE)
+        if chunk == 1:  # large images: KerasCV's own pipeline, one image per call
+            per_image = build_pipeline(policy, seed=layer_seed(seed) + shard)
+            stream = stream.map(lambda e, per_image=per_image: per_image(e, training=True))
+        else:
+            augment = BatchedPipeline.from_policy(policy, seed=layer_seed(seed) + shard)
+            stream = stream.batch(chunk).map(lambda e, augment=augment: {**e, "images": augment(e["images"])}).unbatch()
         streams.append(stream)
     if shards == 1:
         return streams[0]
