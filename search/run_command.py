@@ -35,6 +35,7 @@ def main(args) -> int:
     require(args.cpus_per_trial is None or args.cpus_per_trial > 0, "--cpus-per-trial", args.cpus_per_trial, "a number > 0")
     require(args.sampler in SAMPLERS, "--sampler", args.sampler, f"one of {', '.join(SAMPLERS)}")
     require(args.pruner in PRUNERS, "--pruner", args.pruner, f"one of {', '.join(PRUNERS)}")
+    _check_address(args.address)
     given = {name: getattr(args, name) for name in (*SPACE_FLAGS, *BUDGET_FLAGS, "ops") if getattr(args, name) is not None}
     space = _as_flags(lambda: SearchSpace(**{k: v for k, v in given.items() if k not in BUDGET_FLAGS}))
     overrides = {k: v for k, v in given.items() if k in BUDGET_FLAGS}
@@ -50,13 +51,13 @@ def main(args) -> int:
 
     from search.study import driver_lock
 
-    with driver_lock(args.runs_dir, study_name):
+    with driver_lock(args.runs_dir, study_name, url):
         return _search(args, space, overrides, url, study_name)
 
 
 def _search(args, space: SearchSpace, overrides: dict, url: str, study_name: str) -> int:
     from results.trials import progress
-    from search.study import fail_stale_trials, make_sampler, open_study
+    from search.study import fail_stale_trials, make_sampler, open_study, shown
     from search.searcher import enqueue_reference_policies
     from trainers.budget import Budget
 
@@ -76,7 +77,7 @@ def _search(args, space: SearchSpace, overrides: dict, url: str, study_name: str
 
     already = progress(study).finished
     print(
-        f"study {study_name!r} in {url}: {already}/{args.trials} trials finished | dataset {args.dataset} | "
+        f"study {study_name!r} in {shown(url)}: {already}/{args.trials} trials finished | dataset {args.dataset} | "
         f"budget {budget.epochs} epochs x {budget.train_examples} images at {budget.image_size}px, model {budget.model} | "
         f"{concurrency} at once, {cpus_per_trial:g} CPU + {gpus_per_trial:g} GPU each",
         file=sys.stderr,
@@ -124,7 +125,7 @@ def _run_round(study, space, budget, dataset, args, concurrency, cpus, gpus, rem
 
     from search.progress import ProgressLine
     from search.searcher import StudySearcher
-    from search.trainable import OBJECTIVE, TRIAL_ATTRS, run_trial
+    from search.trainable import OBJECTIVE, TRIAL_ATTRS, reuse_enabled, run_trial
 
     searcher = StudySearcher(
         study, space, metric=OBJECTIVE, max_steps=budget.epochs, user_attrs=TRIAL_ATTRS, before_tell=artifacts
@@ -137,9 +138,11 @@ def _run_round(study, space, budget, dataset, args, concurrency, cpus, gpus, rem
         )
     else:
         scheduler = FIFOScheduler()
+    reuse = reuse_enabled()
     trainable = tune.with_resources(
         tune.with_parameters(
-            run_trial, dataset=dataset, budget=budget.to_dict(), dataset_spec=args.dataset, search_seed=args.seed
+            run_trial, dataset=dataset, budget=budget.to_dict(), dataset_spec=args.dataset, search_seed=args.seed,
+            reuse=reuse,
         ),
         {"cpu": cpus, "gpu": gpus},
     )
@@ -147,7 +150,9 @@ def _run_round(study, space, budget, dataset, args, concurrency, cpus, gpus, rem
         search_alg=ConcurrencyLimiter(searcher, max_concurrent=concurrency),
         scheduler=scheduler,
         num_samples=remaining,
-        reuse_actors=False,
+        # A worker runs trial after trial (a failed trial's worker is replaced): no process start,
+        # imports or graph building again; trials stay independent (search/trainable.py).
+        reuse_actors=reuse,
     )
 
     def run_config(stop):
@@ -186,14 +191,63 @@ def _start_ray(address: str | None):
     # Trial errors reach the study and one line each on the terminal (search/progress.py).
     logging.getLogger("ray.tune").setLevel(logging.CRITICAL)
     if not ray.is_initialized():
+        _check_reachable(address)
         try:
             ray.init(
                 address=address, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
                 runtime_env={"env_vars": env_vars},
             )
         except (ConnectionError, RuntimeError, ValueError) as error:
-            raise AugSearchError(f"--address {address!r}: cannot join the Ray cluster: {error}") from None
+            raise AugSearchError(f"--address {address!r}: cannot join the Ray cluster: {_join_error(error)}") from None
     return ray
+
+
+def _check_address(address: str | None) -> None:
+    """Ray Client addresses are refused before anything starts: under Ray Client, Ray Tune runs its
+    driver loop as an actor on the head node, where this process's searcher (the study's only
+    writer), progress line, artifacts and Ctrl-C cannot go."""
+    if address is not None and address.strip().lower().startswith("ray://"):
+        raise AugSearchError(
+            f"--address must be auto or the HOST:PORT that `ray start --head` prints, but got --address={address!r}: "
+            "with Ray Client (ray://) Ray Tune would run the search's driver loop on the head node, away from "
+            "its study, progress line and Ctrl-C; run `search run --address auto` on a machine of the cluster instead."
+        )
+
+
+def _check_reachable(address: str | None, timeout: float = 10.0) -> None:
+    """A HOST:PORT that nothing answers on is one clear error now: Ray itself would retry for
+    many minutes before it gave up."""
+    if not address or address == "auto" or "://" in address:
+        return
+    host, _, port = address.strip().rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit():
+        return  # Ray says what is wrong with it
+    import socket
+
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as error:
+        raise AugSearchError(
+            f"--address {address!r}: cannot join the Ray cluster: nothing answers there "
+            f"({error.strerror or error}); start its head node with `ray start --head --port {port}`, "
+            "or pass the address that `ray start --head` printed."
+        ) from None
+
+
+def _join_error(error: BaseException) -> str:
+    """The first line of Ray's error, and what to do when the cluster wants its token."""
+    causes = [error]
+    while causes[-1].__cause__ is not None and len(causes) < 5:
+        causes.append(causes[-1].__cause__)
+    text = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if any(type(cause).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(cause) for cause in causes):
+        # Ray 2.60's `ray start --head` turns token authentication on; a joining driver must opt in.
+        text += (
+            " (the cluster uses token authentication: set RAY_AUTH_MODE=token, and RAY_AUTH_TOKEN or "
+            "~/.ray/auth_token to the head node's token)"
+        )
+    return text
 
 
 def _trial_resources(args, cluster_cpus: float, cluster_gpus: float) -> tuple[float, float, int]:

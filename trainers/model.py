@@ -8,8 +8,11 @@ KerasCV backbone preset name is still accepted, for users who can download.
 
 from __future__ import annotations
 
+import random
+
 import keras
 import keras_cv
+import tensorflow as tf
 
 from space.errors import AugSearchError
 
@@ -60,7 +63,7 @@ def build_model(name: str, num_classes: int, image_size: int, seed: int) -> kera
     Raises AugSearchError for an unknown model name.
     """
     check_model(name)
-    keras.utils.set_random_seed(seed)
+    set_random_seed(seed)
     inputs = keras.Input((image_size, image_size, 3), name="images")
     backbone = _backbone(name, image_size)
     x = backbone(inputs)
@@ -81,3 +84,28 @@ def _backbone(name: str, image_size: int) -> keras.Model:
     # is kept, under the same head as the in-code models; whether it rescales its inputs is
     # the preset's own `include_rescaling`.
     return keras_cv.models.ImageClassifier.from_preset(name, num_classes=1).backbone
+
+
+def set_random_seed(seed: int) -> None:
+    """`keras.utils.set_random_seed(seed)` (Python, NumPy, Keras and TensorFlow's global seed),
+    less TensorFlow's clearing of its kernel cache.
+
+    `tf.random.set_seed` clears that cache to restart eager stateful random ops, and so also throws
+    away every compiled function's instantiated kernels: the next step of a model reused from an
+    earlier training would re-optimise its graph (about 1 s for the small proxy on a CPU). No
+    training draws from eager stateful random ops: Keras initialisers and layers use stateless ops
+    with explicit seeds, and tf.data takes its seeds from the global seed when a pipeline is built.
+    tests/trainers/test_model_reuse.py checks that a seed still gives the same training.
+    """
+    from tensorflow.python.eager import context as eager_context
+
+    ctx = eager_context.context()
+    if not (hasattr(ctx, "_seed") and hasattr(ctx, "_rng")):  # another TF: correct, only slower
+        keras.utils.set_random_seed(seed)
+        return
+    with tf.Graph().as_default():
+        # Python's, NumPy's and Keras' own seeds; TensorFlow's lands on this throwaway graph...
+        keras.utils.set_random_seed(seed)
+    # ...and is set here as `tf.random.set_seed` sets it in eager mode, less the cache clearing.
+    ctx._seed = seed
+    ctx._rng = random.Random(seed)

@@ -14,12 +14,17 @@ import tensorflow as tf
 from space.errors import require
 from space.policy import Policy
 from trainers.budget import Budget
-from trainers.model import build_model
+from trainers.gpu import dtype_policy as gpu_dtype_policy
+from trainers.model import build_model, set_random_seed
 from trainers.pipeline import train_dataset, validation_dataset
 
 Report = Callable[[int, dict], None]
 LABEL_SMOOTHING = 0.1
 MOMENTUM = 0.9
+#: Pixels per validation batch (at least a training batch; 4,096 images at 32 px, 1,024 at 64 px):
+#: inference keeps no activations for a backward pass, and the `cpu` budget's 1,024 images
+#: validate 2-3x faster on a CPU in one batch than in 16 of 64.
+VALIDATION_PIXELS = 2**22
 
 
 class TrainingDiverged(RuntimeError):
@@ -52,21 +57,29 @@ def train(
     seed: int,
     report: Report | None = None,
     fault: Callable[[int, keras.Model], None] | None = None,
+    reuse_model: bool = True,
+    timings: dict | None = None,
 ) -> TrainResult:
     """Train `budget.model` from scratch on `dataset` augmented by `policy`, and validate it.
 
     Uses the first `budget.train_examples` / `budget.validation_examples` of the dataset's
     splits. After every epoch calls `report(epoch, {"val_accuracy", "val_loss", "train_loss",
-    "epoch_seconds"})` with epochs numbered from 1; whatever `report` raises propagates (that is
+    "epoch_seconds", "train_seconds"})` with epochs numbered from 1 (`train_seconds`: the
+    training steps alone, without validation); whatever `report` raises propagates (that is
     how Ray Tune stops a trial). `fault(epoch, model)`, a test hook, is called as each epoch
     starts: it may raise (a crash, an out-of-memory error) or damage the model (a NaN loss).
+
+    `reuse_model`: keep the compiled model for the next training in this process with the same
+    model, image size, classes, batch size, steps and optimiser settings, which then only resets
+    its weights, random-seed state and optimiser state from its own seed (as a new model would
+    have them) instead of building and tracing a new graph; the result is the same either way.
+    `timings`, if given, is filled with seconds since the call: `pipeline` (input pipelines
+    built), `model` (model ready), `first_batch` (first training step done: graph building and
+    the pipeline's start), and `model_reused`. One training at a time per process.
     Raises TrainingDiverged when the training loss becomes NaN or infinite.
     """
     started = time.perf_counter()
-    # Earlier trainings in this process would otherwise keep their graphs alive.
-    keras.backend.clear_session()
-    # TF's global seed, not only the layers' own seeds, fixes the stateful ops KerasCV uses.
-    keras.utils.set_random_seed(seed)
+    timings = {} if timings is None else timings
     train_split = _head(dataset.train, budget.train_examples)
     val_split = _head(dataset.validation, budget.validation_examples)
     batch_size = budget.batch_size
@@ -76,22 +89,44 @@ def train(
     )
     steps = len(train_split.labels) // batch_size
     num_classes = dataset.num_classes
+    dtype_policy = gpu_dtype_policy(default=keras.mixed_precision.global_policy().name)  # mixed on tensor cores
+    key = _model_key(budget, num_classes, steps, dtype_policy)
+    cached = _compiled if reuse_model and _compiled is not None and _compiled.key == key else None
+    if cached is None:
+        _forget_compiled_model()
+        # Earlier trainings in this process would otherwise keep their graphs alive.
+        keras.backend.clear_session()
+    # TF's global seed, not only the layers' own seeds, fixes the stateful ops KerasCV uses.
+    set_random_seed(seed)
     train_ds = train_dataset(
         train_split, policy, num_classes=num_classes, batch_size=batch_size, seed=seed, shards=budget.augment_shards
     )
-    val_ds = validation_dataset(val_split, num_classes=num_classes, batch_size=batch_size)
+    val_batch = max(batch_size, VALIDATION_PIXELS // budget.image_size**2)
+    val_ds = validation_dataset(val_split, num_classes=num_classes, batch_size=val_batch)
+    train_ds, val_ds = train_ds.with_options(_pipeline_options()), val_ds.with_options(_pipeline_options())
+    timings["pipeline"] = time.perf_counter() - started
 
     previous_policy = keras.mixed_precision.global_policy()
-    if tf.config.list_physical_devices("GPU"):
-        keras.mixed_precision.set_global_policy("mixed_float16")
+    keras.mixed_precision.set_global_policy(dtype_policy)
     try:
+        # The same seed gives the same new model, whose state a reused one takes.
         model = build_model(budget.model, num_classes, budget.image_size, seed)
-        model.compile(
-            optimizer=keras.optimizers.SGD(learning_rate=_schedule(budget, steps), momentum=MOMENTUM),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING),
-            metrics=["accuracy"],
-        )
-        epochs = _Epochs(report, fault, images_per_epoch=steps * batch_size)
+        if cached is not None:
+            cached.reset(model)
+            model = cached.model
+        else:
+            model.compile(
+                optimizer=keras.optimizers.SGD(learning_rate=_schedule(budget, steps), momentum=MOMENTUM),
+                loss=keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING),
+                metrics=["accuracy"],
+            )
+            # Built now rather than at the first step, so that its initial state can be kept.
+            model.optimizer.build(model.trainable_variables)
+            if reuse_model:
+                _keep_compiled_model(key, model)
+        timings["model"] = time.perf_counter() - started
+        timings["model_reused"] = cached is not None
+        epochs = _Epochs(report, fault, images_per_epoch=steps * batch_size, started=started, timings=timings)
         model.fit(
             train_ds, epochs=budget.epochs, steps_per_epoch=steps, validation_data=val_ds,
             callbacks=[epochs], verbose=0, shuffle=False,
@@ -107,6 +142,59 @@ def train(
         wall_seconds=time.perf_counter() - started,
         history=epochs.history,
     )
+
+
+def _model_key(budget: Budget, num_classes: int, steps: int, dtype_policy: str) -> tuple:
+    """Everything that shapes the compiled model: its graph, its optimiser and the schedule."""
+    return (
+        budget.model, budget.image_size, num_classes, budget.batch_size, steps, budget.epochs,
+        budget.learning_rate, budget.warmup_epochs, dtype_policy,
+    )
+
+
+@dataclass
+class _CompiledModel:
+    """A compiled model kept for the next training with the same `key`, and the initial values
+    of its optimiser's variables (step count, momentum)."""
+
+    key: tuple
+    model: keras.Model
+    optimizer_state: list
+
+    def reset(self, new: keras.Model) -> None:
+        """Give the model `new`'s weights and random-seed state (dropout's SeedGenerators) and
+        its optimiser its initial state: the state a training of `new` would start from."""
+        targets, sources = self.model.variables, new.variables
+        if [v.shape for v in targets] != [v.shape for v in sources]:
+            raise RuntimeError(f"the kept {self.model.name} does not match a new one built for the same key {self.key}")
+        for target, source in zip(targets, sources):
+            target.assign(source)
+        for variable, value in zip(self.model.optimizer.variables, self.optimizer_state):
+            variable.assign(value)
+
+
+#: The process's compiled model (one: a different key replaces it), see `train(reuse_model=...)`.
+_compiled: _CompiledModel | None = None
+
+
+def _keep_compiled_model(key: tuple, model: keras.Model) -> None:
+    global _compiled
+    _compiled = _CompiledModel(key, model, [v.numpy() for v in model.optimizer.variables])
+
+
+def _forget_compiled_model() -> None:
+    global _compiled
+    _compiled = None
+
+
+def _pipeline_options() -> tf.data.Options:
+    # tf.data's autotuning thread sleeps between rounds for a period that doubles as the pipeline
+    # runs, and in TF 2.21 an iterator's end waits out that sleep: up to ~20 s at the end of a
+    # `cpu` trial, more than the rest of its overhead. Without it, parallel maps run one call per
+    # core and prefetch buffers still grow on their own: no slower here (same images either way).
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return options
 
 
 def _head(split, n: int):
@@ -129,9 +217,13 @@ def _schedule(budget: Budget, steps_per_epoch: int):
 class _Epochs(keras.callbacks.Callback):
     """Times epochs, checks the loss after every batch and reports after every epoch."""
 
-    def __init__(self, report: Report | None, fault: Callable[[int, keras.Model], None] | None, images_per_epoch: int):
+    def __init__(
+        self, report: Report | None, fault: Callable[[int, keras.Model], None] | None, images_per_epoch: int,
+        started: float, timings: dict,
+    ):
         super().__init__()
         self.report, self.fault, self.images_per_epoch = report, fault, images_per_epoch
+        self.started, self.timings = started, timings
         self.history: list[dict] = []
         self._epoch = 0
 
@@ -144,6 +236,8 @@ class _Epochs(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         # TerminateOnNaN would only stop training quietly; a diverged trial must fail loudly.
+        if "first_batch" not in self.timings:
+            self.timings["first_batch"] = time.perf_counter() - self.started
         loss = float((logs or {}).get("loss", 0.0))
         if not math.isfinite(loss):
             raise TrainingDiverged(
@@ -162,9 +256,9 @@ class _Epochs(keras.callbacks.Callback):
             "val_loss": float(logs["val_loss"]),
             "train_loss": float(logs["loss"]),
             "epoch_seconds": seconds,
+            "train_seconds": self._train_seconds if self._train_seconds is not None else seconds,
         }
-        train_seconds = self._train_seconds if self._train_seconds is not None else seconds
-        self.history.append({"epoch": epoch + 1, **metrics, "train_seconds": train_seconds})
+        self.history.append({"epoch": epoch + 1, **metrics})
         if self.report is not None:
             self.report(epoch + 1, metrics)
 

@@ -91,8 +91,9 @@ def test_report_is_called_once_per_epoch_in_order(smoke_run):
     result, reports = smoke_run
     assert [epoch for epoch, _ in reports] == [1, 2]
     for _, metrics in reports:
-        assert set(metrics) == {"val_accuracy", "val_loss", "train_loss", "epoch_seconds"}
+        assert set(metrics) == {"val_accuracy", "val_loss", "train_loss", "epoch_seconds", "train_seconds"}
         assert all(isinstance(v, float) and math.isfinite(v) for v in metrics.values())
+        assert 0 < metrics["train_seconds"] < metrics["epoch_seconds"]  # validation is not training
     assert 0.0 <= reports[-1][1]["val_accuracy"] <= 1.0
 
 

@@ -1,0 +1,135 @@
+"""`train` keeps the compiled model for the next training of the same key: trials stay independent."""
+
+import random
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from space import GUIDE_POLICY, NO_AUGMENTATION, Policy
+from trainers import Budget, TrainingDiverged, load_dataset, train
+from trainers.model import set_random_seed
+
+MILD = Policy(magnitude=0.2, magnitude_stddev=0.1, rate=0.5, augmentations_per_image=1)
+# One short epoch pair: graph building dominates, as in a real trial's first epoch.
+BUDGET = Budget.preset("smoke", train_examples=128, validation_examples=64)
+_train_module = sys.modules["trainers.train"]  # `trainers.train` is also the function's name
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    return load_dataset("fashion_mnist", image_size=32, train_examples=256, validation_examples=64, seed=0)
+
+
+def curves(result):
+    return [(row["train_loss"], row["val_loss"], row["val_accuracy"]) for row in result.history]
+
+
+def run(fashion, policy, seed, budget=BUDGET, **kwargs):
+    timings = {}
+    result = train(fashion, policy, budget, seed=seed, timings=timings, **kwargs)
+    return result, timings
+
+
+@pytest.fixture(scope="module")
+def fresh(fashion):
+    """GUIDE_POLICY (RandAugment, CutMix, MixUp) with seed 3 in a model built for it alone."""
+    result, timings = run(fashion, GUIDE_POLICY, 3, reuse_model=False)
+    assert not timings["model_reused"] and _train_module._compiled is None
+    return result
+
+
+def test_same_seed_and_policy_give_the_same_training_after_another_trial_in_the_process(fashion, fresh):
+    run(fashion, MILD, 4)  # another seed and policy: it keeps its compiled model
+    again, timings = run(fashion, GUIDE_POLICY, 3)
+    assert timings["model_reused"]
+    assert curves(again) == curves(fresh)  # exactly: every epoch's losses and accuracy
+    also, timings = run(fashion, GUIDE_POLICY, 3)  # straight after itself
+    assert timings["model_reused"] and curves(also) == curves(fresh)
+
+
+def test_reuse_model_false_neither_uses_nor_keeps_a_model_and_a_kept_one_skips_graph_building(fashion):
+    run(fashion, NO_AUGMENTATION, 1)
+    _, new = run(fashion, NO_AUGMENTATION, 5, reuse_model=False)
+    assert not new["model_reused"] and _train_module._compiled is None
+    run(fashion, NO_AUGMENTATION, 6)
+    _, kept = run(fashion, NO_AUGMENTATION, 5)
+    assert kept["model_reused"]
+    # Model and first step: a new graph costs seconds; a kept model re-initialises in under one.
+    assert kept["first_batch"] < new["first_batch"] / 2, (new, kept)
+
+
+def test_nan_weights_left_by_a_diverged_trial_do_not_reach_the_next(fashion, fresh):
+    run(fashion, MILD, 4)
+
+    def nan_weights(epoch, model):
+        for weight in model.trainable_weights:
+            weight.assign(keras.ops.full(weight.shape, float("nan"), dtype=weight.dtype))
+
+    with pytest.raises(TrainingDiverged):
+        run(fashion, MILD, 4, fault=nan_weights)
+    kept = _train_module._compiled.model
+    assert any(np.isnan(w).any() for w in kept.get_weights()) and kept.optimizer.iterations.numpy() > 0
+    again, timings = run(fashion, GUIDE_POLICY, 3)
+    assert timings["model_reused"] and curves(again) == curves(fresh)
+
+
+def test_an_error_in_the_middle_of_a_trial_does_not_reach_the_next(fashion, fresh):
+    class Stop(Exception):
+        pass
+
+    def stop_in_epoch_2(epoch, metrics):
+        if epoch == 1:
+            raise Stop  # as Ray Tune stops a pruned trial: from inside report
+
+    with pytest.raises(Stop):
+        run(fashion, GUIDE_POLICY, 7, report=stop_in_epoch_2)
+    again, timings = run(fashion, GUIDE_POLICY, 3)
+    assert timings["model_reused"] and curves(again) == curves(fresh)
+
+
+@pytest.mark.parametrize(
+    "change, same",
+    [
+        ({"model": "efficientnetv2_b0"}, False),
+        ({"image_size": 40}, False),
+        ({"batch_size": 16}, False),
+        ({"epochs": 3}, False),
+        ({"learning_rate": 0.1}, False),
+        ({"warmup_epochs": 0.0}, False),
+        ({"train_examples": 160}, False),  # 5 steps an epoch, not 4
+        ({"train_examples": 150, "validation_examples": 10}, True),  # still 4 steps of 32
+        ({"augment_shards": 2}, True),  # the input pipeline's business
+    ],
+    ids=lambda value: ",".join(value) if isinstance(value, dict) else str(value),
+)
+def test_model_key_holds_what_shapes_the_compiled_model(change, same):
+    budget = BUDGET.replace(**change)
+    key = _train_module._model_key
+    assert (key(budget, 10, budget.train_examples // budget.batch_size, "float32") == key(BUDGET, 10, 4, "float32")) is same
+    assert key(BUDGET, 10, 4, "float32") != key(BUDGET, 5, 4, "float32")
+    assert key(BUDGET, 10, 4, "float32") != key(BUDGET, 10, 4, "mixed_float16")
+
+
+def test_another_image_size_builds_a_new_model_and_keeps_only_that(fashion):
+    run(fashion, NO_AUGMENTATION, 1)
+    before = _train_module._compiled
+    larger = load_dataset("fashion_mnist", image_size=40, train_examples=256, validation_examples=64, seed=0)
+    _, timings = run(larger, NO_AUGMENTATION, 1, budget=BUDGET.replace(image_size=40))
+    assert not timings["model_reused"]
+    assert _train_module._compiled.model is not before.model and _train_module._compiled.key[1] == 40
+    _, timings = run(larger, NO_AUGMENTATION, 2, budget=BUDGET.replace(image_size=40))
+    assert timings["model_reused"]
+
+
+def test_set_random_seed_seeds_like_keras_without_clearing_compiled_kernels():
+    def draws():
+        order = list(tf.data.Dataset.range(20).shuffle(20).as_numpy_iterator())  # op seed from the global seed
+        return random.random(), np.random.rand(), keras.random.uniform(()).numpy(), order
+
+    keras.utils.set_random_seed(11)
+    expected = draws()
+    set_random_seed(11)
+    assert draws() == expected
