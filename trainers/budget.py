@@ -111,7 +111,8 @@ def _check_fields(data: dict[str, Any]) -> None:
 #: Named budgets. Seconds per trial in `train()`, measured on 2 CPU cores with Fashion-MNIST:
 #: `smoke` ~7 s (for tests; mostly graph building). `cpu` ~18-20 s without augmentation, ~21-26 s
 #: with a mild policy and ~23-30 s with the KerasCV guide policy, ~6 s of it graph building (the
-#: first trial in a process pays ~8 s more). It trains a small set for many epochs because
+#: first trial in a process pays ~8 s more; in `search run` a reused worker's trial takes ~17-22 s,
+#: its model's graph already built). It trains a small set for many epochs because
 #: augmentation can only pay off where a model overfits; there the guide policy scores ~0.62
 #: against ~0.83 for mild ones. `gpu` was not measured (no GPU here); its 8 augmentation shards
 #: are for a GPU machine's many cores (on 2 cores, 2 shards doubled the pipeline's own throughput,
