@@ -12,6 +12,13 @@ BEST_POLICY = Policy(magnitude=0.7, ops="rotation,brightness", cutmix_rate=0.2)
 
 
 @pytest.fixture
+def best_policy() -> Policy:
+    """The policy of `small_study`'s best trial (a fixture: test modules cannot import conftest
+    by name, since tests/scale has a conftest of its own)."""
+    return BEST_POLICY
+
+
+@pytest.fixture
 def small_study(tmp_path) -> optuna.Study:
     """A real SQLite study in tmp_path/"runs" as `search run` leaves it, with trials written by
     `create_trial`: 0 and 1 COMPLETE (0.80, 0.85: the best), 2 PRUNED after one epoch, 3 FAIL."""

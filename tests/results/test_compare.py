@@ -1,5 +1,4 @@
 import pytest
-from conftest import BEST_POLICY
 
 from results import export_policy
 from results.compare import comparison, from_file, from_trial
@@ -11,11 +10,11 @@ def lines_by_name(candidates):
     return {line.name: line for line in comparison(candidates)}
 
 
-def test_trials_side_by_side_mark_the_fields_that_differ(small_study):
+def test_trials_side_by_side_mark_the_fields_that_differ(best_policy, small_study):
     rows = trial_rows(small_study)
     lines = lines_by_name([from_trial(rows[0]), from_trial(rows[1]), from_trial(rows[2])])
     assert lines["magnitude"].values == (0.3, 0.7, 0.5) and lines["magnitude"].differs
-    assert lines["ops"].values[1] == BEST_POLICY.ops and lines["ops"].differs
+    assert lines["ops"].values[1] == best_policy.ops and lines["ops"].differs
     assert lines["mixup_alpha"].values == (0.2, 0.2, 0.2) and not lines["mixup_alpha"].differs
     assert lines["state"].values == ("COMPLETE", "COMPLETE", "PRUNED")
     assert lines["objective"].values == (0.80, 0.85, None)
@@ -25,8 +24,8 @@ def test_trials_side_by_side_mark_the_fields_that_differ(small_study):
     assert not any(line.differs for name, line in lines.items() if name in ("state", "objective", "epoch 1"))
 
 
-def test_an_export_file_compares_with_the_trial_it_came_from(small_study, tmp_path):
-    path = export_policy(BEST_POLICY, tmp_path / "best.json", {"trial": 1, "objective": 0.85})
+def test_an_export_file_compares_with_the_trial_it_came_from(best_policy, small_study, tmp_path):
+    path = export_policy(best_policy, tmp_path / "best.json", {"trial": 1, "objective": 0.85})
     exported, trial = from_file(path), from_trial(trial_rows(small_study)[1])
     assert exported.label == "best.json" and exported.value == 0.85 and exported.curve == ()
     lines = lines_by_name([exported, trial])

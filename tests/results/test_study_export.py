@@ -2,7 +2,6 @@ import json
 
 import optuna
 import pytest
-from conftest import BEST_POLICY
 
 from results import load_policy_file
 from results.study_export import pick_trial
@@ -36,11 +35,11 @@ def test_no_complete_trial_is_a_clear_error(tmp_path):
         pick_trial(study, "best")
 
 
-def test_search_export_writes_the_best_policy_with_provenance(tmp_path, small_study, capsys):
+def test_search_export_writes_the_best_policy_with_provenance(best_policy, tmp_path, small_study, capsys):
     out = tmp_path / "policy.json"
     assert main(["export", "--runs-dir", str(tmp_path / "runs"), "--out", str(out)]) == 0
     loaded = load_policy_file(out)
-    assert loaded.policy == BEST_POLICY
+    assert loaded.policy == best_policy
     assert {k: loaded.provenance[k] for k in ("study", "trial", "objective", "dataset")} == {
         "study": "fashion_mnist", "trial": 1, "objective": 0.85, "dataset": "fashion_mnist",
     }

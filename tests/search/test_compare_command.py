@@ -1,5 +1,4 @@
 import numpy as np
-from conftest import BEST_POLICY
 from PIL import Image
 
 from results import export_policy
@@ -23,9 +22,9 @@ def test_compare_prints_fields_marks_differences_and_the_curves(small_study, tmp
     assert lines["wall time"].split()[2:] == ["1m01s", "0m59s", "0m20s"]
 
 
-def test_compare_files_without_a_study_and_write_the_grids(tmp_path, capsys):
-    a = export_policy(BEST_POLICY, tmp_path / "a.json")
-    b = export_policy(BEST_POLICY.replace(rate=0.0, cutmix_rate=0.0), tmp_path / "b.json")
+def test_compare_files_without_a_study_and_write_the_grids(best_policy, tmp_path, capsys):
+    a = export_policy(best_policy, tmp_path / "a.json")
+    b = export_policy(best_policy.replace(rate=0.0, cutmix_rate=0.0), tmp_path / "b.json")
     out = tmp_path / "grids.png"
     # --runs-dir names no study: the files alone are enough; the grid uses Fashion-MNIST.
     assert run(tmp_path, str(a), str(b), "--out", str(out), "--images", "3", "--image-size", "32") == 0
