@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import signal
 import socket
 import sys
 from socketserver import ThreadingMixIn
@@ -44,6 +45,9 @@ def main(args) -> int:
     study_id = storage.get_study_id_from_name(study.study_name)
     print(f"optuna-dashboard: http://{host}:{args.port}/dashboard/studies/{study_id}", flush=True)
     print("Ctrl-C stops it.", file=sys.stderr, flush=True)
+    # Python leaves SIGINT ignored when it started ignored (a shell's background job, some CI
+    # runners); Ctrl-C, and a SIGINT sent to stop the dashboard, should still stop it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
