@@ -136,11 +136,11 @@ def _add_results(subparsers) -> None:
         help="compare trials or policy files side by side",
         description=(
             "Each policy field, the objective per epoch and the time, side by side; fields that "
-            "differ are marked with *. With --out, their sample grids side by side as one PNG."
+            "differ are marked with *. With --out, their sample grids one under the other as one PNG."
         ),
     )
     compare.add_argument("policies", nargs="+", metavar="TRIAL|best|policy.json", help="trial numbers, best, or exported policy files")
-    compare.add_argument("--out", help="also write the policies' sample grids side by side to this PNG")
+    compare.add_argument("--out", help="also write the policies' sample grids, one under the other, to this PNG")
     _add_sample_arguments(compare, images=8)
     add_study_arguments(compare)
 
