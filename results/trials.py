@@ -78,13 +78,14 @@ def select_rows(rows: list[TrialRow], states: str | None = None, sort: str = "nu
 
 
 def policy_line(policy: Policy) -> str:
-    """The policy in one short line: magnitude±stddev, ops per image, rate, the ops, CutMix, MixUp.
+    """The policy in one short line: magnitude±stddev (or U(0,magnitude) for a uniform draw), ops
+    per image, rate, the ops, CutMix, MixUp.
 
     Op sets are named relative to the nearest catalogue set: "standard", "standard -solarization",
     or the ops themselves when that is shorter.
     """
     return (
-        f"m={policy.magnitude:.2f}±{policy.magnitude_stddev:.2f} n={policy.augmentations_per_image} "
+        f"m={policy.magnitude_text()} n={policy.augmentations_per_image} "
         f"rate={policy.rate:.2f} ops={ops_line(policy.ops)} "
         f"cutmix={policy.cutmix_rate:.2f} mixup={policy.mixup_rate:.2f}"
     )

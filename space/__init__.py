@@ -3,15 +3,18 @@
 Pure Python and light: KerasCV is imported only by `space.layers`, when layers are built.
 """
 
+from space.baselines import BASELINES, resolve_baselines
 from space.errors import AugSearchError
-from space.ops import EXTENDED_OPS, OPS, STANDARD_OPS, resolve_ops
+from space.ops import EXTENDED_OPS, MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, resolve_ops
 from space.policy import GUIDE_POLICY, NO_AUGMENTATION, REFERENCE_POLICIES, Policy
 from space.search_space import SearchSpace, op_param, policy_params, suggest_policy
 
 __all__ = [
     "AugSearchError",
+    "BASELINES",
     "EXTENDED_OPS",
     "GUIDE_POLICY",
+    "MAGNITUDE_DISTRIBUTIONS",
     "NO_AUGMENTATION",
     "OPS",
     "Policy",
@@ -20,6 +23,7 @@ __all__ = [
     "SearchSpace",
     "op_param",
     "policy_params",
+    "resolve_baselines",
     "resolve_ops",
     "suggest_policy",
 ]

@@ -1,80 +1,115 @@
 """Build KerasCV layers from a Policy. The only module of `space` that imports KerasCV.
 
 Ops are plain functions in a name-keyed table (`OP_LAYERS`), separate from the pipeline that
-composes them. Each maps the policy's magnitude m and magnitude_stddev s to the layer's
-arguments as documented in `space.ops`; the ten standard ops use exactly KerasCV's
-`RandAugment.get_standard_policy` mapping.
+composes them. Each maps the policy's strength (magnitude m, magnitude_stddev s and the
+magnitude distribution) to the layer's arguments as documented in `space.ops`; with the "normal"
+distribution the ten standard ops use exactly KerasCV's `RandAugment.get_standard_policy` mapping.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import keras_cv
 import tensorflow as tf
-from keras_cv.core import NormalFactorSampler
+from keras_cv.core import NormalFactorSampler, UniformFactorSampler
 
 from space.errors import require
-from space.ops import OPS
+from space.ops import MAGNITUDE_DISTRIBUTIONS, OPS
 from space.policy import Policy
 
 VALUE_RANGE = (0, 255)
 
 
-def _normal(m: float, s: float, scale: float = 1.0) -> NormalFactorSampler:
-    # KerasCV's RandAugment draws a fresh magnitude per image from N(m, s) clipped to [0, 1].
-    return NormalFactorSampler(mean=m * scale, stddev=s * scale, min_value=0, max_value=scale)
+@dataclass(frozen=True)
+class Strength:
+    """How strongly an op acts: magnitude m, magnitude_stddev s (the catalogue's notation) and
+    how each image draws its own strength from them ("normal" or "uniform")."""
+
+    m: float
+    s: float
+    distribution: str = "normal"
+
+    def factor(self, scale: float = 1.0):
+        """A KerasCV factor sampler that draws each image's strength in [0, scale]."""
+        if self.distribution == "uniform":
+            # TrivialAugment: uniform in [0, m], rescaled.
+            return UniformFactorSampler(0, self.m * scale)
+        # KerasCV's RandAugment draws a fresh magnitude per image from N(m, s) clipped to [0, 1].
+        return NormalFactorSampler(mean=self.m * scale, stddev=self.s * scale, min_value=0, max_value=scale)
+
+    def complement(self, scale: float):
+        """A factor sampler that draws `scale` minus each image's strength (in [0, scale])."""
+        if self.distribution == "uniform":
+            return UniformFactorSampler(scale - self.m * scale, scale)
+        # A normal draw is symmetric: scale - N(m*scale, s*scale) is N(scale - m*scale, s*scale).
+        return NormalFactorSampler(mean=scale - self.m * scale, stddev=self.s * scale, min_value=0, max_value=scale)
 
 
-def _solarization(m, s, seed):
+def _solarization(st, seed):
     return keras_cv.layers.Solarization(
         value_range=VALUE_RANGE,
         # KerasCV caps the addition at 110: more would leave little of the image.
-        addition_factor=_normal(m, s, 110),
-        threshold_factor=NormalFactorSampler(mean=255 - m * 255, stddev=s * 255, min_value=0, max_value=255),
+        addition_factor=st.factor(110),
+        threshold_factor=st.complement(255),
         seed=seed,
     )
 
 
-def _posterization(m, s, seed):
-    return keras_cv.layers.Posterization(value_range=VALUE_RANGE, bits=8 - round(4 * m))
+def _posterization(st, seed):
+    # Fixed bits under either distribution: the layer takes no factor sampler.
+    return keras_cv.layers.Posterization(value_range=VALUE_RANGE, bits=8 - round(4 * st.m))
 
 
-def _cutout(m, s, seed):
+def _cutout(st, seed):
     # RandomCutout rejects an empty range; a 0-pixel patch at m=0 is still the identity.
-    side = (0.0, max(0.5 * m, 1e-3))
+    side = (0.0, max(0.5 * st.m, 1e-3))
     return keras_cv.layers.RandomCutout(height_factor=side, width_factor=side, seed=seed)
 
 
-OP_LAYERS: dict[str, Callable[[float, float, int | None], keras_cv.layers.Layer]] = {
-    "auto_contrast": lambda m, s, seed: keras_cv.layers.AutoContrast(value_range=VALUE_RANGE, seed=seed),
-    "equalization": lambda m, s, seed: keras_cv.layers.Equalization(value_range=VALUE_RANGE, seed=seed),
+# Layers given a plain number or range (contrast, brightness, translations, rotation, cutout,
+# saturation) already draw uniformly in a range set by m: the same mapping serves both distributions.
+OP_LAYERS: dict[str, Callable[[Strength, int | None], keras_cv.layers.Layer]] = {
+    "auto_contrast": lambda st, seed: keras_cv.layers.AutoContrast(value_range=VALUE_RANGE, seed=seed),
+    "equalization": lambda st, seed: keras_cv.layers.Equalization(value_range=VALUE_RANGE, seed=seed),
     "solarization": _solarization,
-    "color_degeneration": lambda m, s, seed: keras_cv.layers.RandomColorDegeneration(factor=_normal(m, s), seed=seed),
+    "color_degeneration": lambda st, seed: keras_cv.layers.RandomColorDegeneration(factor=st.factor(), seed=seed),
     # RandomContrast fails on factor 0, hence KerasCV's floor of 0.001.
-    "contrast": lambda m, s, seed: keras_cv.layers.RandomContrast(value_range=VALUE_RANGE, factor=max(m, 0.001), seed=seed),
-    "brightness": lambda m, s, seed: keras_cv.layers.RandomBrightness(value_range=VALUE_RANGE, factor=m, seed=seed),
-    "shear_x": lambda m, s, seed: keras_cv.layers.RandomShear(x_factor=_normal(m, s), y_factor=0, seed=seed),
-    "shear_y": lambda m, s, seed: keras_cv.layers.RandomShear(x_factor=0, y_factor=_normal(m, s), seed=seed),
-    "translate_x": lambda m, s, seed: keras_cv.layers.RandomTranslation(width_factor=m, height_factor=0, seed=seed),
-    "translate_y": lambda m, s, seed: keras_cv.layers.RandomTranslation(width_factor=0, height_factor=m, seed=seed),
-    "rotation": lambda m, s, seed: keras_cv.layers.RandomRotation(factor=m / 12, seed=seed),
-    "grid_mask": lambda m, s, seed: keras_cv.layers.GridMask(ratio_factor=_normal(m, s, 0.6), seed=seed),
-    "grayscale": lambda m, s, seed: keras_cv.layers.Grayscale(output_channels=3, seed=seed),
+    "contrast": lambda st, seed: keras_cv.layers.RandomContrast(value_range=VALUE_RANGE, factor=max(st.m, 0.001), seed=seed),
+    "brightness": lambda st, seed: keras_cv.layers.RandomBrightness(value_range=VALUE_RANGE, factor=st.m, seed=seed),
+    "shear_x": lambda st, seed: keras_cv.layers.RandomShear(x_factor=st.factor(), y_factor=0, seed=seed),
+    "shear_y": lambda st, seed: keras_cv.layers.RandomShear(x_factor=0, y_factor=st.factor(), seed=seed),
+    "translate_x": lambda st, seed: keras_cv.layers.RandomTranslation(width_factor=st.m, height_factor=0, seed=seed),
+    "translate_y": lambda st, seed: keras_cv.layers.RandomTranslation(width_factor=0, height_factor=st.m, seed=seed),
+    "rotation": lambda st, seed: keras_cv.layers.RandomRotation(factor=st.m / 12, seed=seed),
+    "grid_mask": lambda st, seed: keras_cv.layers.GridMask(ratio_factor=st.factor(0.6), seed=seed),
+    "grayscale": lambda st, seed: keras_cv.layers.Grayscale(output_channels=3, seed=seed),
     "posterization": _posterization,
-    "sharpness": lambda m, s, seed: keras_cv.layers.RandomSharpness(factor=_normal(m, s), value_range=VALUE_RANGE, seed=seed),
+    "sharpness": lambda st, seed: keras_cv.layers.RandomSharpness(factor=st.factor(), value_range=VALUE_RANGE, seed=seed),
     "cutout": _cutout,
-    "hue": lambda m, s, seed: keras_cv.layers.RandomHue(factor=_normal(m, s, 0.5), value_range=VALUE_RANGE, seed=seed),
-    "saturation": lambda m, s, seed: keras_cv.layers.RandomSaturation(factor=(0.5 - 0.5 * m, 0.5 + 0.5 * m), seed=seed),
-    "horizontal_flip": lambda m, s, seed: keras_cv.layers.RandomFlip(mode="horizontal", seed=seed),
+    "hue": lambda st, seed: keras_cv.layers.RandomHue(factor=st.factor(0.5), value_range=VALUE_RANGE, seed=seed),
+    "saturation": lambda st, seed: keras_cv.layers.RandomSaturation(factor=(0.5 - 0.5 * st.m, 0.5 + 0.5 * st.m), seed=seed),
+    "horizontal_flip": lambda st, seed: keras_cv.layers.RandomFlip(mode="horizontal", seed=seed),
 }
 assert OP_LAYERS.keys() == OPS.keys(), "every catalogue op needs a layer builder"
 
 
-def build_op(name: str, magnitude: float, magnitude_stddev: float, seed: int | None = None):
-    """The KerasCV layer for catalogue op `name` at this magnitude."""
+def build_op(
+    name: str, magnitude: float, magnitude_stddev: float, seed: int | None = None,
+    magnitude_distribution: str = "normal",
+):
+    """The KerasCV layer for catalogue op `name` at this magnitude.
+
+    Raises AugSearchError for a seed of 0 or below, or an unknown magnitude distribution.
+    """
     _check_seed(seed)
-    return OP_LAYERS[name](magnitude, magnitude_stddev, seed)
+    require(
+        isinstance(magnitude_distribution, str) and magnitude_distribution in MAGNITUDE_DISTRIBUTIONS,
+        "magnitude_distribution", magnitude_distribution,
+        f"one of {', '.join(map(repr, MAGNITUDE_DISTRIBUTIONS))}",
+    )
+    return OP_LAYERS[name](Strength(magnitude, magnitude_stddev, magnitude_distribution), seed)
 
 
 def _check_seed(seed: int | None) -> None:
@@ -88,7 +123,10 @@ def _check_seed(seed: int | None) -> None:
 def build_pipeline(policy: Policy, seed: int | None = None) -> keras_cv.layers.RandomAugmentationPipeline:
     """The per-image stage: a real `keras_cv.layers.RandomAugmentationPipeline` on [0, 255] images."""
     _check_seed(seed)
-    layers = [build_op(name, policy.magnitude, policy.magnitude_stddev, seed) for name in policy.ops]
+    layers = [
+        build_op(name, policy.magnitude, policy.magnitude_stddev, seed, policy.magnitude_distribution)
+        for name in policy.ops
+    ]
     return keras_cv.layers.RandomAugmentationPipeline(
         layers=layers, augmentations_per_image=policy.augmentations_per_image, rate=policy.rate, seed=seed
     )

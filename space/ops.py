@@ -3,6 +3,14 @@
 This module is pure Python (no TensorFlow): the layers themselves are built in `space.layers`.
 The order of `STANDARD_OPS` is KerasCV's `RandAugment.get_standard_policy` order, so that a
 pipeline of exactly these ops draws the same random choices as KerasCV's own RandAugment.
+
+Each op's `mapping` is written for the default magnitude distribution, "normal". With
+`magnitude_distribution="uniform"` (TrivialAugment's way, see `MAGNITUDE_DISTRIBUTIONS`), every
+`NormalFactorSampler(mean=k*m, stddev=k*s, min=0, max=k)` becomes `UniformFactorSampler(0, k*m)`,
+and solarization's threshold becomes `UniformFactorSampler(255-255*m, 255)`. Ops whose KerasCV
+layer already draws uniformly in a range set by m (contrast, brightness, translations, rotation,
+cutout, saturation) keep their mapping: it already is "a strength uniform in [0, m] with a random
+sign". Ops without strength, and posterization (fixed bits), are the same under both.
 """
 
 from __future__ import annotations
@@ -19,6 +27,12 @@ class OpInfo:
     mapping: str  # how magnitude m (mean) and magnitude_stddev s become the layer's arguments
     has_strength: bool  # False for ops that magnitude does not affect (equalization, flips, ...)
 
+
+#: How each image draws the strength that the policy's magnitude sets, by name.
+MAGNITUDE_DISTRIBUTIONS: dict[str, str] = {
+    "normal": "N(magnitude, magnitude_stddev) clipped to [0, 1], KerasCV RandAugment's way",
+    "uniform": "uniform in [0, magnitude], TrivialAugment's way (magnitude_stddev must be 0)",
+}
 
 _N = "NormalFactorSampler(mean={mean}, stddev={sd}, min=0, max={hi})"
 
@@ -44,7 +58,7 @@ _CATALOGUE = (
     OpInfo("rotation", "RandomRotation", "factor=m/12: angle uniform in [-30*m, 30*m] degrees", True),
     OpInfo("grid_mask", "GridMask", "ratio_factor=" + _N.format(mean="0.6*m", sd="0.6*s", hi=0.6) + ", rotation_factor=0.15", True),
     OpInfo("grayscale", "Grayscale", "output_channels=3 (no strength)", False),
-    OpInfo("posterization", "Posterization", "bits=8-round(4*m): 8 bits (identity) down to 4", True),
+    OpInfo("posterization", "Posterization", "bits=8-round(4*m): 8 bits (identity) down to 4, fixed under either distribution", True),
     OpInfo("sharpness", "RandomSharpness", "factor=" + _N.format(mean="m", sd="s", hi=1), True),
     OpInfo("cutout", "RandomCutout", "height_factor=width_factor=(0, 0.5*m): a patch up to half the side", True),
     OpInfo("hue", "RandomHue", "factor=" + _N.format(mean="0.5*m", sd="0.5*s", hi=0.5), True),

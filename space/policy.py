@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from space.errors import AugSearchError, is_int, is_number, require, require_unit_interval
-from space.ops import OPS, STANDARD_OPS, resolve_ops
+from space.ops import MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, resolve_ops
 
 
 @dataclass(frozen=True)
@@ -15,12 +15,16 @@ class Policy:
     """A per-image RandAugment-style stage followed by a batch stage (CutMix, then MixUp).
 
     The defaults are KerasCV's `RandAugment` defaults with no CutMix and no MixUp.
+    `magnitude_distribution` says how each image draws its strength: "normal" (KerasCV's
+    RandAugment: N(magnitude, magnitude_stddev) clipped to [0, 1]) or "uniform" (TrivialAugment:
+    uniform in [0, magnitude], with magnitude_stddev 0).
     `ops` takes names, "standard", "extended" or "a,b,c", and is kept as a tuple in catalogue
     order, so policies with the same set of ops are equal.
     """
 
     magnitude: float = 0.5
     magnitude_stddev: float = 0.15
+    magnitude_distribution: str = "normal"
     rate: float = 10 / 11
     augmentations_per_image: int = 3
     ops: tuple[str, ...] = field(default=STANDARD_OPS)
@@ -36,6 +40,18 @@ class Policy:
         require(
             is_number(self.magnitude_stddev) and 0.0 <= self.magnitude_stddev <= 1.0,
             "magnitude_stddev", self.magnitude_stddev, "a number in [0, 1]",
+        )
+        distributions = ", ".join(map(repr, MAGNITUDE_DISTRIBUTIONS))
+        require(
+            isinstance(self.magnitude_distribution, str) and self.magnitude_distribution in MAGNITUDE_DISTRIBUTIONS,
+            "magnitude_distribution", self.magnitude_distribution, f"one of {distributions}",
+        )
+        # A uniform draw has no spread to set: refusing any other stddev keeps equal behaviour
+        # equal Policies.
+        require(
+            self.magnitude_distribution != "uniform" or self.magnitude_stddev == 0,
+            "magnitude_stddev", self.magnitude_stddev,
+            '0 when magnitude_distribution="uniform" (a uniform draw has no stddev)',
         )
         require_unit_interval("rate", self.rate)
         require(
@@ -55,7 +71,7 @@ class Policy:
         # Normalise numbers so that 1 and 1.0 give equal, equally hashed, identically saved policies.
         object.__setattr__(self, "augmentations_per_image", int(self.augmentations_per_image))
         for f in dataclasses.fields(self):
-            if f.name not in ("ops", "augmentations_per_image"):
+            if f.name not in ("ops", "augmentations_per_image", "magnitude_distribution"):
                 object.__setattr__(self, f.name, float(getattr(self, f.name)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,10 +101,16 @@ class Policy:
         """A copy with some fields changed (validated like a new Policy)."""
         return dataclasses.replace(self, **changes)
 
+    def magnitude_text(self) -> str:
+        """The magnitude in a few characters: "0.50±0.15" (normal) or "U(0,1.00)" (uniform)."""
+        if self.magnitude_distribution == "uniform":
+            return f"U(0,{self.magnitude:.2f})"
+        return f"{self.magnitude:.2f}±{self.magnitude_stddev:.2f}"
+
     def __repr__(self) -> str:
         ops = "standard" if self.ops == STANDARD_OPS else ",".join(self.ops)
         return (
-            f"Policy(m={self.magnitude:.2f}±{self.magnitude_stddev:.2f} n={self.augmentations_per_image} "
+            f"Policy(m={self.magnitude_text()} n={self.augmentations_per_image} "
             f"rate={self.rate:.2f} ops=[{ops}] cutmix={self.cutmix_rate:.2f}(α={self.cutmix_alpha:g}) "
             f"mixup={self.mixup_rate:.2f}(α={self.mixup_alpha:g}))"
         )

@@ -3,6 +3,9 @@
 Parameter names are part of the on-disk format (studies outlive code): flat and explicit,
 `magnitude`, `magnitude_stddev`, `rate`, `augmentations_per_image`, `op.<name>`, `cutmix_rate`,
 `mixup_rate`. Changing them needs a migration or a new study.
+
+`magnitude_distribution` is not searched: every suggested Policy keeps "normal" (KerasCV
+RandAugment's per-image draw), which is what the stored parameters describe.
 """
 
 from __future__ import annotations
@@ -104,8 +107,14 @@ def suggest_policy(trial, space: SearchSpace) -> Policy:
 def policy_params(policy: Policy, space: SearchSpace) -> dict[str, Any]:
     """The Optuna parameters that make `suggest_policy` return `policy` (for enqueue_trial).
 
-    Raises AugSearchError if the policy uses an op that is not a candidate of `space`.
+    Raises AugSearchError if the policy uses an op that is not a candidate of `space`, or a
+    magnitude distribution other than "normal" (the only one the space proposes).
     """
+    if policy.magnitude_distribution != "normal":
+        raise AugSearchError(
+            f"policy has magnitude_distribution={policy.magnitude_distribution!r}, which the search space "
+            f"does not propose (its policies are all 'normal')."
+        )
     extra = [name for name in policy.ops if name not in space.ops]
     if extra:
         raise AugSearchError(

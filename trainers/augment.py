@@ -38,7 +38,10 @@ class BatchedPipeline:
 
     @classmethod
     def from_policy(cls, policy: Policy, seed: int) -> "BatchedPipeline":
-        layers = [build_op(name, policy.magnitude, policy.magnitude_stddev, seed) for name in policy.ops]
+        layers = [
+            build_op(name, policy.magnitude, policy.magnitude_stddev, seed, policy.magnitude_distribution)
+            for name in policy.ops
+        ]
         return cls(layers, policy.augmentations_per_image, policy.rate, seed)
 
     def draw(self, batch_size) -> tf.Tensor:

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from results import FORMAT_VERSION, export_policy, load_policy_file
-from space import AugSearchError, Policy
+from space import BASELINES, STANDARD_OPS, AugSearchError, Policy
 
 POLICY = Policy(
     magnitude=0.6, magnitude_stddev=0.1, rate=0.9, augmentations_per_image=2,
@@ -95,15 +95,30 @@ def run_script(tmp_path, policy_file, mode):
     return json.loads(done.stdout.strip().splitlines()[-1]), np.load(out)
 
 
-def test_plain_keras_and_kerascv_rebuild_and_apply_the_exported_pipeline(tmp_path):
-    path = export_policy(POLICY, tmp_path / "policy.json", PROVENANCE)
+STANDARD_LAYERS = [
+    "AutoContrast", "Equalization", "Solarization", "RandomColorDegeneration", "RandomContrast",
+    "RandomBrightness", "RandomShear", "RandomShear", "RandomTranslation", "RandomTranslation",
+]
+
+
+@pytest.mark.parametrize(
+    "policy, layers, batch_stage",
+    [
+        (POLICY, ["Solarization", "RandomBrightness", "RandomRotation", "GridMask"], [["CutMix", 0.5], ["MixUp", 0.25]]),
+        # Its uniform magnitude is plain KerasCV too: UniformFactorSampler configs.
+        (BASELINES["trivialaugment"], STANDARD_LAYERS, [["CutMix", 0.0], ["MixUp", 0.0]]),
+    ],
+    ids=["normal", "trivialaugment"],
+)
+def test_plain_keras_and_kerascv_rebuild_and_apply_the_exported_pipeline(tmp_path, policy, layers, batch_stage):
+    path = export_policy(policy, tmp_path / "policy.json", PROVENANCE)
     images = np.random.default_rng(0).uniform(0, 255, (8, 32, 32, 3)).astype("float32")
     np.save(tmp_path / "images.npy", images)
     seen, theirs = run_script(tmp_path, path, "plain")
     assert seen["pipeline"] == "RandomAugmentationPipeline"
-    assert seen["layers"] == ["Solarization", "RandomBrightness", "RandomRotation", "GridMask"]
-    assert (seen["augmentations_per_image"], seen["rate"]) == (2, 0.9)
-    assert seen["batch_stage"] == [["CutMix", 0.5], ["MixUp", 0.25]]
+    assert seen["layers"] == layers
+    assert (seen["augmentations_per_image"], seen["rate"]) == (policy.augmentations_per_image, policy.rate)
+    assert seen["batch_stage"] == batch_stage
     assert seen["augsearch_modules"] == []
     np.testing.assert_allclose(seen["label_sums"], 1.0, rtol=1e-5)
     assert np.abs(theirs - images).mean() > 1.0
@@ -111,6 +126,26 @@ def test_plain_keras_and_kerascv_rebuild_and_apply_the_exported_pipeline(tmp_pat
     # AugSearch's own training pipeline for the policy augments identically under the same seeds.
     _, ours = run_script(tmp_path, path, "augsearch")
     np.testing.assert_array_equal(ours, theirs)
+
+
+def _class_names(config):
+    """Every class a Keras config names, nested ones included."""
+    children = config.values() if isinstance(config, dict) else config if isinstance(config, list) else ()
+    own = [config["class_name"]] if isinstance(config, dict) and "class_name" in config else []
+    return own + [name for child in children for name in _class_names(child)]
+
+
+def test_uniform_magnitude_exports_uniform_factor_samplers_and_loads_back(tmp_path):
+    trivial = BASELINES["trivialaugment"]
+    path = export_policy(trivial, tmp_path / "policy.json")
+    names = _class_names(json.loads(path.read_text())["keras"]["pipeline"])
+    assert "UniformFactorSampler" in names and "NormalFactorSampler" not in names
+    loaded = load_policy_file(path)
+    assert loaded.policy == trivial
+    assert len(loaded.pipeline.layers) == len(STANDARD_OPS)
+    shear = loaded.pipeline.layers[STANDARD_OPS.index("shear_x")]
+    assert type(shear.x_factor) is keras_cv.core.UniformFactorSampler
+    assert (shear.x_factor.lower, shear.x_factor.upper) == (0, 1.0)
 
 
 def test_file_holds_version_policy_and_provenance(tmp_path):

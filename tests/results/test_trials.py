@@ -69,3 +69,5 @@ def test_ops_line_names_the_shortest_way(ops, expected):
 def test_policy_line_is_one_short_line():
     line = policy_line(Policy(magnitude=0.25, augmentations_per_image=2, cutmix_rate=0.5))
     assert line == "m=0.25±0.15 n=2 rate=0.91 ops=standard cutmix=0.50 mixup=0.00"
+    uniform = Policy(magnitude=1.0, magnitude_stddev=0.0, magnitude_distribution="uniform", augmentations_per_image=1)
+    assert policy_line(uniform).startswith("m=U(0,1.00) n=1 ")

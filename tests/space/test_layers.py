@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from space import EXTENDED_OPS, GUIDE_POLICY, OPS, STANDARD_OPS, Policy
+from keras_cv.core import NormalFactorSampler, UniformFactorSampler
+
+from space import BASELINES, EXTENDED_OPS, GUIDE_POLICY, OPS, STANDARD_OPS, AugSearchError, Policy
 from space.layers import BatchStage, build_op, build_pipeline
 
 IMAGES = tf.random.stateless_uniform((4, 32, 32, 3), seed=(1, 2), minval=0, maxval=255)
@@ -75,6 +77,85 @@ def test_fixed_seed_gives_the_same_output_and_another_seed_differs():
     other = run_seeded(lambda: build_pipeline(policy, seed=12)(IMAGES), seed=12)
     np.testing.assert_array_equal(first.numpy(), again.numpy())
     assert not np.array_equal(first.numpy(), other.numpy())
+
+
+# The ops that draw a per-image strength from a factor sampler, and the (lower, upper) of each
+# sampler at magnitude m under the uniform distribution.
+UNIFORM_BOUNDS = {
+    "solarization": {"addition_factor": lambda m: (0, 110 * m), "threshold_factor": lambda m: (255 - 255 * m, 255)},
+    "color_degeneration": {"factor": lambda m: (0, m)},
+    "shear_x": {"x_factor": lambda m: (0, m)},
+    "shear_y": {"y_factor": lambda m: (0, m)},
+    "grid_mask": {"ratio_factor": lambda m: (0, 0.6 * m)},
+    "sharpness": {"factor": lambda m: (0, m)},
+    "hue": {"factor": lambda m: (0, 0.5 * m)},
+}
+
+
+@pytest.mark.parametrize("name", UNIFORM_BOUNDS)
+def test_uniform_distribution_gives_uniform_samplers_over_zero_to_the_magnitude(name):
+    uniform = build_op(name, 0.8, 0.0, seed=1, magnitude_distribution="uniform")
+    normal = build_op(name, 0.8, 0.1, seed=1)
+    for attribute, bounds in UNIFORM_BOUNDS[name].items():
+        sampler = getattr(uniform, attribute)
+        assert type(sampler) is UniformFactorSampler
+        assert (sampler.lower, sampler.upper) == pytest.approx(bounds(0.8))
+        assert type(getattr(normal, attribute)) is NormalFactorSampler
+
+
+@pytest.mark.parametrize("name", [name for name in EXTENDED_OPS if name not in UNIFORM_BOUNDS])
+def test_ops_that_already_draw_uniformly_or_have_no_strength_keep_their_mapping(name):
+    uniform = build_op(name, 0.7, 0.0, seed=1, magnitude_distribution="uniform")
+    normal = build_op(name, 0.7, 0.3, seed=1)
+    assert _config(uniform) == _config(normal)
+
+
+def _config(layer):
+    config = keras.saving.serialize_keras_object(layer)
+    config["config"].pop("name")  # unique per instance
+    return config
+
+
+def test_uniform_strengths_spread_over_zero_to_magnitude_and_normal_with_no_stddev_is_constant():
+    def draws(distribution, stddev):
+        layer = build_op("shear_x", 1.0, stddev, seed=1, magnitude_distribution=distribution)
+        return run_seeded(lambda: layer.x_factor(shape=(2000,))).numpy()
+
+    uniform = draws("uniform", 0.0)
+    assert uniform.min() >= 0.0 and uniform.max() <= 1.0
+    assert uniform.min() < 0.01 and uniform.max() > 0.99
+    assert abs(uniform.mean() - 0.5) < 0.03
+    np.testing.assert_allclose(np.histogram(uniform, bins=4, range=(0, 1))[0] / 2000, 0.25, atol=0.04)
+    np.testing.assert_array_equal(draws("normal", 0.0), 1.0)
+
+
+def test_unknown_magnitude_distribution_is_refused():
+    with pytest.raises(AugSearchError, match="magnitude_distribution must be one of 'normal', 'uniform'"):
+        build_op("shear_x", 0.5, 0.0, magnitude_distribution="beta")
+
+
+class _Tag(keras_cv.layers.BaseImageAugmentationLayer):
+    """Adds 1000 * index + 1: the output says which ops ran on an image, and how many."""
+
+    def __init__(self, index, **kwargs):
+        super().__init__(**kwargs)
+        self.index = index
+
+    def augment_image(self, image, transformation=None, **kwargs):
+        return image + 1000.0 * self.index + 1.0
+
+
+def test_trivialaugment_pipeline_applies_exactly_one_standard_op_per_image():
+    pipeline = build_pipeline(BASELINES["trivialaugment"], seed=4)
+    assert [type(layer) for layer in pipeline.layers] == [type(build_op(name, 1.0, 0.0)) for name in STANDARD_OPS]
+    assert (pipeline.augmentations_per_image, pipeline.rate) == (1, 1.0)
+
+    # The same pipeline with each op replaced by a tag.
+    tags = [_Tag(index) for index in range(len(pipeline.layers))]
+    tagged = keras_cv.layers.RandomAugmentationPipeline.from_config({**pipeline.get_config(), "layers": tags})
+    out = run_seeded(lambda: tagged(tf.zeros((64, 2, 2, 3)))).numpy()
+    assert np.all(out % 1000 == 1), "some image did not get exactly one op"
+    assert len(np.unique(out // 1000)) > 5, "the one op is not drawn among the ops"
 
 
 def test_batch_stage_mixes_labels_that_still_sum_to_one():

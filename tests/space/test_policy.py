@@ -22,6 +22,8 @@ def test_defaults_are_kerascv_randaugment_defaults():
         ("magnitude", "0.5", r"magnitude='0.5'"),
         ("magnitude", True, r"magnitude=True"),
         ("magnitude_stddev", -0.01, r"magnitude_stddev must be a number in \[0, 1\]"),
+        ("magnitude_distribution", "laplace", r"magnitude_distribution must be one of 'normal', 'uniform', but got magnitude_distribution='laplace'"),
+        ("magnitude_distribution", None, r"magnitude_distribution=None"),
         ("rate", 1.01, r"rate must be a number in \[0, 1\], but got rate=1.01"),
         ("augmentations_per_image", 0, r"augmentations_per_image must be an integer >= 1, but got augmentations_per_image=0"),
         ("augmentations_per_image", 2.0, r"augmentations_per_image=2.0"),
@@ -40,6 +42,16 @@ def test_invalid_field_names_field_value_and_range(field, value, expected):
         Policy(**{field: value})
 
 
+def test_uniform_distribution_refuses_a_stddev_because_it_would_mean_nothing():
+    with pytest.raises(AugSearchError, match=r'magnitude_stddev must be 0 when magnitude_distribution="uniform".*magnitude_stddev=0.15'):
+        Policy(magnitude_distribution="uniform")
+    assert Policy(magnitude_distribution="uniform", magnitude_stddev=0).magnitude_stddev == 0.0
+
+
+def test_default_distribution_is_normal():
+    assert Policy().magnitude_distribution == "normal"
+
+
 def test_errors_are_value_errors():
     assert issubclass(AugSearchError, ValueError)
 
@@ -47,6 +59,20 @@ def test_errors_are_value_errors():
 def test_json_round_trip_is_exact():
     policy = Policy(magnitude=0.3, ops=("solarization", "rotation"), cutmix_rate=0.25, mixup_alpha=0.4)
     assert Policy.from_dict(json.loads(json.dumps(policy.to_dict()))) == policy
+
+
+def test_uniform_policy_round_trips_and_differs_from_the_normal_one():
+    policy = Policy(magnitude=1.0, magnitude_stddev=0.0, magnitude_distribution="uniform", augmentations_per_image=1)
+    data = json.loads(json.dumps(policy.to_dict()))
+    assert data["magnitude_distribution"] == "uniform"
+    assert Policy.from_dict(data) == policy
+    assert policy != policy.replace(magnitude_distribution="normal")
+
+
+def test_dict_saved_before_the_distribution_existed_still_loads_as_normal():
+    old = {key: value for key, value in Policy(magnitude=0.3).to_dict().items() if key != "magnitude_distribution"}
+    assert Policy.from_dict(old) == Policy(magnitude=0.3)
+    assert Policy.from_dict(old).magnitude_distribution == "normal"
 
 
 def test_ops_are_kept_in_catalogue_order_so_equal_sets_are_equal_policies():
@@ -79,6 +105,12 @@ def test_repr_is_one_readable_line():
     assert "\n" not in text
     assert "m=0.30±0.20" in text and "n=3" in text and "ops=[standard]" in text and "cutmix=1.00" in text
     assert "ops=[solarization,rotation]" in repr(Policy(ops=("rotation", "solarization")))
+
+
+def test_repr_mentions_the_distribution_only_when_uniform():
+    assert "U(" not in repr(GUIDE_POLICY)
+    text = repr(Policy(magnitude=0.5, magnitude_stddev=0.0, magnitude_distribution="uniform"))
+    assert "m=U(0,0.50) n=3" in text and "±" not in text
 
 
 def test_reference_policies():

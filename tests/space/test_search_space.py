@@ -46,6 +46,20 @@ def test_policy_params_round_trip_through_suggest(policy):
     assert suggest_policy(optuna.trial.FixedTrial(params), SearchSpace()) == policy
 
 
+def test_suggested_policies_draw_normally_and_survive_storage_as_dicts():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(10):
+        policy = suggest_policy(study.ask(), SearchSpace(ops="extended"))
+        assert policy.magnitude_distribution == "normal"
+        assert Policy.from_dict(policy.to_dict()) == policy
+
+
+def test_policy_params_rejects_a_distribution_the_space_does_not_propose():
+    uniform = Policy(magnitude_stddev=0.0, magnitude_distribution="uniform")
+    with pytest.raises(AugSearchError, match="magnitude_distribution='uniform', which the search space does not propose"):
+        policy_params(uniform, SearchSpace())
+
+
 def test_policy_params_rejects_ops_outside_the_space():
     with pytest.raises(AugSearchError, match="'rotation'"):
         policy_params(Policy(ops=("rotation",)), SearchSpace())

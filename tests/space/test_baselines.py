@@ -1,0 +1,72 @@
+import inspect
+
+import keras_cv
+import pytest
+
+from space import BASELINES, GUIDE_POLICY, NO_AUGMENTATION, STANDARD_OPS, AugSearchError, Policy, resolve_baselines
+
+
+def test_baselines_in_their_order():
+    assert list(BASELINES) == ["none", "guide", "randaugment", "trivialaugment"]
+    assert all(isinstance(policy, Policy) for policy in BASELINES.values())
+
+
+def test_none_augments_nothing():
+    none = BASELINES["none"]
+    assert none == NO_AUGMENTATION
+    assert none.rate == none.cutmix_rate == none.mixup_rate == 0.0
+
+
+def test_guide_is_the_kerascv_guide_pipeline():
+    guide = BASELINES["guide"]
+    assert guide == GUIDE_POLICY
+    assert (guide.magnitude, guide.magnitude_stddev, guide.augmentations_per_image, guide.rate) == (0.3, 0.2, 3, 1.0)
+    assert (guide.magnitude_distribution, guide.ops) == ("normal", STANDARD_OPS)
+    assert guide.cutmix_rate == guide.mixup_rate == 1.0
+
+
+def test_randaugment_is_kerascv_randaugment_with_its_defaults():
+    randaugment = BASELINES["randaugment"]
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(keras_cv.layers.RandAugment).parameters.items()
+        if name in ("magnitude", "magnitude_stddev", "augmentations_per_image", "rate")
+    }
+    assert len(defaults) == 4
+    assert {name: getattr(randaugment, name) for name in defaults} == defaults
+    assert (randaugment.magnitude_distribution, randaugment.ops) == ("normal", STANDARD_OPS)
+    assert randaugment.cutmix_rate == randaugment.mixup_rate == 0.0
+
+
+def test_trivialaugment_is_one_standard_op_per_image_at_a_uniform_strength():
+    trivial = BASELINES["trivialaugment"]
+    assert (trivial.magnitude, trivial.magnitude_stddev, trivial.magnitude_distribution) == (1.0, 0.0, "uniform")
+    assert (trivial.augmentations_per_image, trivial.rate, trivial.ops) == (1, 1.0, STANDARD_OPS)
+    assert trivial.cutmix_rate == trivial.mixup_rate == 0.0
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("none,guide", ("none", "guide")),
+        (" trivialaugment , randaugment ", ("trivialaugment", "randaugment")),
+        ("none,guide,randaugment,trivialaugment", tuple(BASELINES)),
+        ("", ()),
+    ],
+    ids=["two", "spaces-and-order", "all", "empty"],
+)
+def test_resolve_baselines(text, expected):
+    assert resolve_baselines(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("none,autoaugment", r"--baselines has unknown baseline 'autoaugment'; expected a comma-separated list of: none, guide, randaugment, trivialaugment, but got --baselines='none,autoaugment'"),
+        ("guide,none,guide", r"--baselines must name distinct baselines, but 'guide' is given more than once"),
+    ],
+    ids=["unknown", "repeated"],
+)
+def test_resolve_baselines_errors_name_the_flag_the_value_and_the_choices(text, message):
+    with pytest.raises(AugSearchError, match=message):
+        resolve_baselines(text)
