@@ -11,9 +11,7 @@ import sys
 
 from space import EXTENDED_OPS, AugSearchError
 
-NOT_YET = {
-    "evaluate": "the evaluation issue",
-}
+BASELINE_NAMES = "none,guide,randaugment,trivialaugment"  # space.baselines.BASELINES, without importing it
 STATES = ("complete", "pruned", "fail", "running", "waiting")
 # Commands that never touch TensorFlow start in a second instead of five.
 WITHOUT_TENSORFLOW = {"trials", "dashboard"}
@@ -62,12 +60,7 @@ def _add_run(subparsers) -> None:
     data.add_argument("--dataset", default="fashion_mnist", help="fashion_mnist (default), tfds:NAME or folder:PATH")
     data.add_argument("--data-dir", help="where the dataset's files are (Fashion-MNIST IDX files, TFDS data_dir)")
     data.add_argument("--budget", choices=("smoke", "cpu", "gpu"), help="proxy training preset (default: gpu if Ray sees a GPU, else cpu)")
-    data.add_argument("--epochs", type=int, help="override the budget's epochs")
-    data.add_argument("--image-size", type=int, help="override the budget's image size (pixels)")
-    data.add_argument("--train-examples", type=int, help="override the budget's training examples")
-    data.add_argument("--batch-size", type=int, help="override the budget's batch size")
-    data.add_argument("--model", help="override the budget's proxy model (small, efficientnetv2_b0, efficientnetv2_s, or a KerasCV preset)")
-    data.add_argument("--learning-rate", type=float, help="override the budget's peak learning rate")
+    _add_budget_overrides(data)
 
     space = run.add_argument_group("search space (bounds are LOW,HIGH, inclusive; LOW=HIGH fixes a field)")
     space.add_argument("--ops", default="standard", help=f"candidate ops: standard (KerasCV RandAugment's 10), extended (all {len(EXTENDED_OPS)}), or a comma-separated list")
@@ -94,15 +87,67 @@ def _add_run(subparsers) -> None:
         help="stop the search when this many trials in a row fail, none finishing in between (default: 10)",
     )
 
-    ray = run.add_argument_group("Ray")
-    ray.add_argument("--concurrency", type=int, help="trials at once (default: as many as the cluster's resources fit)")
-    ray.add_argument("--cpus-per-trial", type=float, help="CPUs per trial (default: 1)")
-    ray.add_argument("--gpus-per-trial", type=float, help="GPUs per trial, fractions share a GPU (default: 1 if the cluster has GPUs, else 0)")
+    _add_ray_arguments(run)
+
+
+def _add_budget_overrides(group) -> None:
+    group.add_argument("--epochs", type=int, help="override the budget's epochs")
+    group.add_argument("--image-size", type=int, help="override the budget's image size (pixels)")
+    group.add_argument("--train-examples", type=int, help="override the budget's training examples")
+    group.add_argument("--batch-size", type=int, help="override the budget's batch size")
+    group.add_argument("--model", help="override the budget's model (small, efficientnetv2_b0, efficientnetv2_s, or a KerasCV preset)")
+    group.add_argument("--learning-rate", type=float, help="override the budget's peak learning rate")
+
+
+def _add_ray_arguments(parser: argparse.ArgumentParser) -> None:
+    """The same on `run` and `evaluate`: a trial of `run` and a training of `evaluate` get alike."""
+    ray = parser.add_argument_group("Ray")
+    ray.add_argument("--concurrency", type=int, help="trainings at once (default: as many as the cluster's resources fit)")
+    ray.add_argument("--cpus-per-trial", type=float, help="CPUs per training (default: 1)")
+    ray.add_argument("--gpus-per-trial", type=float, help="GPUs per training, fractions share a GPU (default: 1 if the cluster has GPUs, else 0)")
     ray.add_argument(
         "--address",
         help="join an existing Ray cluster: auto, or the HOST:PORT `ray start --head` printed (not a ray:// client "
         "address); default: start Ray locally",
     )
+
+
+def _add_evaluate(subparsers) -> None:
+    evaluate = subparsers.add_parser(
+        "evaluate",
+        help="full trainings: searched policies against baselines, on the test split",
+        description=(
+            "Train each policy at a full budget (more examples and epochs than the search's proxy) once per "
+            "seed, score it on the TEST split, which the search never used, and report the mean test accuracy "
+            "with a 95 % interval and the paired difference to the best baseline. --top-k also tells how well "
+            "the proxy ranked the trials (Spearman). Finished trainings are stored in the study "
+            "NAME.evaluation: the same command again trains only what is missing. Writes "
+            "RUNS_DIR/evaluation/NAME.evaluation.{json,md,png}."
+        ),
+        epilog="Example: search evaluate --top-k 3 --seeds 3 (the 3 best trials against the 4 baselines)",
+    )
+    evaluate.add_argument("policies", nargs="*", metavar="POLICY.json", help="exported policy files (search export)")
+    evaluate.add_argument(
+        "--trial", action="append", metavar="N|best",
+        help="a complete trial of the study (repeatable; default: best, when no file, --trial or --top-k is given)",
+    )
+    evaluate.add_argument("--top-k", type=int, default=0, help="also the K best complete trials, and the proxy's rank correlation")
+    evaluate.add_argument(
+        "--baselines", default=BASELINE_NAMES,
+        help=f"comma-separated baselines to train beside them, '' for none (default: {BASELINE_NAMES})",
+    )
+    evaluate.add_argument("--seeds", type=int, default=3, help="trainings per policy, seeds SEED to SEED+N-1 (default: 3)")
+    evaluate.add_argument("--seed", type=int, default=0, help="the first seed (default: 0)")
+    data = evaluate.add_argument_group("data and budget")
+    data.add_argument("--dataset", help="dataset spec (default: the study's, else fashion_mnist); it needs a test split")
+    data.add_argument("--data-dir", help="where the dataset's files are (as for search run)")
+    data.add_argument(
+        "--budget", choices=("full", "full-gpu", "smoke"),
+        help="training preset (default: full-gpu if Ray sees a GPU, else full: see the README's Budgets)",
+    )
+    _add_budget_overrides(data)
+    add_study_arguments(evaluate)
+    _add_ray_arguments(evaluate)
 
 
 def _add_sample_arguments(parser: argparse.ArgumentParser, images: int) -> None:
@@ -192,12 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", default="policy.json", help="the file to write (default: policy.json)")
     add_study_arguments(export)
     _add_results(subparsers)
-    evaluate = subparsers.add_parser(
-        "evaluate",
-        help=f"full training: exported policies against baselines (not yet: arrives with {NOT_YET['evaluate']})",
-        description="full training: exported policies against baselines",
-    )
-    add_study_arguments(evaluate)
+    _add_evaluate(subparsers)
     return parser
 
 
@@ -207,11 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     # --debug is accepted before or after the subcommand.
     debug = "--debug" in argv
     args = parser.parse_args([a for a in argv if a != "--debug"])
+    args.argv = [a for a in argv if a != "--debug"]  # for the reports' "reproduce" line
     if args.command is None:
         parser.print_help()
-        return 2
-    if args.command in NOT_YET:
-        print(f"search {args.command}: not yet: it arrives with {NOT_YET[args.command]}.", file=sys.stderr)
         return 2
     try:
         if args.command not in WITHOUT_TENSORFLOW:

@@ -133,10 +133,16 @@ def _first_line(error: BaseException) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
+#: `search evaluate` keeps the full trainings of study S in study S + EVALUATION_SUFFIX, in the
+#: same storage; commands that pick "the" study of a storage pass over these.
+EVALUATION_SUFFIX = ".evaluation"
+
+
 def load_existing_study(runs_dir: str | os.PathLike, storage: str | None, name: str | None) -> optuna.Study:
     """The study a reading command (export, trials, ...) works on; never creates anything.
 
-    Without `name`, the storage's only study. Raises AugSearchError when there is none to read.
+    Without `name`, the storage's only search study (evaluation studies aside). Raises
+    AugSearchError when there is none to read.
     """
     if storage is None:
         path = Path(runs_dir) / "search.db"
@@ -149,10 +155,11 @@ def load_existing_study(runs_dir: str | os.PathLike, storage: str | None, name: 
     storage = open_storage(url)
     names = [summary.study_name for summary in optuna.get_all_study_summaries(storage)]
     if name is None:
-        if len(names) != 1:
-            found = ", ".join(names) if names else "none"
-            raise AugSearchError(f"--study is needed: {shown(url)} holds {len(names)} studies ({found}).")
-        name = names[0]
+        searches = [name for name in names if not name.endswith(EVALUATION_SUFFIX)]
+        if len(searches) != 1:
+            found = ", ".join(searches) if searches else "none"
+            raise AugSearchError(f"--study is needed: {shown(url)} holds {len(searches)} search studies ({found}).")
+        name = searches[0]
     if name not in names:
         raise AugSearchError(f"--study {name!r} is not in {shown(url)}; its studies are: {', '.join(names) or 'none'}.")
     return optuna.load_study(study_name=name, storage=storage)
@@ -189,8 +196,10 @@ def _sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
 
 
 @contextmanager
-def driver_lock(runs_dir: str | os.PathLike, study_name: str, url: str | None = None) -> Iterator[None]:
-    """Only one `search run` per study: the driver is the study's only writer.
+def driver_lock(
+    runs_dir: str | os.PathLike, study_name: str, url: str | None = None, command: str = "search run"
+) -> Iterator[None]:
+    """Only one `command` (`search run`, `search evaluate`) per study: its driver is the study's only writer.
 
     Always a lock file in the run directory; with a PostgreSQL `url` also an advisory lock in the
     database, which refuses a second driver on another machine (another run directory) too. The
@@ -204,17 +213,17 @@ def driver_lock(runs_dir: str | os.PathLike, study_name: str, url: str | None = 
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise AugSearchError(
-                f"another `search run` is already running study {study_name!r} in {str(runs_dir)!r}; "
+                f"another `{command}` is already running study {study_name!r} in {str(runs_dir)!r}; "
                 "wait for it, stop it, or pass another --study or --runs-dir."
             ) from None
         handle.write(f"{os.getpid()}\n")
         handle.flush()
-        with _database_lock(url, study_name):
+        with _database_lock(url, study_name, command):
             yield
 
 
 @contextmanager
-def _database_lock(url: str | None, study_name: str) -> Iterator[None]:
+def _database_lock(url: str | None, study_name: str, command: str) -> Iterator[None]:
     """PostgreSQL's session advisory lock on the study name, held on a connection of its own for
     the whole run; nothing for other databases (SQLite lives on one machine: the file lock holds)."""
     if url is None or not url.startswith(("postgresql", "postgres")):
@@ -233,7 +242,7 @@ def _database_lock(url: str | None, study_name: str) -> Iterator[None]:
         connection.commit()  # the lock is the session's; no transaction stays open beside it
         if not locked:
             raise AugSearchError(
-                f"another `search run` is already running study {study_name!r} in {shown(url)} (perhaps on another "
+                f"another `{command}` is already running study {study_name!r} in {shown(url)} (perhaps on another "
                 "machine); wait for it, stop it, or pass another --study."
             )
         yield

@@ -38,7 +38,8 @@ class TrainResult:
     `val_accuracy` and `val_loss` are the last epoch's. `images_per_second` counts training
     images over the training part of epochs 2 and later (no graph building, no validation);
     with a single epoch it is that epoch's, graph building included. `wall_seconds` is the
-    whole call, model building included. `history` has one dict per epoch.
+    whole call, model building included. `history` has one dict per epoch. `test_accuracy` and
+    `test_loss` are the trained model's on the dataset's test split, only with `score_test`.
     """
 
     val_accuracy: float
@@ -47,6 +48,8 @@ class TrainResult:
     images_per_second: float
     wall_seconds: float
     history: list[dict] = field(default_factory=list)
+    test_accuracy: float | None = None
+    test_loss: float | None = None
 
 
 def train(
@@ -59,6 +62,7 @@ def train(
     fault: Callable[[int, keras.Model], None] | None = None,
     reuse_model: bool = True,
     timings: dict | None = None,
+    score_test: bool = False,
 ) -> TrainResult:
     """Train `budget.model` from scratch on `dataset` augmented by `policy`, and validate it.
 
@@ -76,10 +80,13 @@ def train(
     `timings`, if given, is filled with seconds since the call: `pipeline` (input pipelines
     built), `model` (model ready), `first_batch` (first training step done: graph building and
     the pipeline's start), and `model_reused`. One training at a time per process.
+    `score_test`: score the trained model on `dataset.test` (`search evaluate`; a search never
+    does: its proxies are chosen on the validation split, and the test split stays unseen).
     Raises TrainingDiverged when the training loss becomes NaN or infinite.
     """
     started = time.perf_counter()
     timings = {} if timings is None else timings
+    require(not score_test or dataset.test is not None, "score_test", score_test, "False for a dataset loaded without its test split")
     train_split = _head(dataset.train, budget.train_examples)
     val_split = _head(dataset.validation, budget.validation_examples)
     batch_size = budget.batch_size
@@ -131,6 +138,10 @@ def train(
             train_ds, epochs=budget.epochs, steps_per_epoch=steps, validation_data=val_ds,
             callbacks=[epochs], verbose=0, shuffle=False,
         )
+        test = model.evaluate(
+            validation_dataset(dataset.test, num_classes=num_classes, batch_size=val_batch).with_options(_pipeline_options()),
+            verbose=0, return_dict=True,
+        ) if score_test else {}
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
     last = epochs.history[-1]
@@ -141,6 +152,8 @@ def train(
         images_per_second=epochs.images_per_second(),
         wall_seconds=time.perf_counter() - started,
         history=epochs.history,
+        test_accuracy=float(test["accuracy"]) if test else None,
+        test_loss=float(test["loss"]) if test else None,
     )
 
 

@@ -20,11 +20,6 @@ def test_help_lists_the_subcommands_without_importing_tensorflow_or_ray():
     assert "HEAVY []" in done.stdout
 
 
-def test_not_yet_subcommands_say_so(capsys):
-    assert main(["evaluate"]) == 2
-    assert "not yet" in capsys.readouterr().err
-
-
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -68,10 +63,10 @@ def test_debug_shows_the_traceback():
 def _resources(cpus, gpus, **flags):
     from argparse import Namespace
 
-    from search.run_command import _trial_resources
+    from search.cluster import trial_resources
 
     args = Namespace(**{"cpus_per_trial": None, "gpus_per_trial": None, "concurrency": None, **flags})
-    return _trial_resources(args, cpus, gpus)
+    return trial_resources(args, cpus, gpus)
 
 
 def test_trial_resources_fill_the_cluster_by_default():

@@ -7,7 +7,7 @@ from trainers.budget import PRESETS, Budget
 
 
 def test_presets_are_named_and_valid():
-    assert list(PRESETS) == ["smoke", "cpu", "gpu"]
+    assert list(PRESETS) == ["smoke", "cpu", "full", "gpu", "full-gpu"]
     assert all(isinstance(budget, Budget) for budget in PRESETS.values())
     assert Budget.preset("smoke").model == "small" and Budget.preset("smoke").epochs == 2
     assert Budget.preset("cpu") == Budget()  # the defaults are the CPU preset
@@ -15,6 +15,13 @@ def test_presets_are_named_and_valid():
     # Each preset trains longer than the one before it.
     work = [b.train_examples * b.epochs * b.image_size**2 for b in PRESETS.values()]
     assert work == sorted(work)
+
+
+@pytest.mark.parametrize("proxy, full", [("cpu", "full"), ("gpu", "full-gpu")])
+def test_a_full_budget_trains_its_proxy_model_on_more_examples_for_more_epochs(proxy, full):
+    proxy, full = PRESETS[proxy], PRESETS[full]
+    assert (full.model, full.image_size) == (proxy.model, proxy.image_size)
+    assert full.train_examples > proxy.train_examples and full.epochs > proxy.epochs
 
 
 def test_preset_overrides_any_field_and_leaves_the_preset_alone():
@@ -25,7 +32,7 @@ def test_preset_overrides_any_field_and_leaves_the_preset_alone():
 
 
 def test_unknown_preset_lists_the_presets():
-    with pytest.raises(AugSearchError, match=r"one of: smoke, cpu, gpu, but got preset='fast'"):
+    with pytest.raises(AugSearchError, match=r"one of: smoke, cpu, full, gpu, full-gpu, but got preset='fast'"):
         Budget.preset("fast")
 
 

@@ -115,6 +115,19 @@ def test_same_seed_gives_the_same_result(fashion, smoke_run):
     assert [row["train_loss"] for row in again.history] == [row["train_loss"] for row in before.history]
 
 
+def test_score_test_scores_the_test_split_after_training_and_changes_nothing_else(fashion, smoke_run):
+    import dataclasses
+
+    assert smoke_run[0].test_accuracy is None and smoke_run[0].test_loss is None  # a search never scores it
+    # With the validation images as the test split, the test scores are the last validation's.
+    scored = train(dataclasses.replace(fashion, test=fashion.validation), GUIDE_POLICY, SMOKE, seed=3, score_test=True)
+    assert scored.test_accuracy == pytest.approx(scored.val_accuracy, abs=1e-6)
+    assert scored.test_loss == pytest.approx(scored.val_loss, rel=1e-5)
+    assert scored.val_accuracy == smoke_run[0].val_accuracy
+    with pytest.raises(AugSearchError, match=r"score_test must be False for a dataset loaded without its test split, but got score_test=True"):
+        train(fashion, NO_AUGMENTATION, SMOKE, seed=3, score_test=True)
+
+
 class Stop(Exception):
     pass
 

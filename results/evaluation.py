@@ -1,0 +1,199 @@
+"""What `search evaluate` reports: each policy's test accuracy over seeds with a 95 % interval,
+its paired difference to the best baseline, and how well the proxy ranked the trials.
+
+Compute, then render: `summarise` returns plain data; `table_lines`, `markdown` and `to_dict`
+only format it (the bar chart is `results.evaluation_chart`). Stored trainings are read from the
+evaluation study (`stored_accuracies`), which `search.evaluation` writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from results.statistics import Interval, mean_interval, paired_difference, spearman
+from space import Policy
+
+KINDS = ("trial", "file", "baseline")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One policy to evaluate: a trial of the study, an exported file, or a baseline."""
+
+    label: str  # "trial 12", "policy.json", "guide"
+    kind: str  # one of KINDS
+    policy: Policy
+    proxy_objective: float | None = None  # a trial's objective in the search
+
+
+def training_key(policy: Policy, seed: int, budget: dict, dataset: str) -> str:
+    """What identifies one training: the same policy, seed, budget and dataset train the same
+    model, so a stored one is never trained again (whichever entry or label asked for it)."""
+    text = json.dumps({"policy": policy.to_dict(), "seed": seed, "budget": budget, "dataset": dataset}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def stored_accuracies(study: optuna.Study) -> dict[str, float]:
+    """Test accuracy of each COMPLETE stored training, by `training_key`."""
+    return {
+        trial.user_attrs["key"]: trial.value
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if "key" in trial.user_attrs
+    }
+
+
+@dataclass(frozen=True)
+class Row:
+    entry: Entry
+    accuracies: dict[int, float]  # test accuracy by seed, for the seeds that finished
+    accuracy: Interval | None  # None: no seed finished
+    difference: Interval | None  # paired, to the best baseline over the seeds both have
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    rows: tuple[Row, ...]
+    seeds: tuple[int, ...]
+    best_baseline: str | None  # the baseline with the highest mean test accuracy
+    proxy_correlation: float | None  # Spearman: trials' proxy objective vs mean test accuracy
+    correlated_trials: int  # how many trials that correlation is over
+
+    def row(self, label: str) -> Row:
+        return next(row for row in self.rows if row.entry.label == label)
+
+
+def summarise(entries: list[Entry], accuracies: list[dict[int, float]], seeds: list[int]) -> Evaluation:
+    """The evaluation of `entries`, `accuracies[i]` holding entry i's test accuracy by seed."""
+    intervals = [mean_interval(list(by_seed.values())) if by_seed else None for by_seed in accuracies]
+    baselines = [i for i, entry in enumerate(entries) if entry.kind == "baseline" and intervals[i] is not None]
+    best = max(baselines, key=lambda i: intervals[i].mean, default=None)
+    rows = []
+    for i, (entry, by_seed) in enumerate(zip(entries, accuracies)):
+        difference = None
+        if best is not None and i != best:
+            common = [seed for seed in seeds if seed in by_seed and seed in accuracies[best]]
+            if common:
+                difference = paired_difference([by_seed[s] for s in common], [accuracies[best][s] for s in common])
+        rows.append(Row(entry, dict(by_seed), intervals[i], difference))
+    trials = [row for row in rows if row.entry.kind == "trial" and row.entry.proxy_objective is not None and row.accuracy]
+    correlation = (
+        spearman([row.entry.proxy_objective for row in trials], [row.accuracy.mean for row in trials])
+        if len(trials) >= 2 else None
+    )
+    return Evaluation(
+        rows=tuple(rows), seeds=tuple(seeds), best_baseline=entries[best].label if best is not None else None,
+        proxy_correlation=correlation, correlated_trials=len(trials),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+HEADER = ("policy", "kind", "proxy", "test accuracy [95% CI]", "vs best baseline [95% CI]", "seeds")
+
+
+def _interval(interval: Interval | None, signed: bool = False) -> str:
+    if interval is None:
+        return "-"
+    number = "{:+.4f}" if signed else "{:.4f}"
+    if interval.n == 1:
+        return number.format(interval.mean) + " (1 seed)"
+    return f"{number.format(interval.mean)} [{number.format(interval.low)}, {number.format(interval.high)}]"
+
+
+def cells(evaluation: Evaluation) -> list[tuple[str, ...]]:
+    """One tuple of strings per row, in HEADER's columns."""
+    out = []
+    for row in evaluation.rows:
+        entry = row.entry
+        difference = "(best baseline)" if entry.label == evaluation.best_baseline else _interval(row.difference, signed=True)
+        proxy = f"{entry.proxy_objective:.4f}" if entry.proxy_objective is not None else "-"
+        out.append((
+            entry.label, entry.kind, proxy, _interval(row.accuracy), difference,
+            f"{len(row.accuracies)}/{len(evaluation.seeds)}",
+        ))
+    return out
+
+
+def correlation_line(evaluation: Evaluation) -> str:
+    """What the proxy's ranking is worth, in one sentence."""
+    if evaluation.proxy_correlation is None:
+        return "Proxy fidelity: needs at least 2 evaluated trials of the study (--top-k 3)."
+    value = evaluation.proxy_correlation
+    shown = "undefined (a constant side)" if math.isnan(value) else f"{value:+.2f}"
+    few = " (with so few trials only +1 or -1 says much)" if evaluation.correlated_trials < 5 else ""
+    return (
+        f"Proxy fidelity: Spearman rank correlation between the proxy objective and the mean test "
+        f"accuracy of {evaluation.correlated_trials} trials: {shown}{few}."
+    )
+
+
+def table_lines(evaluation: Evaluation) -> list[str]:
+    """An aligned plain-text table, then the proxy-fidelity line."""
+    rows = [HEADER, *cells(evaluation)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    lines = ["  ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return [*lines, "", correlation_line(evaluation)]
+
+
+def markdown(evaluation: Evaluation, context: dict[str, Any]) -> str:
+    """A Markdown report: what was trained (`context`: study, dataset, budget, command), the
+    table and the proxy fidelity."""
+    budget = context.get("budget") or {}
+    lines = [
+        f"# Evaluation of study `{context.get('study')}`",
+        "",
+        f"Dataset `{context.get('dataset')}`; budget: {budget.get('epochs')} epochs x {budget.get('train_examples')} "
+        f"training images at {budget.get('image_size')} px, model `{budget.get('model')}`; seeds "
+        f"{', '.join(map(str, evaluation.seeds))}; scored on the test split. Intervals are 95 % Student-t "
+        "intervals over the seeds; differences are paired by seed.",
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "|".join("---" for _ in HEADER) + "|",
+        *("| " + " | ".join(row) + " |" for row in cells(evaluation)),
+        "",
+        correlation_line(evaluation),
+    ]
+    if context.get("command"):
+        lines += ["", f"Reproduce: `{context['command']}`"]
+    return "\n".join(lines) + "\n"
+
+
+def _interval_dict(interval: Interval | None) -> dict | None:
+    if interval is None:
+        return None
+    return {"mean": interval.mean, "low": interval.low, "high": interval.high, "n": interval.n}
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else value  # JSON has no NaN
+
+
+def to_dict(evaluation: Evaluation, context: dict[str, Any]) -> dict[str, Any]:
+    """A JSON-able report: `context` and every row with its values by seed."""
+    return {
+        **context,
+        "seeds": list(evaluation.seeds),
+        "best_baseline": evaluation.best_baseline,
+        "proxy_correlation": {"spearman": _finite(evaluation.proxy_correlation), "trials": evaluation.correlated_trials},
+        "rows": [
+            {
+                "label": row.entry.label,
+                "kind": row.entry.kind,
+                "policy": row.entry.policy.to_dict(),
+                "proxy_objective": row.entry.proxy_objective,
+                "test_accuracy_by_seed": {str(seed): value for seed, value in sorted(row.accuracies.items())},
+                "test_accuracy": _interval_dict(row.accuracy),
+                "difference_to_best_baseline": _interval_dict(row.difference),
+            }
+            for row in evaluation.rows
+        ],
+    }

@@ -1,0 +1,155 @@
+import json
+import math
+
+import optuna
+import pytest
+from optuna.trial import TrialState, create_trial
+
+from results.evaluation import (
+    Entry,
+    cells,
+    correlation_line,
+    markdown,
+    stored_accuracies,
+    summarise,
+    table_lines,
+    to_dict,
+    training_key,
+)
+from results.evaluation_chart import bar_chart_png
+from space import GUIDE_POLICY, NO_AUGMENTATION, Policy
+
+SEEDS = [0, 1, 2]
+T975_2 = 4.303  # Student's t(0.975) with 2 degrees of freedom
+
+
+def entries():
+    return [
+        Entry("trial 7", "trial", Policy(magnitude=0.4), proxy_objective=0.90),
+        Entry("trial 3", "trial", Policy(magnitude=0.6), proxy_objective=0.80),
+        Entry("none", "baseline", NO_AUGMENTATION),
+        Entry("guide", "baseline", GUIDE_POLICY),
+    ]
+
+
+ACCURACIES = [
+    {0: 0.83, 1: 0.86, 2: 0.86},  # trial 7
+    {0: 0.81, 1: 0.80, 2: 0.82},  # trial 3
+    {0: 0.80, 1: 0.82, 2: 0.84},  # none: the best baseline (mean 0.82)
+    {0: 0.70, 1: 0.72, 2: 0.74},  # guide
+]
+
+
+def test_known_numbers_give_the_right_mean_interval_and_paired_difference():
+    evaluation = summarise(entries(), ACCURACIES, SEEDS)
+    none = evaluation.row("none").accuracy
+    # mean 0.82, sample stddev 0.02: half width t * 0.02 / sqrt(3)
+    assert none.mean == pytest.approx(0.82)
+    assert none.half_width == pytest.approx(T975_2 * 0.02 / math.sqrt(3), rel=1e-9)
+    assert (none.low, none.high) == pytest.approx((0.82 - 0.0496868, 0.82 + 0.0496868), abs=1e-6)
+    assert evaluation.best_baseline == "none"
+    # trial 7 - none, paired by seed: 0.03, 0.04, 0.02 -> mean 0.03, stddev 0.01
+    difference = evaluation.row("trial 7").difference
+    assert difference.mean == pytest.approx(0.03)
+    assert difference.half_width == pytest.approx(T975_2 * 0.01 / math.sqrt(3), rel=1e-9)
+    assert difference.low > 0  # the gain is significant paired, though the two intervals overlap
+    assert evaluation.row("trial 7").accuracy.low < none.high
+    assert evaluation.row("none").difference is None  # the best baseline is the reference
+    assert evaluation.row("guide").difference.mean == pytest.approx(-0.10)
+
+
+def test_the_proxy_fidelity_is_the_spearman_correlation_over_the_trials():
+    evaluation = summarise(entries(), ACCURACIES, SEEDS)
+    # Proxy order 7 > 3, test order 7 > 3: perfect agreement over 2 trials.
+    assert (evaluation.proxy_correlation, evaluation.correlated_trials) == (1.0, 2)
+    swapped = [ACCURACIES[1], ACCURACIES[0], *ACCURACIES[2:]]
+    assert summarise(entries(), swapped, SEEDS).proxy_correlation == -1.0
+    assert "+1.00" in correlation_line(evaluation) and "2 trials" in correlation_line(evaluation)
+    without_trials = summarise(entries()[2:], ACCURACIES[2:], SEEDS)
+    assert without_trials.proxy_correlation is None
+    assert "--top-k" in correlation_line(without_trials)
+
+
+def test_missing_seeds_pair_over_the_seeds_both_have_and_nothing_finished_is_shown_as_such():
+    accuracies = [{0: 0.83, 2: 0.86}, {}, *ACCURACIES[2:]]
+    evaluation = summarise(entries(), accuracies, SEEDS)
+    difference = evaluation.row("trial 7").difference
+    assert difference.n == 2 and difference.mean == pytest.approx(((0.83 - 0.80) + (0.86 - 0.84)) / 2)
+    empty = evaluation.row("trial 3")
+    assert empty.accuracy is None and empty.difference is None
+    assert cells(evaluation)[1][3:] == ("-", "-", "0/3")
+    assert evaluation.correlated_trials == 1 and evaluation.proxy_correlation is None
+
+
+def test_without_baselines_there_is_no_difference():
+    evaluation = summarise(entries()[:2], ACCURACIES[:2], SEEDS)
+    assert evaluation.best_baseline is None
+    assert all(row.difference is None for row in evaluation.rows)
+
+
+def test_a_single_seed_is_reported_without_an_interval():
+    evaluation = summarise(entries()[:1], [{0: 0.8}], [0])
+    assert cells(evaluation)[0][3] == "0.8000 (1 seed)"
+
+
+def test_table_markdown_and_json_carry_the_same_figures():
+    evaluation = summarise(entries(), ACCURACIES, SEEDS)
+    lines = table_lines(evaluation)
+    assert lines[0].split()[:2] == ["policy", "kind"]
+    trial_line = next(line for line in lines if line.startswith("trial 7"))
+    assert "0.8500 [" in trial_line and "+0.0300 [" in trial_line and "3/3" in trial_line
+    assert "(best baseline)" in next(line for line in lines if line.startswith("none"))
+
+    context = {"study": "fashion_mnist", "dataset": "fashion_mnist", "budget": {"epochs": 20, "train_examples": 6144, "image_size": 32, "model": "small"}, "command": "search evaluate --top-k 2"}
+    text = markdown(evaluation, context)
+    assert "| trial 7 | trial | 0.9000 | 0.8500 [" in text
+    assert "20 epochs x 6144 training images" in text and "Reproduce: `search evaluate --top-k 2`" in text
+
+    data = json.loads(json.dumps(to_dict(evaluation, context)))
+    row = data["rows"][0]
+    assert row["test_accuracy_by_seed"] == {"0": 0.83, "1": 0.86, "2": 0.86}
+    assert row["test_accuracy"]["mean"] == pytest.approx(0.85)
+    assert row["difference_to_best_baseline"]["mean"] == pytest.approx(0.03)
+    assert Policy.from_dict(row["policy"]) == Policy(magnitude=0.4)
+    assert data["best_baseline"] == "none" and data["proxy_correlation"] == {"spearman": 1.0, "trials": 2}
+
+
+def test_an_undefined_correlation_is_null_in_json():
+    tied = [{0: 0.8}, {0: 0.8}]  # both trials score the same: Spearman is undefined
+    evaluation = summarise(entries()[:2], tied, [0])
+    assert math.isnan(evaluation.proxy_correlation)
+    assert to_dict(evaluation, {})["proxy_correlation"]["spearman"] is None
+    assert "undefined" in correlation_line(evaluation)
+
+
+def test_the_bar_chart_is_a_png_with_a_row_per_policy():
+    from PIL import Image
+    import io
+
+    png = bar_chart_png(summarise(entries(), ACCURACIES, SEEDS))
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.width == 700
+    fewer = Image.open(io.BytesIO(bar_chart_png(summarise(entries()[:2], ACCURACIES[:2], SEEDS))))
+    assert fewer.height < image.height
+    nothing = bar_chart_png(summarise(entries()[:1], [{}], SEEDS))
+    assert Image.open(io.BytesIO(nothing)).format == "PNG"
+
+
+def test_training_key_names_policy_seed_budget_and_dataset():
+    key = training_key(Policy(), 0, {"epochs": 20}, "fashion_mnist")
+    assert key == training_key(Policy(), 0, {"epochs": 20}, "fashion_mnist")
+    others = {
+        training_key(Policy(magnitude=0.4), 0, {"epochs": 20}, "fashion_mnist"),
+        training_key(Policy(), 1, {"epochs": 20}, "fashion_mnist"),
+        training_key(Policy(), 0, {"epochs": 21}, "fashion_mnist"),
+        training_key(Policy(), 0, {"epochs": 20}, "tfds:mnist"),
+    }
+    assert key not in others and len(others) == 4
+
+
+def test_stored_accuracies_reads_only_complete_trainings(tmp_path):
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path}/e.db", study_name="s.evaluation", direction="maximize")
+    study.add_trial(create_trial(state=TrialState.COMPLETE, value=0.8, user_attrs={"key": "a"}))
+    study.add_trial(create_trial(state=TrialState.FAIL, user_attrs={"key": "b", "error": "boom"}))
+    study.add_trial(create_trial(state=TrialState.COMPLETE, value=0.5))  # not a training of ours
+    assert stored_accuracies(study) == {"a": 0.8}
