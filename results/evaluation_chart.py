@@ -7,7 +7,8 @@ import io
 from results.evaluation import Evaluation
 
 DPI = 100
-COLOURS = {"baseline": "tab:gray", "trial": "tab:blue", "file": "tab:green"}
+COLOURS = {"trial": "tab:blue", "file": "tab:green", "baseline": "tab:gray"}
+LEGEND = {"trial": "trial of the search", "file": "policy file", "baseline": "baseline (dashed: the best)"}
 
 
 def bar_chart_png(evaluation: Evaluation) -> bytes:
@@ -17,7 +18,7 @@ def bar_chart_png(evaluation: Evaluation) -> bytes:
     from matplotlib.figure import Figure
 
     rows = [row for row in evaluation.rows if row.accuracy is not None]
-    figure = Figure(figsize=(7.0, 1.2 + 0.45 * max(len(rows), 1)), dpi=DPI)
+    figure = Figure(figsize=(7.0, 1.5 + 0.45 * max(len(rows), 1)), dpi=DPI)
     axes = figure.add_subplot()
     if not rows:
         axes.text(0.5, 0.5, "no finished training yet", ha="center", va="center", transform=axes.transAxes)
@@ -42,6 +43,11 @@ def bar_chart_png(evaluation: Evaluation) -> bytes:
         if best is not None:
             axes.axvline(best.accuracy.mean, color="black", linestyle="--", linewidth=1)
         axes.set_xlim(start, min(1.0, max(highs) + 0.25 * span))
+        from matplotlib.patches import Patch
+
+        kinds = [kind for kind in COLOURS if any(row.entry.kind == kind for row in rows)]
+        handles = [Patch(color=COLOURS[kind], label=LEGEND[kind]) for kind in kinds]
+        axes.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), fontsize=8, frameon=False)
         axes.set_xlabel(f"test accuracy, mean and 95 % interval over {len(evaluation.seeds)} seeds (axis from {start:.3f})")
         axes.grid(axis="x", alpha=0.3)
     figure.tight_layout()

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import keras
-import tensorflow as tf
 
 from space.errors import require
 from space.policy import Policy
@@ -110,7 +109,6 @@ def train(
     )
     val_batch = max(batch_size, VALIDATION_PIXELS // budget.image_size**2)
     val_ds = validation_dataset(val_split, num_classes=num_classes, batch_size=val_batch)
-    train_ds, val_ds = train_ds.with_options(_pipeline_options()), val_ds.with_options(_pipeline_options())
     timings["pipeline"] = time.perf_counter() - started
 
     previous_policy = keras.mixed_precision.global_policy()
@@ -139,8 +137,7 @@ def train(
             callbacks=[epochs], verbose=0, shuffle=False,
         )
         test = model.evaluate(
-            validation_dataset(dataset.test, num_classes=num_classes, batch_size=val_batch).with_options(_pipeline_options()),
-            verbose=0, return_dict=True,
+            validation_dataset(dataset.test, num_classes=num_classes, batch_size=val_batch), verbose=0, return_dict=True,
         ) if score_test else {}
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
@@ -198,16 +195,6 @@ def _keep_compiled_model(key: tuple, model: keras.Model) -> None:
 def _forget_compiled_model() -> None:
     global _compiled
     _compiled = None
-
-
-def _pipeline_options() -> tf.data.Options:
-    # tf.data's autotuning thread sleeps between rounds for a period that doubles as the pipeline
-    # runs, and in TF 2.21 an iterator's end waits out that sleep: up to ~20 s at the end of a
-    # `cpu` trial, more than the rest of its overhead. Without it, parallel maps run one call per
-    # core and prefetch buffers still grow on their own: no slower here (same images either way).
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return options
 
 
 def _head(split, n: int):

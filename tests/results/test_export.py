@@ -7,7 +7,6 @@ import keras
 import keras_cv
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from results import FORMAT_VERSION, export_policy, load_policy_file
 from space import BASELINES, STANDARD_OPS, AugSearchError, Policy
