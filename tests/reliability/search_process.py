@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import signal
 import subprocess
@@ -65,6 +66,21 @@ def last_line_error(done: subprocess.CompletedProcess, command: str = "run") -> 
     line = done.stderr.splitlines()[-1]
     assert line.startswith(f"search {command}: error: "), done.stderr[-3000:]
     return line
+
+
+def study_ready(runs: Path, name: str = "fashion_mnist") -> bool:
+    """The search has created its study: read-only, so that a reader polling while the search
+    creates the database never races it to create the tables (Optuna would, on an empty file)."""
+    import sqlite3
+
+    path = runs / "search.db"
+    if not path.exists():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+            return db.execute("SELECT 1 FROM studies WHERE study_name = ?", (name,)).fetchone() is not None
+    except sqlite3.Error:
+        return False
 
 
 def load(runs: Path, name: str = "fashion_mnist") -> optuna.Study:

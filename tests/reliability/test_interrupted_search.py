@@ -24,7 +24,9 @@ import urllib.request
 import pytest
 
 from search.study import STALE_RUNNING_MESSAGE
-from search_process import SEARCH, SMOKE_RUN, finished, load, one_line_error, reap, search, start_search, states, wait_for
+from search_process import (
+    SEARCH, SMOKE_RUN, finished, load, one_line_error, reap, search, start_search, states, study_ready, wait_for,
+)
 
 TRIALS = 8
 CTRL_C_SECONDS = 20  # "within a few seconds", with room for two cores shared by other work
@@ -95,7 +97,7 @@ def story(tmp_path_factory):
     killed = start_search(*command, log=log)
     try:
         wait_for(
-            lambda: (runs / "search.db").exists() and finished(load(runs)) >= 2 and _running(load(runs)),
+            lambda: study_ready(runs) and finished(load(runs)) >= 2 and _running(load(runs)),
             "2 finished trials and a running one", killed, log,
         )
         os.kill(killed.pid, signal.SIGKILL)

@@ -119,8 +119,13 @@ def test_score_test_scores_the_test_split_after_training_and_changes_nothing_els
     import dataclasses
 
     assert smoke_run[0].test_accuracy is None and smoke_run[0].test_loss is None  # a search never scores it
-    # With the validation images as the test split, the test scores are the last validation's.
-    scored = train(dataclasses.replace(fashion, test=fashion.validation), GUIDE_POLICY, SMOKE, seed=3, score_test=True)
+    # With the validation images the budget validates on as the test split, the test scores are
+    # the last validation's.
+    validated = dataclasses.replace(
+        fashion.validation,
+        images=fashion.validation.images[: SMOKE.validation_examples], labels=fashion.validation.labels[: SMOKE.validation_examples],
+    )
+    scored = train(dataclasses.replace(fashion, test=validated), GUIDE_POLICY, SMOKE, seed=3, score_test=True)
     assert scored.test_accuracy == pytest.approx(scored.val_accuracy, abs=1e-6)
     assert scored.test_loss == pytest.approx(scored.val_loss, rel=1e-5)
     assert scored.val_accuracy == smoke_run[0].val_accuracy
