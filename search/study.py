@@ -151,6 +151,12 @@ def load_existing_study(runs_dir: str | os.PathLike, storage: str | None, name: 
                 f"--runs-dir {str(runs_dir)!r} holds no study database (search.db); run `search run` first, "
                 "or pass the --runs-dir or --storage of an earlier search."
             )
+        if not _has_tables(path):
+            # Opening it would make Optuna create the tables, racing the search that is creating them.
+            raise AugSearchError(
+                f"--runs-dir {str(runs_dir)!r}: search.db holds no study yet (a `search run` may be starting); "
+                "try again in a few seconds."
+            )
     url = storage_url(runs_dir, storage)
     storage = open_storage(url)
     names = [summary.study_name for summary in optuna.get_all_study_summaries(storage)]
@@ -163,6 +169,15 @@ def load_existing_study(runs_dir: str | os.PathLike, storage: str | None, name: 
     if name not in names:
         raise AugSearchError(f"--study {name!r} is not in {shown(url)}; its studies are: {', '.join(names) or 'none'}.")
     return optuna.load_study(study_name=name, storage=storage)
+
+
+def _has_tables(path: Path) -> bool:
+    """Whether the SQLite file has Optuna's tables, read without writing anything."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT)) as db:
+            return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'studies'").fetchone() is not None
+    except sqlite3.Error:
+        return False
 
 
 def default_study_name(dataset: str) -> str:

@@ -8,6 +8,7 @@ from search.study import (
     default_study_name,
     driver_lock,
     fail_stale_trials,
+    load_existing_study,
     make_sampler,
     open_study,
     storage_url,
@@ -121,3 +122,12 @@ def test_a_sqlite_study_has_no_database_lock_beyond_the_run_directory_file(tmp_p
     # Only PostgreSQL gets the advisory lock (tests/scale/test_postgresql.py); SQLite opens nothing.
     with driver_lock(tmp_path / "runs", "s", f"sqlite:///{tmp_path}/search.db"):
         assert not (tmp_path / "search.db").exists()
+
+
+def test_a_reader_never_creates_the_tables_of_a_database_a_search_is_creating(tmp_path):
+    # A search has created search.db but not yet its tables: Optuna would create them on opening,
+    # racing the search (one of the two then fails on alembic's version row).
+    (tmp_path / "search.db").write_bytes(b"")
+    with pytest.raises(AugSearchError, match=r"search.db holds no study yet \(a `search run` may be starting\); try again"):
+        load_existing_study(tmp_path, None, None)
+    assert (tmp_path / "search.db").read_bytes() == b""
