@@ -141,7 +141,8 @@ def _evaluate(args, url, name, study, entries, dataset_spec, data_seed, override
     print("\n" + "\n".join(table_lines(evaluation)))
     paths = _write_reports(args, name, evaluation, study, dataset_spec, budget)
     print("\nwrote " + ", ".join(map(str, paths)), file=sys.stderr)
-    missing = sum(len(seeds) - len(row.accuracies) for row in evaluation.rows)
+    # Each training once, however many entries share its policy (plan() dedupes them).
+    missing = len(plan(entries, seeds, budget.to_dict(), dataset_spec, set(accuracies))[0])
     if not completed:
         return 130
     if missing:
