@@ -25,7 +25,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from search.quiet import import_tensorflow_quietly  # noqa: E402
+from search.cli.quiet import import_tensorflow_quietly  # noqa: E402
 
 import_tensorflow_quietly()
 

@@ -19,6 +19,7 @@ import optuna
 from optuna.artifacts import FileSystemArtifactStore, get_all_artifact_meta, upload_artifact
 from optuna.trial import FrozenTrial
 
+from results._optuna_internals import study_storage
 from space import Policy
 
 #: The artifact store's folder inside the run directory.
@@ -44,7 +45,7 @@ def artifact_store(runs_dir: str | os.PathLike, *, create: bool = True) -> FileS
 
 def trial_artifact_names(study: optuna.Study, trial: optuna.Trial | FrozenTrial) -> dict[str, str]:
     """{file name: artifact id} of the artifacts uploaded to `trial` (read from the storage)."""
-    return {meta.filename: meta.artifact_id for meta in get_all_artifact_meta(trial, storage=study._storage)}
+    return {meta.filename: meta.artifact_id for meta in get_all_artifact_meta(trial, storage=study_storage(study))}
 
 
 def upload_trial_artifacts(
@@ -69,7 +70,7 @@ def upload_trial_artifacts(
         with tempfile.TemporaryDirectory(prefix="augsearch-artifact-") as folder:
             path = Path(folder) / name
             path.write_bytes(data)
-            upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial, storage=study._storage)
+            upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial, storage=study_storage(study))
         uploaded.append(name)
     return uploaded
 

@@ -3,7 +3,7 @@ its paired difference to the best baseline, and how well the proxy ranked the tr
 
 Compute, then render: `summarise` returns plain data; `table_lines`, `markdown` and `to_dict`
 only format it (the bar chart is `results.evaluation_chart`). Stored trainings are read from the
-evaluation study (`stored_accuracies`), which `search.evaluation` writes.
+evaluation study (`stored_accuracies`), which `search.evaluating` writes.
 """
 
 from __future__ import annotations

@@ -3,6 +3,12 @@
 Pure Python and light: KerasCV is imported only by `space.layers`, when layers are built.
 """
 
+import warnings
+
+# `python -m space.ops` prints docs/ops.md from a module this package has already imported, which
+# runpy warns about; harmless here, as the second copy only prints.
+warnings.filterwarnings("ignore", message="'space.ops' found in sys.modules", category=RuntimeWarning)
+
 from space.baselines import BASELINES, resolve_baselines
 from space.errors import AugSearchError
 from space.ops import EXTENDED_OPS, MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, resolve_ops

@@ -1,11 +1,28 @@
 """Fixtures shared across packages."""
 
+import os
+from pathlib import Path
+
 import optuna
 import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
 from space import GUIDE_POLICY, Policy
+
+
+def _worker_python_path() -> str:
+    """The repository, then every test folder: Ray's workers, started from this process, inherit
+    the environment, and must import test modules (a user model defined in a test file) by the
+    names pytest gives them. The repository comes first, so that its packages shadow the test
+    folders of the same names."""
+    tests = Path(__file__).resolve().parent
+    folders = [tests.parent, tests] + sorted({path.parent for path in tests.rglob("test_*.py")})
+    extra = [entry for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    return os.pathsep.join(dict.fromkeys([*map(str, folders), *extra]))
+
+
+os.environ["PYTHONPATH"] = _worker_python_path()
 
 #: The best trial of `small_study` (trial 1).
 BEST_POLICY = Policy(magnitude=0.7, ops="rotation,brightness", cutmix_rate=0.2)

@@ -12,10 +12,8 @@ instead of one per image: the speed-up grows with the batch and the image size (
 
 from __future__ import annotations
 
+import keras_cv
 import tensorflow as tf
-from keras_cv.src.layers.preprocessing.vectorized_base_image_augmentation_layer import (
-    VectorizedBaseImageAugmentationLayer,
-)
 
 from space.layers import build_op
 from space.policy import Policy
@@ -72,7 +70,7 @@ class BatchedPipeline:
 
 def _apply(layer, images: tf.Tensor) -> tf.Tensor:
     def augment():
-        if isinstance(layer, VectorizedBaseImageAugmentationLayer):
+        if isinstance(layer, keras_cv.layers.VectorizedBaseImageAugmentationLayer):  # public in KerasCV 0.9
             return tf.cast(layer(images, training=True), images.dtype)
         # A non-vectorized KerasCV layer maps over a batch with parallel iterations that race for
         # its random generator; one image at a time keeps a seed's output fixed.

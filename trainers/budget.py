@@ -21,7 +21,8 @@ class Budget:
     cosine decay). `augment_shards` is how many CPU threads augment images in parallel; it is
     part of the budget, not read from the machine, because it changes which random draws each
     image gets (a seed reproduces a trial only with the same value); on 2 cores 1 is fastest.
-    The model name is checked by `trainers.check_model` / `build_model`, which need TensorFlow.
+    `model` is a model name or an import path 'package.module:function' of the user's builder,
+    checked by `trainers.check_model` / `build_model`, which need TensorFlow.
     """
 
     image_size: int = 32

@@ -6,6 +6,8 @@ A dataset is named by one spec string, the same on the CLI and in Python:
 - ``tfds:NAME``: a TensorFlow Datasets dataset (downloaded and prepared by TFDS on first use).
 - ``folder:PATH``: one sub-folder of image files per class.
 
+Or, in Python, an `ArrayData` of your own numpy arrays; its spec is "arrays:" and a digest of them.
+
 Splits that a source lacks are carved out of what it has, stratified and seeded, always before the
 training subset is drawn: a validation set never overlaps the training set, and which examples it
 holds depends on `seed` only, never on `train_examples`. Only the examples returned are resized.
@@ -16,6 +18,7 @@ does not import them and `check_dataset` for fashion_mnist and folders never doe
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import struct
@@ -28,7 +31,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from space.errors import AugSearchError, is_int, require
-from trainers import _folder
+from trainers import _arrays, _folder
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"  # where Debian's package installs it
 DATA_DIR_ENV = "AUGSEARCH_DATA_DIR"
@@ -96,6 +99,43 @@ class ImageDataset:
     def num_classes(self) -> int:
         """len(class_names); labels lie in [0, num_classes)."""
         return len(self.class_names)
+
+
+@dataclass(frozen=True, eq=False, repr=False)  # eq on arrays is ambiguous, repr would print them
+class ArrayData:
+    """Your own images and labels, passed to `load_dataset` (or `check_dataset`) instead of a spec.
+
+    `train`, `validation` and `test` are (images, labels) pairs: images (N, H, W) or (N, H, W, 1
+    or 3), uint8 or floats/integers in [0, 255]; labels integer class ids of shape (N,). A missing
+    validation split is carved from train as for other sources; test is read only with
+    `include_test`. `class_names` default to "0", "1", ... Checked on construction (AugSearchError
+    naming the part); the fields then hold read-only views and `class_names` a tuple. Leave the
+    arrays unchanged afterwards: `spec` identifies them.
+    """
+
+    train: tuple
+    validation: tuple | None = None
+    test: tuple | None = None
+    class_names: Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        pairs = {"train": self.train, "validation": self.validation, "test": self.test}
+        splits = _arrays.checked_splits(pairs, MIN_IMAGE_SIZE)
+        for part, pair in splits.items():
+            object.__setattr__(self, part, pair)
+        object.__setattr__(self, "class_names", _arrays.checked_class_names(splits, self.class_names))
+
+    @functools.cached_property
+    def spec(self) -> str:
+        """"arrays:" and 12 hex digits: the same for the same arrays and class names, another for others."""
+        return _arrays.digest({"train": self.train, "validation": self.validation, "test": self.test}, self.class_names)
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{part}={'None' if pair is None else len(pair[1])}" for part, pair in self._pairs())
+        return f"ArrayData({self.spec!r}, {sizes}, classes={len(self.class_names)})"
+
+    def _pairs(self):
+        return (("train", self.train), ("validation", self.validation), ("test", self.test))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,17 +225,25 @@ def _parse_spec(spec: object) -> tuple[str, str]:
         kind, _, rest = spec.partition(":")
         if kind in ("tfds", "folder") and rest.strip():
             return kind, rest
+        if kind == "arrays":  # as a study records an ArrayData: a digest cannot be loaded
+            raise AugSearchError(
+                f"dataset={spec!r} names in-memory arrays, which cannot be loaded from their spec; pass "
+                f"the trainers.ArrayData itself (in Python), or one of {_SPEC_FORMS}."
+            )
     raise AugSearchError(f"dataset must be one of {_SPEC_FORMS}, but got dataset={spec!r}.")
 
 
-def check_dataset(spec: str, data_dir: str | None = None) -> None:
+def check_dataset(spec: str | ArrayData, data_dir: str | None = None) -> None:
     """Cheap checks of a dataset spec (and data_dir) before anything expensive starts.
 
-    Checks the spec's form; for fashion_mnist that the four IDX files exist and have valid headers;
+    An ArrayData was checked when it was built. Otherwise checks the spec's form; for fashion_mnist that the four IDX files exist and have valid headers;
     for tfds that TFDS knows the name and it is an image classification dataset (nothing is
     downloaded); for folders the class folders, each with at least one decodable image. Raises
     AugSearchError with a one-line message.
     """
+    if isinstance(spec, ArrayData):
+        require(data_dir is None or isinstance(data_dir, (str, os.PathLike)), "data_dir", data_dir, "a folder path or None")
+        return
     kind, arg = _parse_spec(spec)
     require(data_dir is None or isinstance(data_dir, (str, os.PathLike)), "data_dir", data_dir, "a folder path or None")
     if kind == "fashion_mnist":
@@ -220,7 +268,7 @@ def _check_count(name: str, value: object) -> None:
 
 
 def load_dataset(
-    spec: str,
+    spec: str | ArrayData,
     *,
     image_size: int,
     train_examples: int | None,
@@ -233,7 +281,7 @@ def load_dataset(
 
     `train_examples` / `validation_examples`: stratified subset sizes (None or more than there are:
     all). `data_dir`: Fashion-MNIST's folder (else $AUGSEARCH_DATA_DIR, else Debian's), or TFDS's
-    data_dir; folders ignore it. The test split is read only when `include_test`.
+    data_dir; folders and ArrayData ignore it. The result's `spec` is an ArrayData's `spec`. The test split is read only when `include_test`.
     Raises AugSearchError for bad arguments, missing or damaged data.
     """
     require(
@@ -247,14 +295,8 @@ def load_dataset(
     check_dataset(spec, data_dir)
     image_size = int(image_size)
 
-    kind, arg = _parse_spec(spec)
-    skipped = 0
-    if kind == "fashion_mnist":
-        class_names, pools = _fashion_mnist(data_dir, include_test)
-    elif kind == "tfds":
-        class_names, pools = _tfds(spec, arg, data_dir, include_test)
-    else:
-        class_names, pools, skipped = _folder_dataset(spec, arg)
+    kind, class_names, pools, skipped = _pools(spec, data_dir, include_test)
+    name = spec.spec if isinstance(spec, ArrayData) else spec
     holdout = max(1, round(len(pools["train"].labels) * HOLDOUT_FRACTION))
     if kind == "folder":
         # A folder has no split structure: its test split is carved first, and always (asked for
@@ -263,16 +305,38 @@ def load_dataset(
     if "validation" not in pools:
         pools["validation"], pools["train"] = _carve(pools["train"], holdout, seed, _VALIDATION_CARVE)
     if include_test and "test" not in pools:
-        raise AugSearchError(f"dataset={spec!r} has no 'test' split; load it with include_test=False.")
+        raise AugSearchError(f"dataset={name!r} has no 'test' split; load it with include_test=False.")
 
     return ImageDataset(
-        spec=spec,
+        spec=name,
         class_names=tuple(class_names),
         train=_materialize(pools["train"], train_examples, (seed, _TRAIN_SUBSET), image_size),
         validation=_materialize(pools["validation"], validation_examples, (seed, _VALIDATION_SUBSET), image_size),
         test=_materialize(pools["test"], None, (seed, _TEST_SUBSET), image_size) if include_test else None,
         skipped_files=skipped,
     )
+
+
+def _pools(spec: str | ArrayData, data_dir, include_test: bool) -> tuple[str, Sequence[str], dict[str, _Pool], int]:
+    """(kind, class names, pools by split, skipped files) of a checked dataset."""
+    if isinstance(spec, ArrayData):
+        return "arrays", spec.class_names, _array_pools(spec, include_test), 0
+    kind, arg = _parse_spec(spec)
+    if kind == "fashion_mnist":
+        return (kind, *_fashion_mnist(data_dir, include_test), 0)
+    if kind == "tfds":
+        return (kind, *_tfds(spec, arg, data_dir, include_test), 0)
+    return (kind, *_folder_dataset(spec, arg))
+
+
+def _array_pools(data: ArrayData, include_test: bool) -> dict[str, _Pool]:
+    wanted = ["train", "validation"] + (["test"] if include_test else [])
+    pairs = {part: pair for part, pair in data._pairs() if part in wanted and pair is not None}
+    # Converted to uint8 only once chosen, as other sources decode only the examples chosen.
+    return {
+        part: _Pool(labels.astype(np.int64), lambda i, images=images: _arrays.as_uint8(images[i]))
+        for part, (images, labels) in pairs.items()
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import keras
 
@@ -14,7 +14,7 @@ from space.errors import require
 from space.policy import Policy
 from trainers.budget import Budget
 from trainers.gpu import dtype_policy as gpu_dtype_policy
-from trainers.model import build_model, set_random_seed
+from trainers.model import ModelSpec, build_model, model_name, set_random_seed, user_builder
 from trainers.pipeline import train_dataset, validation_dataset
 
 Report = Callable[[int, dict], None]
@@ -39,6 +39,9 @@ class TrainResult:
     with a single epoch it is that epoch's, graph building included. `wall_seconds` is the
     whole call, model building included. `history` has one dict per epoch. `test_accuracy` and
     `test_loss` are the trained model's on the dataset's test split, only with `score_test`.
+    `timings`: seconds since the call when the input pipelines were built (`pipeline`), the model
+    was ready (`model`) and the first training step was done (`first_batch`: graph building and
+    the pipeline's start), and whether a kept compiled model was reused (`model_reused`).
     """
 
     val_accuracy: float
@@ -49,6 +52,7 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     test_accuracy: float | None = None
     test_loss: float | None = None
+    timings: dict = field(default_factory=dict)
 
 
 def train(
@@ -58,33 +62,41 @@ def train(
     *,
     seed: int,
     report: Report | None = None,
-    fault: Callable[[int, keras.Model], None] | None = None,
+    callbacks: Iterable[keras.callbacks.Callback] = (),
+    model: ModelSpec | None = None,
     reuse_model: bool = True,
-    timings: dict | None = None,
     score_test: bool = False,
 ) -> TrainResult:
-    """Train `budget.model` from scratch on `dataset` augmented by `policy`, and validate it.
+    """Train `model` (default `budget.model`) from scratch on `dataset` augmented by `policy`, and
+    validate it. Returns a TrainResult.
 
     Uses the first `budget.train_examples` / `budget.validation_examples` of the dataset's
-    splits. After every epoch calls `report(epoch, {"val_accuracy", "val_loss", "train_loss",
-    "epoch_seconds", "train_seconds"})` with epochs numbered from 1 (`train_seconds`: the
-    training steps alone, without validation); whatever `report` raises propagates (that is
-    how Ray Tune stops a trial). `fault(epoch, model)`, a test hook, is called as each epoch
-    starts: it may raise (a crash, an out-of-memory error) or damage the model (a NaN loss).
+    splits. After every epoch calls `report(epoch, metrics)` with epochs numbered from 1 and
+    metrics `val_accuracy`, `val_loss`, `train_loss`, `epoch_seconds`, `train_seconds` (the
+    training steps alone, without validation), `images_per_second` (so far, as in TrainResult)
+    and `timings` (a copy of TrainResult's so far); whatever `report` raises propagates (that is
+    how Ray Tune stops a trial). `callbacks` are Keras callbacks run after the trainer's own,
+    which checks the loss after every batch: a callback that damages the weights still ends the
+    training with TrainingDiverged. `model`: a model name, an import path or a builder callable
+    (see `trainers.model`), e.g. one defined in a notebook, used instead of `budget.model`.
 
     `reuse_model`: keep the compiled model for the next training in this process with the same
     model, image size, classes, batch size, steps and optimiser settings, which then only resets
-    its weights, random-seed state and optimiser state from its own seed (as a new model would
-    have them) instead of building and tracing a new graph; the result is the same either way.
-    `timings`, if given, is filled with seconds since the call: `pipeline` (input pipelines
-    built), `model` (model ready), `first_batch` (first training step done: graph building and
-    the pipeline's start), and `model_reused`. One training at a time per process.
-    `score_test`: score the trained model on `dataset.test` (`search evaluate`; a search never
-    does: its proxies are chosen on the validation split, and the test split stays unseen).
-    Raises TrainingDiverged when the training loss becomes NaN or infinite.
+    its weights, random-seed state and optimiser state from a new model built with its own seed
+    instead of building and tracing a new graph; the result is the same either way. One training
+    at a time per process. `score_test`: score the trained model on `dataset.test` (`search
+    evaluate`; a search never does: its proxies are chosen on the validation split, and the test
+    split stays unseen). Raises TrainingDiverged when the training loss becomes NaN or infinite,
+    AugSearchError for bad arguments.
     """
     started = time.perf_counter()
-    timings = {} if timings is None else timings
+    timings: dict = {}
+    callbacks = list(callbacks)
+    require(
+        all(isinstance(callback, keras.callbacks.Callback) for callback in callbacks),
+        "callbacks", callbacks, "keras.callbacks.Callback instances",
+    )
+    model = budget.model if model is None else model
     require(not score_test or dataset.test is not None, "score_test", score_test, "False for a dataset loaded without its test split")
     train_split = _head(dataset.train, budget.train_examples)
     val_split = _head(dataset.validation, budget.validation_examples)
@@ -96,7 +108,7 @@ def train(
     steps = len(train_split.labels) // batch_size
     num_classes = dataset.num_classes
     dtype_policy = gpu_dtype_policy(default=keras.mixed_precision.global_policy().name)  # mixed on tensor cores
-    key = _model_key(budget, num_classes, steps, dtype_policy)
+    key = _model_key(budget, num_classes, steps, dtype_policy, model)
     cached = _compiled if reuse_model and _compiled is not None and _compiled.key == key else None
     if cached is None:
         _forget_compiled_model()
@@ -114,29 +126,17 @@ def train(
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(dtype_policy)
     try:
-        # The same seed gives the same new model, whose state a reused one takes.
-        model = build_model(budget.model, num_classes, budget.image_size, seed)
-        if cached is not None:
-            cached.reset(model)
-            model = cached.model
-        else:
-            model.compile(
-                optimizer=keras.optimizers.SGD(learning_rate=_schedule(budget, steps), momentum=MOMENTUM),
-                loss=keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING),
-                metrics=["accuracy"],
-            )
-            # Built now rather than at the first step, so that its initial state can be kept.
-            model.optimizer.build(model.trainable_variables)
-            if reuse_model:
-                _keep_compiled_model(key, model)
+        net = _ready_model(model, budget, num_classes, steps, seed, cached, key if reuse_model else None)
         timings["model"] = time.perf_counter() - started
         timings["model_reused"] = cached is not None
-        epochs = _Epochs(report, fault, images_per_epoch=steps * batch_size, started=started, timings=timings)
-        model.fit(
+        epochs = _Epochs(report, images_per_epoch=steps * batch_size, started=started, timings=timings)
+        # The trainer's own callback first: it has timed the epoch and checks every batch's loss
+        # whatever the others do.
+        net.fit(
             train_ds, epochs=budget.epochs, steps_per_epoch=steps, validation_data=val_ds,
-            callbacks=[epochs], verbose=0, shuffle=False,
+            callbacks=[epochs, *callbacks], verbose=0, shuffle=False,
         )
-        test = model.evaluate(
+        test = net.evaluate(
             validation_dataset(dataset.test, num_classes=num_classes, batch_size=val_batch), verbose=0, return_dict=True,
         ) if score_test else {}
     finally:
@@ -151,14 +151,41 @@ def train(
         history=epochs.history,
         test_accuracy=float(test["accuracy"]) if test else None,
         test_loss=float(test["loss"]) if test else None,
+        timings=dict(timings),
     )
 
 
-def _model_key(budget: Budget, num_classes: int, steps: int, dtype_policy: str) -> tuple:
-    """Everything that shapes the compiled model: its graph, its optimiser and the schedule."""
+def _ready_model(model: ModelSpec, budget: Budget, num_classes: int, steps: int, seed: int,
+                 cached: "_CompiledModel | None", keep_as: tuple | None) -> keras.Model:
+    """The compiled model to train: `cached` reset to a new model's state, else that new model
+    compiled (and kept under `keep_as` unless it is None)."""
+    # The same seed gives the same new model, whose state a reused one takes.
+    net = build_model(model, num_classes, budget.image_size, seed)
+    if cached is not None:
+        cached.reset(net)
+        return cached.model
+    net.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=_schedule(budget, steps), momentum=MOMENTUM),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING),
+        metrics=["accuracy"],
+    )
+    # Built now rather than at the first step, so that its initial state can be kept.
+    net.optimizer.build(net.trainable_variables)
+    if keep_as is not None:
+        _keep_compiled_model(keep_as, net)
+    return net
+
+
+def _model_key(budget: Budget, num_classes: int, steps: int, dtype_policy: str, model: ModelSpec | None = None) -> tuple:
+    """Everything that shapes the compiled model: its graph, its optimiser and the schedule.
+
+    A user's builder is in it as an object, not only by name: a builder redefined under the same
+    name (a notebook cell run again) may build another graph, so it must not reuse the old one.
+    """
+    model = budget.model if model is None else model
     return (
-        budget.model, budget.image_size, num_classes, budget.batch_size, steps, budget.epochs,
-        budget.learning_rate, budget.warmup_epochs, dtype_policy,
+        model_name(model), budget.image_size, num_classes, budget.batch_size, steps, budget.epochs,
+        budget.learning_rate, budget.warmup_epochs, dtype_policy, user_builder(model),
     )
 
 
@@ -217,20 +244,15 @@ def _schedule(budget: Budget, steps_per_epoch: int):
 class _Epochs(keras.callbacks.Callback):
     """Times epochs, checks the loss after every batch and reports after every epoch."""
 
-    def __init__(
-        self, report: Report | None, fault: Callable[[int, keras.Model], None] | None, images_per_epoch: int,
-        started: float, timings: dict,
-    ):
+    def __init__(self, report: Report | None, images_per_epoch: int, started: float, timings: dict):
         super().__init__()
-        self.report, self.fault, self.images_per_epoch = report, fault, images_per_epoch
+        self.report, self.images_per_epoch = report, images_per_epoch
         self.started, self.timings = started, timings
         self.history: list[dict] = []
         self._epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch + 1
-        if self.fault is not None:
-            self.fault(self._epoch, self.model)
         self._start = time.perf_counter()
         self._train_seconds = None
 
@@ -260,8 +282,10 @@ class _Epochs(keras.callbacks.Callback):
         }
         self.history.append({"epoch": epoch + 1, **metrics})
         if self.report is not None:
-            self.report(epoch + 1, metrics)
+            self.report(epoch + 1, {**metrics, "images_per_second": self.images_per_second(), "timings": dict(self.timings)})
 
     def images_per_second(self) -> float:
+        """Training images per second over the training part of epochs 2 and later, or of epoch 1
+        while it is the only one (graph building included): TrainResult's and each report's."""
         timed = self.history[1:] or self.history
         return self.images_per_epoch * len(timed) / sum(row["train_seconds"] for row in timed)

@@ -8,6 +8,7 @@ from keras_cv.core import NormalFactorSampler, UniformFactorSampler
 
 from space import BASELINES, EXTENDED_OPS, GUIDE_POLICY, OPS, STANDARD_OPS, AugSearchError, Policy
 from space.layers import BatchStage, build_op, build_pipeline
+from space.ops import VALUE_RANGE, Sampler
 
 IMAGES = tf.random.stateless_uniform((4, 32, 32, 3), seed=(1, 2), minval=0, maxval=255)
 LABELS = tf.one_hot([0, 1, 2, 3], 4)
@@ -186,3 +187,47 @@ def test_seed_zero_is_refused_because_kerascv_takes_it_for_no_seed(build):
 
     with pytest.raises(AugSearchError, match="seed must be None or an integer >= 1"):
         build()
+
+
+# The layers are built from the catalogue's data: check that each built layer holds what the data
+# (and so docs/ops.md) says, for several magnitudes and both distributions.
+CONFIG_CASES = [(0.0, 0.0, "normal"), (0.4, 0.2, "normal"), (1.0, 0.5, "normal"), (0.0, 0.0, "uniform"), (0.7, 0.0, "uniform")]
+
+# KerasCV keeps these plain numbers f as the range [-f, f].
+SYMMETRIC_NUMBERS = {("RandomBrightness", "factor")}
+
+
+@pytest.mark.parametrize("m, s, distribution", CONFIG_CASES, ids=lambda case: str(case))
+@pytest.mark.parametrize("name", EXTENDED_OPS)
+def test_built_layer_config_is_what_the_catalogue_says(name, m, s, distribution):
+    op = OPS[name]
+    layer = build_op(name, m, s, seed=9, magnitude_distribution=distribution)
+    assert type(layer) is getattr(keras_cv.layers, op.layer)
+    config = layer.get_config()
+    for key, value in op.arguments(m, s, distribution).items():
+        assert _plain(config[key]) == _as_kept(value, op.layer, key), f"{name}: {key}"
+    if "value_range" in config:
+        assert tuple(config["value_range"]) == VALUE_RANGE
+    if "seed" in config:
+        assert config["seed"] == 9
+
+
+def _plain(value):
+    """A layer's config value as plain data: a factor sampler as (class name, arguments)."""
+    if isinstance(value, keras_cv.core.ConstantFactorSampler):
+        return value.get_config()["value"]
+    if isinstance(value, keras_cv.core.FactorSampler):
+        return type(value).__name__, {key: v for key, v in value.get_config().items() if key != "seed"}
+    return value
+
+
+def _as_kept(value, layer, key):
+    """How a KerasCV layer keeps an argument given as the catalogue's `value`."""
+    if isinstance(value, Sampler):
+        return value.kind, value.args
+    if (layer, key) in SYMMETRIC_NUMBERS:
+        value = (-value, value)
+    if isinstance(value, tuple):  # a range is read as "uniform in [low, high]", an empty one as a constant
+        low, high = value
+        return low if low == high else ("UniformFactorSampler", {"lower": low, "upper": high})
+    return value

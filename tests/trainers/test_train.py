@@ -87,14 +87,31 @@ def test_validation_keeps_every_example_in_order(fashion):
 # train()
 
 
+REPORTED_NUMBERS = {"val_accuracy", "val_loss", "train_loss", "epoch_seconds", "train_seconds", "images_per_second"}
+TIMINGS = {"pipeline", "model", "first_batch", "model_reused"}
+
+
 def test_report_is_called_once_per_epoch_in_order(smoke_run):
     result, reports = smoke_run
     assert [epoch for epoch, _ in reports] == [1, 2]
     for _, metrics in reports:
-        assert set(metrics) == {"val_accuracy", "val_loss", "train_loss", "epoch_seconds", "train_seconds"}
-        assert all(isinstance(v, float) and math.isfinite(v) for v in metrics.values())
+        assert set(metrics) == REPORTED_NUMBERS | {"timings"}
+        assert all(isinstance(metrics[k], float) and math.isfinite(metrics[k]) for k in REPORTED_NUMBERS)
         assert 0 < metrics["train_seconds"] < metrics["epoch_seconds"]  # validation is not training
+        assert set(metrics["timings"]) == TIMINGS and metrics["timings"] is not result.timings  # a copy
     assert 0.0 <= reports[-1][1]["val_accuracy"] <= 1.0
+
+
+def test_reported_speed_and_timings_are_the_results_so_far(smoke_run):
+    result, reports = smoke_run
+    images = SMOKE.steps_per_epoch * SMOKE.batch_size
+    # One definition: epoch 1 alone while it is the only one, then epochs 2 and later.
+    assert reports[0][1]["images_per_second"] == images / reports[0][1]["train_seconds"]
+    assert reports[-1][1]["images_per_second"] == result.images_per_second == images / reports[-1][1]["train_seconds"]
+    assert reports[-1][1]["timings"] == result.timings
+    timings = result.timings
+    assert set(timings) == TIMINGS and timings["model_reused"] in (True, False)
+    assert 0 < timings["pipeline"] < timings["model"] < timings["first_batch"] < result.wall_seconds
 
 
 def test_result_describes_the_run(smoke_run):
@@ -149,17 +166,30 @@ def test_an_exception_from_report_propagates(fashion):
     assert epochs == [1]
 
 
-def test_fault_hook_runs_at_each_epoch_start_and_its_error_propagates(fashion):
-    epochs = []
+class OutOfMemoryAtEpoch2(keras.callbacks.Callback):
+    """Records the epochs it sees begin (numbered from 1) and raises as the second begins."""
 
-    def fault(epoch, model):
-        epochs.append(epoch)
-        if epoch == 2:
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch + 1)
+        assert isinstance(self.model, keras.Model)
+        if epoch + 1 == 2:
             raise tf.errors.ResourceExhaustedError(None, None, "out of memory (injected)")
 
+
+def test_callbacks_run_in_the_training_and_their_errors_propagate(fashion):
+    callback = OutOfMemoryAtEpoch2()
     with pytest.raises(tf.errors.ResourceExhaustedError, match="injected"):
-        train(fashion, NO_AUGMENTATION, SMOKE, seed=0, fault=fault)
-    assert epochs == [1, 2]
+        train(fashion, NO_AUGMENTATION, SMOKE, seed=0, callbacks=[callback])
+    assert callback.epochs == [1, 2]
+
+
+def test_callbacks_must_be_keras_callbacks(fashion):
+    with pytest.raises(AugSearchError, match=r"^callbacks must be keras\.callbacks\.Callback instances, but got callbacks=\[<built-in function print>\]\.$"):
+        train(fashion, NO_AUGMENTATION, SMOKE, seed=0, callbacks=[print])
 
 
 def test_divergence_raises_training_diverged(fashion):

@@ -3,9 +3,20 @@ source pictures of their sample grids."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from space import AugSearchError
+
+
+def add_sample_arguments(parser: argparse.ArgumentParser, images: int) -> None:
+    """Which pictures a sample grid shows: the same for every policy with the same flags."""
+    group = parser.add_argument_group("sample images (the same pictures for every policy with the same flags)")
+    group.add_argument("--images", type=int, default=images, help=f"source images in the grid (default: {images})")
+    group.add_argument("--seed", type=int, default=1, help="picks the images and seeds the augmentation (default: 1)")
+    group.add_argument("--dataset", help="dataset spec (default: the study's, else fashion_mnist)")
+    group.add_argument("--data-dir", help="where the dataset's files are (as for search run)")
+    group.add_argument("--image-size", type=int, help="pixels (default: the study's budget, else 64)")
 
 
 def is_policy_file(item: str) -> bool:
@@ -15,7 +26,7 @@ def is_policy_file(item: str) -> bool:
 def load_study_if_needed(args, items: list[str]):
     """The study named by --runs-dir/--storage/--study; None when only files are given and there
     is no (single) study to read. Raises AugSearchError when a trial is asked for and there is none."""
-    from search.study import load_existing_study
+    from search.storage import load_existing_study
 
     try:
         return load_existing_study(args.runs_dir, args.storage, args.study)
@@ -30,7 +41,7 @@ def load_candidates(study, items: list[str]):
     state that has a policy (a pruned or failed policy is worth a look too); `best` is the best
     complete trial. Raises AugSearchError naming the item that does not resolve."""
     from results.compare import from_file, from_trial
-    from results.study_export import pick_trial
+    from results.trial_policies import pick_trial
     from results.trials import trial_rows
 
     rows = {row.number: row for row in trial_rows(study)} if study is not None else {}
@@ -56,7 +67,7 @@ def load_candidates(study, items: list[str]):
 
 def grid_samples(args, study):
     """The pictures a grid shows: --dataset/--image-size, else the study's, else Fashion-MNIST at 64 px."""
-    from search.samples import DEFAULT_IMAGE_SIZE, load_samples
+    from search.grid_images import DEFAULT_IMAGE_SIZE, load_samples
 
     settings = study.user_attrs.get("augsearch", {}) if study is not None else {}
     dataset = args.dataset or settings.get("dataset") or "fashion_mnist"

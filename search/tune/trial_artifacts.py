@@ -1,6 +1,6 @@
 """The driver's part of the dashboard: the study note, and each finished trial's artifacts.
 
-`search run` calls `start_artifacts` once, which writes the study note and picks the sample
+`run_search` calls `start_artifacts` once, which writes the study note and picks the sample
 pictures, and hands the returned `TrialArtifacts` to `StudySearcher(before_tell=...)`: for each
 trial that is about to be stored COMPLETE or PRUNED it makes the sample grid and the learning
 curve on the driver (not in the trial's worker) and uploads them. A failure here prints one
@@ -9,25 +9,29 @@ line and never fails the trial or the search.
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial
 
-from results.artifacts import CURVE_FILE, GRID_FILE, artifact_store, upload_trial_artifacts, write_study_note
+from results.artifacts import (
+    CURVE_FILE,
+    GRID_FILE,
+    artifact_store,
+    upload_trial_artifacts,
+    write_study_note,
+)
 from results.samples import Samples
-from search.samples import TRIAL_GRID_IMAGES, TRIAL_GRID_SEED
-from search.searcher import REFERENCE_ATTR
-from space import REFERENCE_POLICIES, Policy
+from search.grid_images import TRIAL_GRID_IMAGES, TRIAL_GRID_SEED
+from search.study import reference_policies
+from space import Policy
 
 
 class TrialArtifacts:
     """`before_tell` hook of `StudySearcher`: uploads `samples.png` and `learning_curve.png`.
 
-    `samples` None (they could not be picked) leaves out the grid. Plain attributes only: Tune
-    pickles the searcher, and this with it, in its experiment checkpoints.
+    `samples` None (they could not be picked) leaves out the grid.
     """
 
     def __init__(
@@ -37,12 +41,13 @@ class TrialArtifacts:
         self.samples = samples
         self.seed = seed
 
-    def __call__(self, trial: optuna.Trial, state: TrialState, value: float | None) -> list[str]:
-        """Make and upload the trial's artifacts; returns the file names uploaded. Never raises."""
+    def __call__(self, trial: optuna.Trial, snapshot: FrozenTrial) -> list[str]:
+        """Make and upload the artifacts of `trial`, drawn from `snapshot` (the trial as it is
+        about to be stored); returns the file names uploaded. Never raises."""
         pngs, problems = {}, []
         for name, make in ((GRID_FILE, self._grid), (CURVE_FILE, self._curve)):
             try:
-                pngs[name] = make(trial, state, value)
+                pngs[name] = make(snapshot)
             except Exception as error:  # noqa: BLE001 - a picture is never worth a trial
                 problems.append(f"{name}: {_one_line(error)}")
         uploaded: list[str] = []
@@ -54,21 +59,19 @@ class TrialArtifacts:
             _warn(f"artifacts for trial {trial.number} not made: {'; '.join(problems)}")
         return uploaded
 
-    def _grid(self, trial: optuna.Trial, state: TrialState, value: float | None) -> bytes | None:
+    def _grid(self, snapshot: FrozenTrial) -> bytes | None:
         from results.samples import png_bytes, sample_grid
 
         if self.samples is None:
             return None
-        policy = Policy.from_dict(trial.user_attrs["policy"])
+        policy = Policy.from_dict(snapshot.user_attrs["policy"])
         return png_bytes(sample_grid(self.samples, policy, seed=self.seed))
 
-    def _curve(self, trial: optuna.Trial, state: TrialState, value: float | None) -> bytes:
+    @staticmethod
+    def _curve(snapshot: FrozenTrial) -> bytes:
         from results.curves import learning_curve_png
 
-        # The stored trial is still RUNNING: draw it as it is about to be stored.
-        frozen = copy.deepcopy(trial.study._storage.get_trial(trial._trial_id))
-        frozen.state, frozen.value = state, value
-        return learning_curve_png(frozen)
+        return learning_curve_png(snapshot)
 
 
 def start_artifacts(
@@ -95,18 +98,12 @@ def start_artifacts(
         return None
     samples = None
     try:
-        from search.samples import samples_from
+        from search.grid_images import samples_from
 
         samples = samples_from(dataset, images, seed)
     except Exception as error:  # noqa: BLE001
         _warn(f"sample grids will not be made: {_one_line(error)}")
     return TrialArtifacts(store, samples, seed)
-
-
-def reference_policies(study: optuna.Study) -> dict[str, Policy]:
-    """The reference policies enqueued in `study` (by the trials' `reference` user attribute)."""
-    names = {t.user_attrs[REFERENCE_ATTR] for t in study.get_trials(deepcopy=False) if REFERENCE_ATTR in t.user_attrs}
-    return {name: policy for name, policy in REFERENCE_POLICIES.items() if name in names}
 
 
 def _one_line(error: Exception) -> str:

@@ -1,4 +1,4 @@
-"""Choosing a study's trial and exporting its policy with provenance."""
+"""Choosing a study's trial, its policy and the provenance an exported policy file records."""
 
 from __future__ import annotations
 

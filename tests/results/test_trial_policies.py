@@ -4,7 +4,7 @@ import optuna
 import pytest
 
 from results import load_policy_file
-from results.study_export import pick_trial
+from results.trial_policies import pick_trial
 from search.cli import main
 from space import AugSearchError
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
 import signal
 import socket
@@ -9,8 +10,22 @@ import sys
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from search.cli.arguments import add_study_arguments
 from space import AugSearchError
 from space.errors import is_int, require
+
+HELP = "optuna-dashboard on the run directory"
+DESCRIPTION = (
+    "Serve optuna-dashboard on the study storage and the run directory's artifact store "
+    "(sample grids and learning curves per trial). Ctrl-C stops it."
+)
+NEEDS_TENSORFLOW = False
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8080, help="default: 8080")
+    parser.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (0.0.0.0 to serve other machines)")
+    add_study_arguments(parser)
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -27,22 +42,22 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def main(args) -> int:
+def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C (returns 130). Raises AugSearchError for a bad --port or --host, a
     port already in use, or a run directory / storage without a study."""
     require(is_int(args.port) and 1 <= args.port <= 65535, "--port", args.port, "an integer from 1 to 65535")
     from optuna_dashboard import wsgi
 
     from results.artifacts import artifact_store
-    from search.study import load_existing_study
+    from search.storage import existing_study_name, open_existing_storage
 
-    study = load_existing_study(args.runs_dir, args.storage, args.study)
-    storage = study._storage
+    url, storage = open_existing_storage(args.runs_dir, args.storage)
+    name = existing_study_name(storage, url, args.study)
     # A reader creates nothing: without the folder, artifacts are just not found.
     app = wsgi(storage, artifact_store=artifact_store(args.runs_dir, create=False))
     server = _listen(args.host, args.port, app)
     host = f"[{args.host}]" if ":" in args.host else args.host
-    study_id = storage.get_study_id_from_name(study.study_name)
+    study_id = storage.get_study_id_from_name(name)
     print(f"optuna-dashboard: http://{host}:{args.port}/dashboard/studies/{study_id}", flush=True)
     print("Ctrl-C stops it.", file=sys.stderr, flush=True)
     # Python leaves SIGINT ignored when it started ignored (a shell's background job, some CI

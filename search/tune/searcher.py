@@ -1,91 +1,58 @@
-"""Ray Tune's `OptunaSearch` on our own study, storing every trial the way the design asks.
+"""The study as a Ray Tune `Searcher`: Optuna's public ask-and-tell, storing every trial the way
+the design asks.
 
-`StudySearcher` differs from the `OptunaSearch` it extends in what reaches the study:
-
-- it works on a study we created (our storage, sampler and name) instead of making its own;
-- a trial that ASHA stopped is PRUNED with its intermediate values, never COMPLETE;
-- a trial that raised is FAIL with its error message in the user attribute `error`, and a NaN
-  objective is FAIL too (Optuna 5 refuses to tell NaN as COMPLETE: `OptunaSearch` logs that
-  and leaves the trial RUNNING);
-- whitelisted keys of the trial's last result are copied into the trial's user attributes.
+- Each trial is asked from the study (enqueued reference policies first, then the sampler), and
+  `propose(trial)` turns it into the trainable's config; that is where the driver records the
+  trial's settings (policy, budget, dataset, seed) as user attributes, once.
+- Each epoch's objective is reported as an intermediate value.
+- A trial that ASHA stopped is PRUNED with its intermediate values, never COMPLETE.
+- A trial that raised is FAIL with its error message in the user attribute `error`; a NaN
+  objective is FAIL too (Optuna 5 refuses to tell NaN as COMPLETE).
+- Whitelisted keys of the trial's last result (what the training measured) become user attributes.
 
 Ray does not hand the searcher the error message, and reports a failure to the searcher before
-it tells the callbacks (`TuneController._process_trial_failure`), so `searcher.callback()` must
-be passed to `RunConfig(callbacks=...)`: it supplies the messages and, when the run ends (done,
-stopped, interrupted or out of time), closes the trials still open as FAIL, so none is left
-RUNNING (Tune stops those without telling the searcher).
+it tells the callbacks, so `searcher.callback()` must be passed to `RunConfig(callbacks=...)`: it
+supplies the messages and, when the run ends (done, stopped, interrupted or out of time), closes
+the trials still open as FAIL, so none is left RUNNING (Tune stops those without telling
+searchers).
 """
 
 from __future__ import annotations
 
-import functools
+import datetime
 import json
 import math
 import os
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable
 
 import optuna
 import ray.cloudpickle
 from optuna.study import StudyDirection
-from optuna.trial import TrialState
-from ray.air.constants import TRAINING_ITERATION
+from optuna.trial import FrozenTrial, TrialState
 from ray.tune import Callback
-from ray.tune.search.optuna import OptunaSearch
-from ray.tune.utils.util import unflatten_dict
+from ray.tune.search import Searcher
 
-from space import REFERENCE_POLICIES, AugSearchError, Policy, SearchSpace, policy_params, suggest_policy
+from search.study import ERROR_ATTR
 from space.errors import is_int, require
 
-#: The user attribute that holds why a trial failed.
-ERROR_ATTR = "error"
-#: The user attribute that names the reference policy an enqueued trial runs.
-REFERENCE_ATTR = "reference"
+#: Tune's result key of the step: its count of reports, which is the epoch.
+STEP_KEY = "training_iteration"
+#: `before_tell(trial, snapshot)`: called with each trial about to be told COMPLETE or PRUNED, and
+#: a FrozenTrial of it as it is about to be stored: the last moment Optuna lets a trial change.
+BeforeTell = Callable[[optuna.Trial, FrozenTrial], None]
 
 
-def suggest_config(trial: optuna.Trial, space: SearchSpace) -> dict[str, Any]:
-    """The define-by-run space: the trainable's config is {"policy": Policy.to_dict(),
-    "trial_number": N} (the number seeds the trial's training)."""
-    return {"policy": suggest_policy(trial, space).to_dict(), "trial_number": trial.number}
-
-
-def enqueue_reference_policies(
-    study: optuna.Study, space: SearchSpace, policies: Mapping[str, Policy] = REFERENCE_POLICIES
-) -> list[str]:
-    """Enqueue each reference policy once (again on resume: a no-op), tagged `reference=<name>`.
-
-    `study.ask()` pops enqueued trials before sampling, so they run first. Returns the names
-    that fit `space`; a policy using an op outside `space.ops` has no parameters in this study
-    and is left out.
-    """
-    names = []
-    for name, policy in policies.items():
-        try:
-            # With rate 0 no op ever runs, so the no-augmentation reference fits any op set.
-            params = policy_params(policy.replace(ops=space.ops) if policy.rate == 0 else policy, space)
-        except AugSearchError:
-            continue
-        # skip_if_exists compares with every trial's fixed params, finished ones included.
-        study.enqueue_trial(params, user_attrs={REFERENCE_ATTR: name}, skip_if_exists=True)
-        names.append(name)
-    return names
-
-
-class StudySearcher(OptunaSearch):
-    """`OptunaSearch` over an existing single-objective `study`, proposing policies from `space`.
+class StudySearcher(Searcher):
+    """A Tune `Searcher` over an existing single-objective `study`.
 
     Args:
         study: the run's study; its direction gives the mode, its sampler proposes.
-        space: the search space; each trial's config is `{"policy": Policy.to_dict()}`.
+        propose: `propose(trial) -> config` for a newly asked `optuna.Trial`.
         metric: the result key of the objective.
         max_steps: the steps (epochs) of a full trial: a trial that ends without error before
             reporting this step was stopped early and is stored as PRUNED.
-        step_key: the result key of the step, also the step of the intermediate values.
-        user_attrs: result keys copied from the trial's last result into its user attributes
-            (a key may hold a nested dict, which Ray flattens as "key/sub": it is rebuilt).
-        before_tell: called as `before_tell(trial, state, value)` with each trial about to be
-            told COMPLETE or PRUNED (its user attributes set): the last moment Optuna lets a
-            trial change, e.g. to upload artifacts. It must not raise; Tune pickles it with the
-            searcher.
+        user_attrs: result keys copied from the trial's last result into its user attributes.
+        before_tell: see `BeforeTell`; it must not raise.
 
     Raises AugSearchError for a multi-objective study, an empty metric or max_steps < 1.
     """
@@ -93,37 +60,29 @@ class StudySearcher(OptunaSearch):
     def __init__(
         self,
         study: optuna.Study,
-        space: SearchSpace,
+        propose: Callable[[optuna.Trial], dict],
         *,
         metric: str,
         max_steps: int,
-        step_key: str = TRAINING_ITERATION,
         user_attrs: Iterable[str] = (),
-        before_tell: Callable[[optuna.Trial, TrialState, float | None], None] | None = None,
+        before_tell: BeforeTell | None = None,
     ):
         require(len(study.directions) == 1, "study", study.study_name, "a single-objective study")
         require(isinstance(metric, str) and metric != "", "metric", metric, "a result key")
-        require(
-            is_int(max_steps) and max_steps >= 1,
-            "max_steps", max_steps, "an integer >= 1",
-        )
+        require(is_int(max_steps) and max_steps >= 1, "max_steps", max_steps, "an integer >= 1")
+        super().__init__(metric=metric, mode="max" if study.direction == StudyDirection.MAXIMIZE else "min")
         self._study = study
+        self._propose = propose
         self._max_steps = max_steps
-        self._step_key = step_key
         self._user_attr_keys = tuple(user_attrs)
         self._before_tell = before_tell
-        self._last_results: dict[str, dict] = {}  # per open trial
+        self._open: dict[str, optuna.Trial] = {}  # by Tune's trial id, until told
+        self._curves: dict[str, dict[int, float]] = {}  # the intermediate values reported
+        self._last_results: dict[str, dict] = {}
         self._error_messages: dict[str, str] = {}  # messages that came before on_trial_complete
         self._awaiting_error: set[str] = set()  # failed trials whose message is still to come
         self._callback_active = False
         self._interrupt_reason: str | None = None
-        mode = "max" if study.direction == StudyDirection.MAXIMIZE else "min"
-        # A partial of a module-level function: Tune pickles the searcher in its checkpoints.
-        super().__init__(space=functools.partial(suggest_config, space=space), metric=metric, mode=mode)
-
-    def _setup_study(self, mode: str) -> None:
-        # OptunaSearch would create a study with its own sampler and a NopPruner here.
-        self._ot_study = self._study
 
     def callback(self) -> Callback:
         """The `ray.tune.Callback` to pass in `RunConfig(callbacks=[...])` with this searcher."""
@@ -138,20 +97,21 @@ class StudySearcher(OptunaSearch):
         self._interrupt_reason = reason
 
     def suggest(self, trial_id: str) -> dict | None:
+        trial = self._study.ask()
+        self._open[trial_id] = trial
+        self._curves[trial_id] = {}
         try:
-            return super().suggest(trial_id)
+            return self._propose(trial)
         except Exception as error:
-            if trial_id in self._ot_trials:
-                self._finish(trial_id, TrialState.FAIL, error=f"{type(error).__name__}: {error}")
+            self._finish(trial_id, TrialState.FAIL, error=f"{type(error).__name__}: {error}")
             raise
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
-        if trial_id not in self._ot_trials or trial_id in self._completed_trials:
-            return
-        self._report(trial_id, result)
+        if trial_id in self._open:
+            self._report(trial_id, result)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
-        if trial_id not in self._ot_trials or trial_id in self._completed_trials:
+        if trial_id not in self._open:
             return
         if error:
             # Ray says only error=True; the message comes from the callback, right after this.
@@ -159,15 +119,14 @@ class StudySearcher(OptunaSearch):
             if message is None and self._callback_active:
                 self._awaiting_error.add(trial_id)
             else:
-                message = message or "the trial raised (no message: searcher.callback() is not in use)"
-                self._finish(trial_id, TrialState.FAIL, error=message)
+                self._finish(trial_id, TrialState.FAIL, error=message or "the trial raised (no message: searcher.callback() is not in use)")
             return
         if result:
             # The result on which a scheduler stops a trial (ASHA at a rung or at max_t) reaches
             # only on_trial_complete, never on_trial_result.
             self._report(trial_id, result)
         last = self._last_results.get(trial_id, {})
-        value, step = last.get(self.metric), last.get(self._step_key, 0)
+        value, step = last.get(self.metric), last.get(STEP_KEY, 0)
         if value is None:
             self._finish(trial_id, TrialState.FAIL, error=f"the trial reported no {self.metric!r}")
         elif math.isnan(value):
@@ -179,43 +138,49 @@ class StudySearcher(OptunaSearch):
             self._finish(trial_id, TrialState.COMPLETE, float(value))
 
     def _report(self, trial_id: str, result: dict) -> None:
-        value, step = result.get(self.metric), result.get(self._step_key)
-        previous = self._last_results.get(trial_id, {}).get(self._step_key)
+        value, step = result.get(self.metric), result.get(STEP_KEY)
         self._last_results[trial_id] = result
         # A trial that returns by itself ends with its last result again: report it once.
-        if value is not None and step is not None and step != previous:
-            self._ot_trials[trial_id].report(value, step)
+        if value is not None and step is not None and step not in self._curves[trial_id]:
+            self._open[trial_id].report(value, step)
+            self._curves[trial_id][step] = value
 
     def _record_error(self, trial_id: str, message: str) -> None:
         if trial_id in self._awaiting_error:
             self._awaiting_error.discard(trial_id)
             self._finish(trial_id, TrialState.FAIL, error=message)
-        elif trial_id in self._ot_trials and trial_id not in self._completed_trials:
+        elif trial_id in self._open:
             self._error_messages[trial_id] = message
 
     def _close_open_trials(self) -> None:
         reason = self._interrupt_reason or "the run ended before the trial finished"
-        for trial_id in list(self._ot_trials):
-            if trial_id not in self._completed_trials:
-                self._finish(trial_id, TrialState.FAIL, error=self._error_messages.get(trial_id, reason))
+        for trial_id in list(self._open):
+            self._finish(trial_id, TrialState.FAIL, error=self._error_messages.get(trial_id, reason))
 
-    def _finish(
-        self, trial_id: str, state: TrialState, value: float | None = None, error: str | None = None
-    ) -> None:
-        ot_trial = self._ot_trials[trial_id]
+    def _finish(self, trial_id: str, state: TrialState, value: float | None = None, error: str | None = None) -> None:
+        trial = self._open.pop(trial_id)
         last = self._last_results.pop(trial_id, {})
         for key in self._user_attr_keys:
             found = _lookup(last, key)
             if found is not _MISSING:
-                ot_trial.set_user_attr(key, _jsonable(found))
+                trial.set_user_attr(key, _jsonable(found))
         if error is not None:
-            ot_trial.set_user_attr(ERROR_ATTR, error)
+            trial.set_user_attr(ERROR_ATTR, error)
+        curve = self._curves.pop(trial_id)
         if self._before_tell is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
-            self._before_tell(ot_trial, state, value)
-        self._ot_study.tell(ot_trial, value, state=state)
-        self._completed_trials.add(trial_id)
+            self._before_tell(trial, _snapshot(trial, state, value, curve))
+        self._study.tell(trial, value, state=state)
         self._error_messages.pop(trial_id, None)
         self._awaiting_error.discard(trial_id)
+
+
+def _snapshot(trial: optuna.Trial, state: TrialState, value: float | None, curve: dict[int, float]) -> FrozenTrial:
+    """The trial as it is about to be stored (the storage still has it RUNNING)."""
+    return FrozenTrial(
+        number=trial.number, state=state, value=value, datetime_start=trial.datetime_start,
+        datetime_complete=datetime.datetime.now(), params=trial.params, distributions=trial.distributions,
+        user_attrs=trial.user_attrs, system_attrs={}, intermediate_values=dict(curve), trial_id=-1,
+    )
 
 
 class _StudyCallback(Callback):
@@ -256,11 +221,21 @@ _MISSING = object()
 
 
 def _lookup(result: dict, key: str) -> Any:
+    """result[key]; a dict-valued key comes flattened by Tune ("timings/model"): rebuilt."""
     if key in result:
         return result[key]
     prefix = key + "/"
     nested = {name[len(prefix):]: value for name, value in result.items() if name.startswith(prefix)}
-    return unflatten_dict(nested) if nested else _MISSING
+    if not nested:
+        return _MISSING
+    rebuilt: dict = {}
+    for name, value in nested.items():
+        *parents, leaf = name.split("/")
+        node = rebuilt
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = value
+    return rebuilt
 
 
 def _jsonable(value: Any) -> Any:

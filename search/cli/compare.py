@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from space import AugSearchError
 
 DISPLAY_NAMES = {"objective": "val_accuracy", "wall_seconds": "wall time"}
+from search.cli.arguments import add_study_arguments
+from search.cli.policy_args import add_sample_arguments
+
+HELP = "compare trials or policy files side by side"
+DESCRIPTION = (
+    "Each policy field, the objective per epoch and the time, side by side; fields that "
+    "differ are marked with *. With --out, their sample grids one under the other as one PNG."
+)
+NEEDS_TENSORFLOW = True
 
 
-def main(args) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("policies", nargs="+", metavar="TRIAL|best|policy.json", help="trial numbers, best, or exported policy files")
+    parser.add_argument("--out", help="also write the policies' sample grids, one under the other, to this PNG")
+    add_sample_arguments(parser, images=8)
+    add_study_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
     from results.compare import comparison
-    from search.targets import load_candidates, load_study_if_needed
+    from search.cli.policy_args import load_candidates, load_study_if_needed
 
     if len(args.policies) < 2:
         raise AugSearchError(f"compare needs at least two policies (trial numbers, best or files), but got {args.policies}.")
@@ -47,7 +64,7 @@ def _table(labels: list[str], lines) -> list[str]:
 def _write_grids(args, study, candidates) -> None:
     from results.samples import sample_grid, stacked, write_png
     from results.trials import policy_line
-    from search.targets import grid_samples
+    from search.cli.policy_args import grid_samples
 
     samples = grid_samples(args, study)
     grids = [sample_grid(samples, candidate.policy, args.seed) for candidate in candidates]

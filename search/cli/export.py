@@ -1,0 +1,36 @@
+"""`search export`: a study's best (or chosen) policy as a plain Keras + KerasCV file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from search.cli.arguments import add_study_arguments
+
+HELP = "export the best policy as a KerasCV RandomAugmentationPipeline config"
+DESCRIPTION = (
+    "Write a trial's policy as one JSON file: the Policy, the Keras configs of its "
+    "RandomAugmentationPipeline and of CutMix/MixUp, and provenance. Plain Keras + KerasCV "
+    "load it back (see docs/export.md)."
+)
+NEEDS_TENSORFLOW = True
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trial", default="best", help="a trial number, or best (default: the complete trial with the highest objective)")
+    parser.add_argument("--out", default="policy.json", help="the file to write (default: policy.json)")
+    add_study_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from results import export_policy
+    from results.trial_policies import pick_trial, trial_policy, trial_provenance
+    from search.storage import load_existing_study
+
+    study = load_existing_study(args.runs_dir, args.storage, args.study)
+    trial = pick_trial(study, args.trial)
+    policy = trial_policy(trial)
+    path = export_policy(policy, args.out, trial_provenance(study, trial))
+    print(f"trial {trial.number} of study {study.study_name!r} (val_accuracy {trial.value:.4f}): {policy!r}", file=sys.stderr)
+    print(path)
+    return 0

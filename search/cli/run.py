@@ -1,0 +1,118 @@
+"""`search run`: the flags become a `SearchSettings`; `search.run_search` does the rest."""
+
+from __future__ import annotations
+
+import argparse
+
+from search.cli.arguments import (
+    add_budget_arguments,
+    add_ray_arguments,
+    add_study_arguments,
+    budget_overrides,
+    resources,
+)
+from search.settings import PRUNERS, SAMPLERS
+from space import EXTENDED_OPS
+
+HELP = "search augmentation policies (resumable: run it again to continue)"
+DESCRIPTION = (
+    "Optuna proposes policies, Ray Tune trains a short EfficientNet proxy for each in parallel, "
+    "ASHA stops weak ones early, and the study keeps every trial. --trials is the total number "
+    "of finished trials the study should hold: the same command again resumes."
+)
+EPILOG = "Example: search run --trials 200 (then search trials, search export)"
+NEEDS_TENSORFLOW = True
+#: (flag, type, default shown) of the search-space bounds.
+BOUNDS = (
+    ("--magnitude", float, "0,1"),
+    ("--magnitude-stddev", float, "0,0.5"),
+    ("--rate", float, "0,1"),
+    ("--augmentations-per-image", int, "1,4"),
+    ("--cutmix-rate", float, "0,1"),
+    ("--mixup-rate", float, "0,1"),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trials", type=int, default=200, help="finished (complete or pruned) trials the study should hold (default: 200)")
+    data = parser.add_argument_group("data and budget")
+    data.add_argument(
+        "--dataset", default="fashion_mnist",
+        help="fashion_mnist (default), tfds:NAME or folder:PATH (in Python also arrays: trainers.ArrayData)",
+    )
+    data.add_argument("--data-dir", help="where the dataset's files are (Fashion-MNIST IDX files, TFDS data_dir)")
+    add_budget_arguments(data)
+
+    space = parser.add_argument_group("search space (bounds are LOW,HIGH, inclusive; LOW=HIGH fixes a field)")
+    space.add_argument(
+        "--ops", default="standard",
+        help=f"candidate ops: standard (KerasCV RandAugment's 10), extended (all {len(EXTENDED_OPS)}), or a comma-separated list",
+    )
+    for flag, kind, default in BOUNDS:
+        space.add_argument(flag, type=_bounds(kind), metavar="LOW,HIGH", help=f"default: {default}")
+    space.add_argument("--cutmix-alpha", type=float, help="CutMix's Beta(alpha, alpha) (default: 1.0, KerasCV's)")
+    space.add_argument("--mixup-alpha", type=float, help="MixUp's Beta(alpha, alpha) (default: 0.2, KerasCV's)")
+
+    add_study_arguments(parser)
+    search = parser.add_argument_group("search")
+    search.add_argument("--sampler", default="tpe", help=f"{', '.join(SAMPLERS)} (default: tpe, multivariate with the constant liar)")
+    search.add_argument("--pruner", default="asha", help=f"{', '.join(PRUNERS)} (default: asha, Ray Tune's ASHA over epochs)")
+    search.add_argument("--seed", type=int, default=0, help="seeds the sampler, the data split and each trial (default: 0)")
+    search.add_argument("--no-baselines", action="store_true", help="do not enqueue the reference policies (no augmentation, the KerasCV guide's)")
+    search.add_argument(
+        "--max-failures", type=int, default=10,
+        help="stop the search when this many trials in a row fail, none finishing in between (default: 10)",
+    )
+    # For benchmarks/trial_overhead.py: a fresh Ray worker (and model) for every trial.
+    search.add_argument("--no-reuse", action="store_true", help=argparse.SUPPRESS)
+    add_ray_arguments(parser)
+
+
+def settings(args: argparse.Namespace):
+    from search.settings import SearchSettings
+    from space import SearchSpace
+
+    space_fields = [flag[2:].replace("-", "_") for flag, _, _ in BOUNDS] + ["cutmix_alpha", "mixup_alpha"]
+    space = SearchSpace(ops=args.ops, **{name: getattr(args, name) for name in space_fields if getattr(args, name) is not None})
+    return SearchSettings(
+        dataset=args.dataset, data_dir=args.data_dir, trials=args.trials, budget=args.budget,
+        budget_overrides=budget_overrides(args), model=args.model, space=space, study=args.study,
+        runs_dir=args.runs_dir, storage=args.storage, sampler=args.sampler, pruner=args.pruner, seed=args.seed,
+        baselines=not args.no_baselines, max_failures=args.max_failures, resources=resources(args),
+        reuse_workers=not args.no_reuse,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from search.searching import run_search
+
+    result = run_search(settings(args))
+    _summary(result, args)
+    return 130 if result.interrupted else 0
+
+
+def _summary(result, args: argparse.Namespace) -> None:
+    from results.trials import best_rows, progress
+    from search.formatting import trial_table
+
+    p = progress(result.study)
+    print(f"\n{p.finished} trials finished ({p.complete} complete, {p.pruned} pruned), {p.failed} failed.")
+    rows = best_rows(result.study, 5)
+    if not rows:
+        print("No complete trial yet.")
+        return
+    print("\n" + "\n".join(trial_table(rows)))
+    where = "" if args.runs_dir == "runs" else f" --runs-dir {args.runs_dir}"
+    print(f"\nExport the best: search export --study {result.study.study_name}{where} --trial {rows[0].number} --out policy.json")
+
+
+def _bounds(kind):
+    def parse(text):
+        try:
+            low, high = (kind(part) for part in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected LOW,HIGH ({kind.__name__}s), got {text!r}") from None
+        return (low, high)
+
+    parse.__name__ = f"{kind.__name__} bounds"
+    return parse

@@ -1,0 +1,41 @@
+"""`search trials`: the study's trials as a table."""
+
+from __future__ import annotations
+
+import argparse
+
+from results.trials import SORT_KEYS
+from search.cli.arguments import add_study_arguments
+
+HELP = "table of the study's trials"
+DESCRIPTION = "One line per trial: number, state, objective, epochs, wall time and the policy."
+#: Trial states, as --state takes them.
+STATES = ("complete", "pruned", "fail", "running", "waiting")
+NEEDS_TENSORFLOW = False
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state", help=f"only trials in these states, comma-separated: {', '.join(STATES)} (default: all)")
+    parser.add_argument(
+        "--sort", default="number",
+        help=f"{', '.join(SORT_KEYS)} (default: number; value, wall and epochs sort highest first)",
+    )
+    parser.add_argument("--limit", type=int, help="show at most N trials (after sorting)")
+    add_study_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from results.trials import progress, select_rows, trial_rows
+    from search.formatting import trial_table
+    from search.storage import load_existing_study
+
+    study = load_existing_study(args.runs_dir, args.storage, args.study)
+    rows = select_rows(trial_rows(study), args.state, args.sort, args.limit)
+    p = progress(study)
+    best = f"; best: trial {p.best_number} ({p.best_value:.4f})" if p.best_number is not None else ""
+    print(f"study {study.study_name!r}: {p.complete} complete, {p.pruned} pruned, {p.failed} failed, {p.running} running{best}")
+    if not rows:
+        print("No trials" + (f" in state {args.state}." if args.state else " yet."))
+        return 0
+    print("\n".join(trial_table(rows)))
+    return 0

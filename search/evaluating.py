@@ -1,0 +1,233 @@
+"""`evaluate`: full trainings of searched policies and baselines, scored on the test split.
+
+Every training (a policy, a seed, a budget, a dataset) is one trial of the evaluation study
+(`search.storage.EVALUATION_SUFFIX`): COMPLETE with the test accuracy as its value and the
+validation accuracy per epoch as intermediate values (the dashboard draws them), or FAIL with its
+error. Only finished trainings are stored, so an interrupted evaluation leaves nothing half-done
+and the same evaluation again trains only what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import optuna
+from optuna.trial import TrialState
+
+from results.evaluation import Entry, Evaluation, training_key
+from search.settings import DEFAULT_DATASET, EvaluationSettings, dataset_spec, model_check_classes
+from space import AugSearchError, Policy
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """The summary (`results.evaluation.Evaluation`), the report files written, how many
+    trainings are still missing because they failed, and whether Ctrl-C stopped it."""
+
+    evaluation: Evaluation
+    paths: list[Path]
+    study: optuna.Study
+    failed: int = 0
+    interrupted: bool = False
+
+
+@dataclass
+class Job:
+    """One training to run: a policy and a seed, and the entries (labels) that asked for it."""
+
+    key: str
+    policy: Policy
+    seed: int
+    labels: list[str] = field(default_factory=list)
+
+
+def evaluate(settings: EvaluationSettings) -> EvaluationResult:
+    """Pick the policies, train on Ray what the evaluation study does not hold yet, report.
+
+    Raises AugSearchError for bad settings or data, and for a second evaluation of the same study.
+    """
+    from search.locks import check_runs_dir, driver_lock
+    from search.storage import EVALUATION_SUFFIX, storage_url
+    from search.study import default_study_name
+    from trainers.data import check_dataset
+    from trainers.model import check_model
+
+    if not isinstance(settings, EvaluationSettings):
+        raise AugSearchError(f"settings must be a search.EvaluationSettings, but got settings={settings!r}.")
+    if settings.model is not None:
+        check_model(settings.model, num_classes=model_check_classes(settings.dataset))
+    check_runs_dir(settings.runs_dir)
+    url = storage_url(settings.runs_dir, settings.storage)
+    study = _search_study(settings)
+    stored = study.user_attrs.get("augsearch", {}) if study is not None else {}
+    entries = _entries(settings, study)
+    dataset = settings.dataset if settings.dataset is not None else stored.get("dataset") or DEFAULT_DATASET
+    check_dataset(dataset, settings.data_dir)
+    name = (study.study_name if study is not None else settings.study or default_study_name(dataset_spec(dataset)))
+    name += EVALUATION_SUFFIX
+    with driver_lock(settings.runs_dir, name, url, command="search evaluate"):
+        return _evaluate(settings, url, name, study, entries, dataset, stored.get("seed", 0))
+
+
+def plan(entries: list[Entry], seeds: list[int], budget: dict, dataset: str, done: set[str]) -> tuple[list[Job], int]:
+    """The trainings still to run, each once however many entries share its policy, and how many
+    of those `entries` x `seeds` asked for are already in `done` (stored keys)."""
+    jobs: dict[str, Job] = {}
+    stored = set()
+    for entry in entries:
+        for seed in seeds:
+            key = training_key(entry.policy, seed, budget, dataset)
+            if key in done:
+                stored.add(key)
+                continue
+            jobs.setdefault(key, Job(key, entry.policy, seed)).labels.append(entry.label)
+    return list(jobs.values()), len(stored)
+
+
+def open_evaluation_study(storage, name: str, of_study: str | None) -> optuna.Study:
+    study = optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True)
+    if "augsearch_evaluation" not in study.user_attrs:
+        study.set_user_attr("augsearch_evaluation", {"study": of_study, "value": "test accuracy"})
+    return study
+
+
+def store(study: optuna.Study, job: Job, budget: dict, dataset: str, outcome: dict) -> None:
+    """One finished training as one trial: COMPLETE with the test accuracy, or FAIL with `error`."""
+    attrs = {
+        "key": job.key, "policy": job.policy.to_dict(), "seed": job.seed, "budget": budget, "dataset": dataset,
+        "labels": list(job.labels),
+        **{name: value for name, value in outcome.items() if name != "history"},
+    }
+    history = outcome.get("history") or []
+    failed = "error" in outcome
+    study.add_trial(optuna.trial.create_trial(
+        state=TrialState.FAIL if failed else TrialState.COMPLETE,
+        value=None if failed else outcome["test_accuracy"],
+        user_attrs=attrs,
+        intermediate_values={row["epoch"]: row["val_accuracy"] for row in history},
+    ))
+
+
+def _search_study(settings: EvaluationSettings):
+    """The search study, when there is one to read (always, when trials are asked for)."""
+    from search.storage import load_existing_study
+
+    if settings.trials or settings.top_k:
+        return load_existing_study(settings.runs_dir, settings.storage, settings.study)
+    try:
+        return load_existing_study(settings.runs_dir, settings.storage, settings.study)
+    except AugSearchError:
+        if settings.study is not None:
+            raise
+        return None  # exported files and baselines need no study
+
+
+def _entries(settings: EvaluationSettings, study) -> list[Entry]:
+    """The policies to evaluate, in the order they are reported: trials (top_k, then trials),
+    policy files and objects, then baselines. With none of the first three, the study's best trial."""
+    from results.compare import from_file
+    from results.trial_policies import pick_trial, trial_policy
+    from space.baselines import BASELINES
+    from space.errors import require
+
+    trials = []
+    if settings.top_k:
+        complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        require(
+            len(complete) >= settings.top_k, "top_k", settings.top_k,
+            f"at most the {len(complete)} complete trials of study {study.study_name!r}",
+        )
+        trials += sorted(complete, key=lambda trial: (-trial.value, trial.number))[: settings.top_k]
+    trials += [pick_trial(study, which) for which in settings.trials]
+    if not (trials or settings.policies) and study is not None and study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        trials.append(pick_trial(study, "best"))
+    entries, seen = [], set()
+    for trial in trials:
+        if trial.number not in seen:
+            seen.add(trial.number)
+            entries.append(Entry(f"trial {trial.number}", "trial", trial_policy(trial), proxy_objective=trial.value))
+    for number, policy in enumerate(settings.policies, start=1):
+        if isinstance(policy, Policy):
+            entries.append(Entry(f"policy {number}", "file", policy))
+        else:
+            entries.append(Entry(Path(policy).name, "file", from_file(policy).policy))
+    entries += [Entry(name, "baseline", BASELINES[name]) for name in settings.baselines]
+    if not entries:
+        raise AugSearchError(
+            "nothing to evaluate: give policy files, trials, top_k or baselines (and a study for trials)."
+        )
+    return entries
+
+
+def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, data_seed) -> EvaluationResult:
+    from results.evaluation import stored_accuracies, summarise
+    from search.storage import open_storage, shown
+    from search.tune.cluster import start_ray
+    from search.tune.training_tasks import run_jobs
+
+    ray = start_ray(settings.resources.address)
+    resources = ray.cluster_resources()
+    cluster_cpus, cluster_gpus = resources.get("CPU", 0), resources.get("GPU", 0)
+    budget = settings.budget_for(gpus=bool(cluster_gpus))
+    cpus, gpus, concurrency = settings.resources.per_trial(cluster_cpus, cluster_gpus)
+    seeds = [settings.seed + i for i in range(settings.seeds)]
+    spec = dataset_spec(dataset)
+    evaluation_study = open_evaluation_study(open_storage(url), name, study.study_name if study else None)
+    jobs, stored = plan(entries, seeds, budget.to_dict(), spec, set(stored_accuracies(evaluation_study)))
+    stream = sys.stderr if settings.verbose else None
+    _say(stream,
+        f"evaluating {len(entries)} policies x {len(seeds)} seeds in study {name!r} of {shown(url)} | dataset "
+        f"{spec}, test split | budget {budget.epochs} epochs x {budget.train_examples} images at "
+        f"{budget.image_size}px, model {budget.model} | {stored} trainings stored, {len(jobs)} to run, "
+        f"{min(concurrency, max(len(jobs), 1))} at once ({cpus:g} CPU + {gpus:g} GPU each)",
+    )
+    completed = True
+    if jobs:
+        from trainers.data import load_dataset
+
+        data = load_dataset(
+            dataset, image_size=budget.image_size, train_examples=budget.train_examples,
+            validation_examples=budget.validation_examples, seed=data_seed, data_dir=settings.data_dir,
+            include_test=True,
+        )
+        completed = run_jobs(
+            ray, jobs, data, budget, model=None if isinstance(settings.model, str) else settings.model,
+            cpus=cpus, gpus=gpus, concurrency=concurrency, stream=stream,
+            on_result=lambda job, outcome: store(evaluation_study, job, budget.to_dict(), spec, outcome),
+        )
+
+    accuracies = stored_accuracies(evaluation_study)
+    by_entry = []
+    for entry in entries:
+        keys = {seed: training_key(entry.policy, seed, budget.to_dict(), spec) for seed in seeds}
+        by_entry.append({seed: accuracies[key] for seed, key in keys.items() if key in accuracies})
+    evaluation = summarise(entries, by_entry, seeds)
+    context = {
+        "study": study.study_name if study is not None else None, "evaluation_study": name, "dataset": spec,
+        "budget": budget.to_dict(), "command": settings.command,
+    }
+    paths = _write_reports(Path(settings.runs_dir) / "evaluation", name, evaluation, context)
+    # Each training once, however many entries share its policy (plan() dedupes them).
+    missing = len(plan(entries, seeds, budget.to_dict(), spec, set(accuracies))[0])
+    return EvaluationResult(evaluation, paths, evaluation_study, failed=missing if completed else 0, interrupted=not completed)
+
+
+def _write_reports(folder: Path, name: str, evaluation: Evaluation, context: dict) -> list[Path]:
+    """NAME.json, .md and .png in `folder`, each written atomically."""
+    from results._files import write_atomically
+    from results.evaluation import markdown, to_dict
+    from results.evaluation_chart import bar_chart_png
+
+    return [
+        write_atomically(folder / f"{name}.json", (json.dumps(to_dict(evaluation, context), indent=2) + "\n").encode()),
+        write_atomically(folder / f"{name}.md", markdown(evaluation, context).encode()),
+        write_atomically(folder / f"{name}.png", bar_chart_png(evaluation)),
+    ]
+
+
+def _say(stream, line: str) -> None:
+    if stream is not None:
+        print(line, file=stream, flush=True)

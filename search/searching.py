@@ -1,0 +1,238 @@
+"""`run_search`: Optuna proposes, Ray Tune runs the trials in parallel, the study remembers.
+
+Rounds of `Tuner.fit` run until the study holds `settings.trials` finished trials: running the
+same search again resumes it. The driver (this process) is the study's only writer.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from search.settings import SearchSettings, model_check_classes
+from space import AugSearchError, Policy
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search leaves: its study (in its storage), and whether Ctrl-C stopped it early."""
+
+    study: optuna.Study
+    storage_url: str
+    interrupted: bool = False
+
+    @property
+    def best_trial(self) -> FrozenTrial | None:
+        """The COMPLETE trial with the highest objective, or None before any completes."""
+        complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        return max(complete, key=lambda trial: trial.value) if complete else None
+
+    @property
+    def best_value(self) -> float | None:
+        best = self.best_trial
+        return None if best is None else best.value
+
+    @property
+    def best_policy(self) -> Policy | None:
+        from results.trial_policies import trial_policy
+
+        best = self.best_trial
+        return None if best is None else trial_policy(best)
+
+    def export(self, path: str | Path, trial: str | int = "best") -> Path:
+        """Write the policy of `trial` ("best" or a number) as `search export` does; returns the path.
+        Raises AugSearchError when that trial is not COMPLETE."""
+        from results import export_policy
+        from results.trial_policies import pick_trial, trial_policy, trial_provenance
+
+        chosen = pick_trial(self.study, trial)
+        return export_policy(trial_policy(chosen), path, trial_provenance(self.study, chosen))
+
+
+def run_search(settings: SearchSettings) -> SearchResult:
+    """Search augmentation policies until the study holds `settings.trials` finished trials.
+
+    Everything is checked before Ray starts (dataset, model, run directory, storage). Returns the
+    SearchResult (`interrupted` when Ctrl-C stopped it; finished trials are kept). Raises
+    AugSearchError for bad settings, a study made with other settings, a second search on the
+    same study, or `max_failures` trials failing in a row.
+    """
+    from search.locks import check_runs_dir, driver_lock
+    from search.storage import storage_url
+    from trainers.data import check_dataset
+    from trainers.model import check_model
+
+    _require_settings(settings)
+    check_dataset(settings.dataset, settings.data_dir)
+    if settings.model is not None:  # a bad model would otherwise fail every trial inside Ray
+        check_model(settings.model, num_classes=model_check_classes(settings.dataset))
+    check_runs_dir(settings.runs_dir)
+    url = storage_url(settings.runs_dir, settings.storage)
+    with driver_lock(settings.runs_dir, settings.study_name, url):
+        return _search(settings, url)
+
+
+def _require_settings(settings) -> None:
+    if not isinstance(settings, SearchSettings):
+        raise AugSearchError(f"settings must be a search.SearchSettings, but got settings={settings!r}.")
+
+
+def _search(settings: SearchSettings, url: str) -> SearchResult:
+    from results.trials import progress
+    from search.storage import shown
+    from search.study import (
+        enqueue_reference_policies,
+        fail_stale_trials,
+        make_sampler,
+        open_study,
+    )
+    from search.tune.cluster import start_ray
+
+    ray = start_ray(settings.resources.address)
+    resources = ray.cluster_resources()
+    cluster_cpus, cluster_gpus = resources.get("CPU", 0), resources.get("GPU", 0)
+    budget = settings.budget_for(gpus=bool(cluster_gpus))
+    cpus, gpus, concurrency = settings.resources.per_trial(cluster_cpus, cluster_gpus)
+    say = _printer(settings.verbose)
+
+    study_settings = {
+        "dataset": settings.dataset_spec, "budget": budget.to_dict(), "search_space": settings.space.to_dict(),
+        "seed": settings.seed,
+    }
+    study = open_study(url, settings.study_name, make_sampler(settings.sampler, settings.seed), study_settings)
+    stale = fail_stale_trials(study)
+    if stale:
+        say(f"marked trials {', '.join(map(str, stale))} FAIL: a previous run left them RUNNING")
+    if settings.baselines:
+        enqueue_reference_policies(study, settings.space)
+
+    already = progress(study).finished
+    say(
+        f"study {settings.study_name!r} in {shown(url)}: {already}/{settings.trials} trials finished | dataset "
+        f"{settings.dataset_spec} | budget {budget.epochs} epochs x {budget.train_examples} images at "
+        f"{budget.image_size}px, model {budget.model} | {concurrency} at once, {cpus:g} CPU + {gpus:g} GPU each"
+    )
+    if already >= settings.trials:
+        return SearchResult(study, url)
+
+    from search.tune.failure_limit import FailureLimit, ended_count
+    from search.tune.trial_artifacts import start_artifacts
+    from trainers.data import load_dataset
+
+    dataset = load_dataset(
+        settings.dataset, image_size=budget.image_size, train_examples=budget.train_examples,
+        validation_examples=budget.validation_examples, seed=settings.seed, data_dir=settings.data_dir,
+    )
+    # The study note and each finished trial's sample grid and learning curve, for the dashboard.
+    artifacts = start_artifacts(study, settings.runs_dir, dataset)
+    limit = FailureLimit(study, settings.max_failures)
+    round_ = _Round(settings, study, budget, dataset, (cpus, gpus, concurrency), artifacts, limit)
+    while progress(study).finished < settings.trials:
+        ended_before = ended_count(study)
+        if round_.run(remaining=settings.trials - progress(study).finished):
+            return SearchResult(study, url, interrupted=True)
+        if limit.check():
+            raise AugSearchError(limit.message())
+        if ended_count(study) == ended_before:  # never seen; it would loop forever
+            raise AugSearchError("Ray Tune ran no trial in a round; the search stopped (run it with --debug to see why).")
+    return SearchResult(study, url)
+
+
+@dataclass
+class _Round:
+    """One `Tuner.fit` of at most `remaining` trials, all with the same set-up."""
+
+    settings: SearchSettings
+    study: optuna.Study
+    budget: object
+    dataset: object
+    resources: tuple[float, float, int]
+    artifacts: object
+    limit: object
+
+    def run(self, remaining: int) -> bool:
+        """Run the trials; returns True when the user interrupted them (Ctrl-C)."""
+        from ray import tune
+        from ray.tune.search import ConcurrencyLimiter
+        from ray.tune.stopper import CombinedStopper
+
+        from search.tune.interrupt import ctrl_c_stops
+        from search.tune.progress import ProgressLine
+        from search.tune.searcher import StudySearcher
+        from search.tune.trainable import MEASURED, OBJECTIVE, run_trial
+
+        settings, budget = self.settings, self.budget
+        cpus, gpus, concurrency = self.resources
+        searcher = StudySearcher(
+            self.study, self._propose, metric=OBJECTIVE, max_steps=budget.epochs, user_attrs=MEASURED,
+            before_tell=self.artifacts,
+        )
+        trainable = tune.with_resources(
+            tune.with_parameters(
+                run_trial, dataset=self.dataset, budget=budget,
+                model=None if isinstance(settings.model, str) else settings.model,
+                keras_callbacks=settings.keras_callbacks, reuse=settings.reuse_workers,
+            ),
+            {"cpu": cpus, "gpu": gpus},
+        )
+        tune_config = tune.TuneConfig(
+            search_alg=ConcurrencyLimiter(searcher, max_concurrent=concurrency),
+            scheduler=self._scheduler(OBJECTIVE),
+            num_samples=remaining,
+            # A worker runs trial after trial (a failed trial's worker is replaced): no process
+            # start, imports or graph building again; trials stay independent (trainers.train).
+            reuse_actors=settings.reuse_workers,
+        )
+        progress = [ProgressLine(self.study, settings.trials)] if settings.verbose else []
+        with ctrl_c_stops(searcher) as stop:
+            run_config = tune.RunConfig(
+                name=f"{self.study.study_name}-{time.strftime('%Y%m%d-%H%M%S')}",
+                storage_path=str((Path(settings.runs_dir) / "ray").resolve()),
+                # The limit's check after the searcher's callback, which writes failed trials to the study.
+                callbacks=[searcher.callback(), *progress, self.limit.callback(searcher)],
+                stop=CombinedStopper(stop, self.limit.stopper()),
+                verbose=0,
+                failure_config=tune.FailureConfig(max_failures=0),
+            )
+            tune.Tuner(trainable, tune_config=tune_config, run_config=run_config).fit()
+        return stop.requested
+
+    def _propose(self, trial: optuna.Trial) -> dict:
+        """The trainable's config for a new trial; the driver records its settings here, once."""
+        from search.tune.trainable import trial_seed
+        from space import suggest_policy
+
+        policy = suggest_policy(trial, self.settings.space)
+        seed = trial_seed(self.settings.seed, trial.number)
+        record = {
+            "policy": policy.to_dict(), "budget": self.budget.to_dict(), "dataset": self.settings.dataset_spec,
+            "seed": seed,
+        }
+        for key, value in record.items():
+            trial.set_user_attr(key, value)
+        return {"policy": policy, "seed": seed, "trial_number": trial.number}
+
+    def _scheduler(self, metric: str):
+        from ray.tune.schedulers import AsyncHyperBandScheduler, FIFOScheduler
+
+        if self.settings.pruner == "none":
+            return FIFOScheduler()
+        # Rungs from half the epochs on: the first epoch or two are warm-up and say little.
+        epochs = self.budget.epochs
+        return AsyncHyperBandScheduler(
+            metric=metric, mode="max", time_attr="training_iteration", max_t=epochs,
+            grace_period=max(1, epochs // 2), reduction_factor=3,
+        )
+
+
+def _printer(verbose: bool):
+    def say(line: str) -> None:
+        if verbose:
+            print(line, file=sys.stderr, flush=True)
+
+    return say

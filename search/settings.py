@@ -1,0 +1,267 @@
+"""The settings of a search and of an evaluation: validated, frozen objects.
+
+The CLI parses its flags into these and calls the same functions a Python user calls
+(`search.run_search`, `search.evaluate`). Everything that can be checked without TensorFlow, Ray
+or the disk is checked on construction, each error one line naming the field (the CLI words it as
+the flag); the rest (dataset files, a user model's contract, the run directory, the storage URL)
+is checked by `run_search` / `evaluate` before Ray starts.
+
+Plain Python: importing this imports neither TensorFlow nor Ray.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from space import BASELINES, AugSearchError, Policy, SearchSpace, resolve_baselines
+from space.errors import is_int, is_number, require
+from trainers.budget import PRESETS, Budget
+from trainers.data import ArrayData
+
+SAMPLERS = ("tpe", "random", "cmaes", "gp", "qmc")
+PRUNERS = ("asha", "none")
+SEARCH_BUDGETS = ("smoke", "cpu", "gpu")
+EVALUATION_BUDGETS = ("full", "full-gpu", "smoke")
+DEFAULT_DATASET = "fashion_mnist"
+
+#: A model: a built-in name, a KerasCV preset, "package.module:function", or a callable
+#: `(input_shape, num_classes, seed) -> keras.Model`.
+Model = str | Callable[..., Any]
+#: Extra Keras callbacks for one trial's training, by trial number (`search.testing` injects faults so).
+KerasCallbacks = Callable[[int], Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Where trainings run and how many at once: the same for a search's trials and an
+    evaluation's trainings.
+
+    `concurrency`: trainings at once (None: as many as the cluster fits). `cpus_per_trial` (None:
+    1, or the CPUs shared among the trials the GPUs fit) and `gpus_per_trial` (None: 1 if the
+    cluster has GPUs, else 0; fractions share a GPU). `address`: None starts Ray here, "auto" or
+    "HOST:PORT" joins a running cluster (not a ray:// client address).
+    """
+
+    concurrency: int | None = None
+    cpus_per_trial: float | None = None
+    gpus_per_trial: float | None = None
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        require(
+            self.concurrency is None or (is_int(self.concurrency) and self.concurrency >= 1),
+            "concurrency", self.concurrency, "None or an integer >= 1",
+        )
+        require(
+            self.cpus_per_trial is None or (is_number(self.cpus_per_trial) and self.cpus_per_trial > 0),
+            "cpus_per_trial", self.cpus_per_trial, "None or a number > 0",
+        )
+        require(
+            self.gpus_per_trial is None or (is_number(self.gpus_per_trial) and self.gpus_per_trial >= 0),
+            "gpus_per_trial", self.gpus_per_trial, "None or a number >= 0",
+        )
+        require(self.address is None or isinstance(self.address, str), "address", self.address, "None or a string")
+        if self.address is not None and self.address.strip().lower().startswith("ray://"):
+            # Under Ray Client, Ray Tune runs its driver loop as an actor on the head node, where
+            # this process's searcher (the study's only writer), progress line and Ctrl-C cannot go.
+            raise AugSearchError(
+                f"address must be auto or the HOST:PORT that `ray start --head` prints, but got address={self.address!r}: "
+                "with Ray Client (ray://) Ray Tune would run the search's driver loop on the head node, away from "
+                "its study, progress line and Ctrl-C; run `search run --address auto` on a machine of the cluster instead."
+            )
+
+    def per_trial(self, cluster_cpus: float, cluster_gpus: float) -> tuple[float, float, int]:
+        """(CPUs per training, GPUs per training, trainings at once) on a cluster with these
+        resources. Raises AugSearchError when a training asks for more than the cluster has."""
+        gpus = self.gpus_per_trial if self.gpus_per_trial is not None else (1.0 if cluster_gpus else 0.0)
+        require(gpus <= cluster_gpus, "gpus_per_trial", gpus, f"at most the {cluster_gpus:g} GPU(s) the Ray cluster has")
+        if self.cpus_per_trial is not None:
+            cpus = float(self.cpus_per_trial)
+        elif gpus:
+            # Share the CPUs among the trials the GPUs fit, so each has input-pipeline threads.
+            cpus = max(1.0, float(int(cluster_cpus // max(int(cluster_gpus // gpus), 1))))
+        else:
+            cpus = 1.0
+        require(cpus <= cluster_cpus, "cpus_per_trial", cpus, f"at most the {cluster_cpus:g} CPUs the Ray cluster has")
+        fits = int(cluster_cpus // cpus)
+        if gpus:
+            fits = min(fits, int(cluster_gpus // gpus))
+        return cpus, float(gpus), self.concurrency or max(fits, 1)
+
+
+@dataclass(frozen=True)
+class _Training:
+    """What a search and an evaluation share: the data, the budget, the model, the study's place
+    and the resources."""
+
+    dataset: str | ArrayData | None = DEFAULT_DATASET
+    data_dir: str | os.PathLike | None = None
+    budget: str | Budget | None = None
+    budget_overrides: Mapping[str, Any] = field(default_factory=dict)
+    model: Model | None = None
+    study: str | None = None
+    runs_dir: str | os.PathLike = "runs"
+    storage: str | None = None
+    resources: Resources = field(default_factory=Resources)
+    verbose: bool = True
+
+    _budgets = SEARCH_BUDGETS
+
+    def __post_init__(self) -> None:
+        dataset = self.dataset
+        if isinstance(dataset, tuple) and len(dataset) == 2:  # (images, labels): the training split
+            object.__setattr__(self, "dataset", ArrayData(train=dataset))
+        require(
+            self.dataset is None or isinstance(self.dataset, (str, ArrayData)), "dataset", _short(dataset),
+            "a dataset spec ('fashion_mnist', 'tfds:NAME', 'folder:PATH'), an ArrayData or (images, labels)",
+        )
+        require(
+            self.data_dir is None or isinstance(self.data_dir, (str, os.PathLike)), "data_dir", self.data_dir,
+            "None or a folder path",
+        )
+        require(
+            self.budget is None or isinstance(self.budget, Budget) or self.budget in PRESETS, "budget", self.budget,
+            f"None, a trainers.Budget or one of {', '.join(self._budgets)}",
+        )
+        require(isinstance(self.budget_overrides, Mapping), "budget_overrides", self.budget_overrides, "a dict of Budget fields")
+        object.__setattr__(self, "budget_overrides", dict(self.budget_overrides))
+        require(
+            self.model is None or (isinstance(self.model, str) and self.model.strip() != "") or callable(self.model),
+            "model", self.model,
+            "None, a model name (small, efficientnetv2_b0, efficientnetv2_s), 'package.module:function', "
+            "or a callable (input_shape, num_classes, seed) -> keras.Model",
+        )
+        require(self.study is None or (isinstance(self.study, str) and self.study.strip() != ""), "study", self.study, "None or a name")
+        require(isinstance(self.runs_dir, (str, os.PathLike)), "runs_dir", self.runs_dir, "a folder path")
+        require(self.storage is None or isinstance(self.storage, str), "storage", self.storage, "None or a database URL")
+        require(isinstance(self.resources, Resources), "resources", self.resources, "a search.Resources")
+        # Overrides are checked against a preset now; the preset itself is chosen once Ray says
+        # whether the cluster has GPUs.
+        self.budget_for(gpus=False)
+
+    @property
+    def model_name(self) -> str | None:
+        """The model as stored in budgets: a name, or "module:qualname" of a callable."""
+        if self.model is None or isinstance(self.model, str):
+            return self.model
+        return f"{getattr(self.model, '__module__', '?')}:{getattr(self.model, '__qualname__', type(self.model).__name__)}"
+
+    def budget_for(self, gpus: bool) -> Budget:
+        """The training budget on a cluster with (`gpus`) or without GPUs: the named preset (or
+        the default one), the overrides, then the model."""
+        base = self.budget if isinstance(self.budget, Budget) else PRESETS[self.budget or self._default_budget(gpus)]
+        changes = dict(self.budget_overrides)
+        if self.model is not None:
+            changes["model"] = self.model_name
+        return base.replace(**changes)
+
+    @staticmethod
+    def _default_budget(gpus: bool) -> str:
+        return "gpu" if gpus else "cpu"
+
+
+@dataclass(frozen=True)
+class SearchSettings(_Training):
+    """A search: `trials` finished (complete or pruned) trials in the study, run again to resume.
+
+    `sampler`: tpe (multivariate, constant liar), random, cmaes, gp or qmc. `pruner`: asha (Ray
+    Tune's ASHA over epochs) or none. `seed` seeds the sampler, the data split and each trial.
+    `baselines`: run the reference policies (no augmentation, the KerasCV guide's) first.
+    `max_failures`: stop when this many trials in a row fail. `reuse_workers`: Ray workers (and
+    their compiled models) run trial after trial; False starts a fresh worker per trial.
+    `keras_callbacks`: called in the worker with the trial number, returns extra Keras callbacks
+    for that trial's training.
+    """
+
+    dataset: str | ArrayData = DEFAULT_DATASET
+    trials: int = 200
+    space: SearchSpace = field(default_factory=SearchSpace)
+    sampler: str = "tpe"
+    pruner: str = "asha"
+    seed: int = 0
+    baselines: bool = True
+    max_failures: int = 10
+    reuse_workers: bool = True
+    keras_callbacks: KerasCallbacks | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.dataset is not None, "dataset", self.dataset, "a dataset spec or an ArrayData")
+        require(is_int(self.trials) and self.trials >= 1, "trials", self.trials, "an integer >= 1")
+        require(isinstance(self.space, SearchSpace), "space", self.space, "a space.SearchSpace")
+        require(self.sampler in SAMPLERS, "sampler", self.sampler, f"one of {', '.join(SAMPLERS)}")
+        require(self.pruner in PRUNERS, "pruner", self.pruner, f"one of {', '.join(PRUNERS)}")
+        require(is_int(self.seed) and self.seed >= 0, "seed", self.seed, "an integer >= 0")
+        require(is_int(self.max_failures) and self.max_failures >= 1, "max_failures", self.max_failures, "an integer >= 1")
+        require(self.keras_callbacks is None or callable(self.keras_callbacks), "keras_callbacks", self.keras_callbacks,
+                "None or a callable trial_number -> list of keras.callbacks.Callback")
+
+    @property
+    def dataset_spec(self) -> str:
+        return dataset_spec(self.dataset)
+
+    @property
+    def study_name(self) -> str:
+        from search.study import default_study_name
+
+        return self.study or default_study_name(self.dataset_spec)
+
+
+@dataclass(frozen=True)
+class EvaluationSettings(_Training):
+    """An evaluation: each policy trained `seeds` times at a full budget, scored on the test split.
+
+    The policies, reported in this order: the `top_k` best complete trials of the study, the
+    `trials` ("best" or numbers), the `policies` (exported files or Policy objects), then the
+    `baselines` (names of `space.BASELINES`, or a comma-separated string). With no trial, file or
+    Policy, the study's best trial. `dataset` None: the study's, else fashion_mnist; it needs a
+    test split. `budget` None: full-gpu if Ray sees a GPU, else full. Seeds run from `seed` to
+    `seed + seeds - 1`. `command` is recorded in the reports (how to reproduce them).
+    """
+
+    dataset: str | ArrayData | None = None
+    policies: Sequence[str | os.PathLike | Policy] = ()
+    trials: Sequence[str | int] = ()
+    top_k: int = 0
+    baselines: Sequence[str] | str = tuple(BASELINES)
+    seeds: int = 3
+    seed: int = 0
+    command: str | None = None
+
+    _budgets = EVALUATION_BUDGETS
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(is_int(self.seeds) and self.seeds >= 1, "seeds", self.seeds, "an integer >= 1 (3 or more give an interval)")
+        require(is_int(self.seed) and self.seed >= 0, "seed", self.seed, "an integer >= 0")
+        require(is_int(self.top_k) and self.top_k >= 0, "top_k", self.top_k, "an integer >= 0")
+        baselines = self.baselines if isinstance(self.baselines, str) else ",".join(self.baselines)
+        object.__setattr__(self, "baselines", resolve_baselines(baselines))
+        require(not isinstance(self.policies, (str, Policy)), "policies", self.policies, "a list of policy files or Policy objects")
+        for policy in self.policies:
+            require(isinstance(policy, (str, os.PathLike, Policy)), "policies", policy, "policy files or Policy objects")
+        require(not isinstance(self.trials, (str, int)), "trials", self.trials, "a list of 'best' or trial numbers")
+        object.__setattr__(self, "policies", tuple(self.policies))
+        object.__setattr__(self, "trials", tuple(self.trials))
+
+    @staticmethod
+    def _default_budget(gpus: bool) -> str:
+        return "full-gpu" if gpus else "full"
+
+
+def dataset_spec(dataset: str | ArrayData) -> str:
+    """The dataset as the study records it: the spec string, or an ArrayData's content digest."""
+    return dataset.spec if isinstance(dataset, ArrayData) else dataset
+
+
+def model_check_classes(dataset: str | ArrayData | None) -> int:
+    """The class count a user model is checked with before Ray starts: the arrays' own, else 10
+    (the real count of a spec's dataset is known only once it is loaded)."""
+    return len(dataset.class_names) if isinstance(dataset, ArrayData) else 10
+
+
+def _short(value: Any) -> Any:
+    # An array in an error message would print thousands of numbers.
+    return f"<{type(value).__name__}>" if hasattr(value, "shape") or isinstance(value, (tuple, list)) else value

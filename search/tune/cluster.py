@@ -1,0 +1,75 @@
+"""The Ray cluster a search or an evaluation runs on: started here, or joined at an address.
+
+Once per process: a later search or evaluation in the same Python process (a notebook, the test
+suite) runs on the Ray it started first."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from space import AugSearchError
+
+
+def start_ray(address: str | None):
+    """The `ray` module, initialised: a local Ray (address None), or the cluster at `address`.
+    Raises AugSearchError when the cluster cannot be joined."""
+    # Quiet workers: TensorFlow's start-up chatter and Tune's tables would bury the progress line.
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # ours is search.tune.interrupt
+    # A trial still running when the search stops (Ctrl-C, --max-failures) may raise as it is
+    # stopped; Ray would print that error's traceback, while its trial is already FAIL in the study.
+    os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")
+    import ray
+
+    env_vars = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
+    # Trial errors reach the study and one line each on the terminal (search/progress.py).
+    logging.getLogger("ray.tune").setLevel(logging.CRITICAL)
+    if not ray.is_initialized():
+        _check_reachable(address)
+        try:
+            ray.init(
+                address=address, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
+                runtime_env={"env_vars": env_vars},
+            )
+        except (ConnectionError, RuntimeError, ValueError) as error:
+            raise AugSearchError(f"address {address!r}: cannot join the Ray cluster: {_join_error(error)}") from None
+    return ray
+
+
+def _check_reachable(address: str | None, timeout: float = 10.0) -> None:
+    """A HOST:PORT that nothing answers on is one clear error now: Ray itself would retry for
+    many minutes before it gave up."""
+    if not address or address == "auto" or "://" in address:
+        return
+    host, _, port = address.strip().rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit():
+        return  # Ray says what is wrong with it
+    import socket
+
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as error:
+        raise AugSearchError(
+            f"address {address!r}: cannot join the Ray cluster: nothing answers there "
+            f"({error.strerror or error}); start its head node with `ray start --head --port {port}`, "
+            "or pass the address that `ray start --head` printed."
+        ) from None
+
+
+def _join_error(error: BaseException) -> str:
+    """The first line of Ray's error, and what to do when the cluster wants its token."""
+    causes = [error]
+    while causes[-1].__cause__ is not None and len(causes) < 5:
+        causes.append(causes[-1].__cause__)
+    text = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    if any(type(cause).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(cause) for cause in causes):
+        # Ray 2.60's `ray start --head` turns token authentication on; a joining driver must opt in.
+        text += (
+            " (the cluster uses token authentication: set RAY_AUTH_MODE=token, and RAY_AUTH_TOKEN or "
+            "~/.ray/auth_token to the head node's token)"
+        )
+    return text

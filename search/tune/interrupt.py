@@ -1,0 +1,45 @@
+"""Ctrl-C during a search: the first stops every trial (they end as FAIL) and returns from
+`Tuner.fit`; a second one aborts at once. Tune's own handler is off (search.tune.cluster): it
+would advise `Tuner.restore`, while resuming here is running the same search again."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+
+@contextmanager
+def ctrl_c_stops(searcher) -> Iterator:
+    """A `tune.Stopper` whose `requested` turns True at the first Ctrl-C, which also tells
+    `searcher` why its open trials end. Outside the main thread (where Python delivers no
+    signals) it only stops nothing."""
+    from ray import tune
+
+    class Stop(tune.Stopper):
+        requested = False
+
+        def __call__(self, trial_id, result):
+            return False
+
+        def stop_all(self):
+            return self.requested
+
+    stop = Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def on_sigint(signum, frame):
+        stop.requested = True
+        searcher.interrupt("interrupted by the user (Ctrl-C) before the trial finished")
+        print("\nstopping: running trials end as FAIL; Ctrl-C again to abort at once", file=sys.stderr)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,37 @@
+"""Model builders `(input_shape, num_classes, seed) -> keras.Model` for the user-model tests: one
+good tiny CNN and one for each way a builder can be wrong."""
+
+import keras
+
+
+def build(input_shape, num_classes, seed):
+    """A tiny CNN (~200 parameters for 10 classes): float32 [0, 255] images in, probabilities out.
+
+    Every initialiser takes `seed`, so the same seed gives the same weights.
+    """
+    inputs = keras.Input(input_shape)
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(
+        4, 3, strides=2, activation="relu", kernel_initializer=keras.initializers.HeNormal(seed=seed)
+    )(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(
+        num_classes, activation="softmax", dtype="float32",
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 1),
+    )(x)
+    return keras.Model(inputs, outputs, name="tiny_cnn")
+
+
+NOT_CALLABLE = 3
+
+
+def one_argument(input_shape):
+    return build(input_shape, 10, 0)
+
+
+def not_a_model(input_shape, num_classes, seed):
+    return "a string"
+
+
+def wrong_output(input_shape, num_classes, seed):
+    return build(input_shape, num_classes + 1, seed)
