@@ -1,7 +1,7 @@
 """How much of a trial is training: `search run` at the `cpu` budget, without and with worker reuse.
 
 Runs the same small search twice in this one script (same seed, hence the same policies and the
-same trial seeds), each in a fresh run directory: "before" with AUGSEARCH_REUSE=0 (every trial
+same trial seeds), each in a fresh run directory: "before" with `--no-reuse` (every trial
 starts a new Ray worker process, imports TensorFlow and builds and traces its model) and "after"
 (a worker runs trial after trial and keeps the compiled model, re-initialised from each trial's
 seed). ASHA is off, so every trial trains every epoch. Each trial's wall time, from Optuna's ask
@@ -35,7 +35,6 @@ validation accuracy is compared between the two runs (`same_results`). Run with
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -57,7 +56,8 @@ PARTS = (
     ("fit", "fit, reports"),
     ("after", "after last epoch"),
 )
-MODES = {"before": "0", "after": "1"}  # AUGSEARCH_REUSE
+#: `search run` flags of each mode: "before" starts a fresh worker (and model) for every trial.
+MODES = {"before": ["--no-reuse"], "after": []}
 
 
 def run_search(runs_dir: Path, mode: str, args) -> float:
@@ -65,10 +65,10 @@ def run_search(runs_dir: Path, mode: str, args) -> float:
     command = [
         sys.executable, "-m", "search.cli", "run", "--trials", str(args.trials), "--budget", args.budget,
         "--concurrency", str(args.concurrency), "--pruner", "none", "--no-baselines", "--seed", str(args.seed),
-        "--runs-dir", str(runs_dir),
+        "--runs-dir", str(runs_dir), *MODES[mode],
     ]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "AUGSEARCH_REUSE": MODES[mode]})
+    done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"search run ({mode}) failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return time.perf_counter() - started

@@ -14,7 +14,7 @@
 The batch stage is stored as the two KerasCV layers and their rates rather than one wrapping
 layer: KerasCV's `RandomApply` fails in graph mode under Keras 3 and does not deserialize its
 inner layer, and `Augmenter` has no config. Applying "each layer with probability rate" is
-three lines of plain TensorFlow (see the README).
+three lines of plain TensorFlow (see docs/export.md).
 """
 
 from __future__ import annotations

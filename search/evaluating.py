@@ -18,7 +18,12 @@ import optuna
 from optuna.trial import TrialState
 
 from results.evaluation import Entry, Evaluation, training_key
-from search.settings import DEFAULT_DATASET, EvaluationSettings, dataset_spec, model_check_classes
+from search.settings import (
+    DEFAULT_DATASET,
+    EvaluationSettings,
+    dataset_spec,
+    model_check_classes,
+)
 from space import AugSearchError, Policy
 
 
@@ -165,14 +170,10 @@ def _entries(settings: EvaluationSettings, study) -> list[Entry]:
 def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, data_seed) -> EvaluationResult:
     from results.evaluation import stored_accuracies, summarise
     from search.storage import open_storage, shown
-    from search.tune.cluster import start_ray
+    from search.tune.cluster import place
     from search.tune.training_tasks import run_jobs
 
-    ray = start_ray(settings.resources.address)
-    resources = ray.cluster_resources()
-    cluster_cpus, cluster_gpus = resources.get("CPU", 0), resources.get("GPU", 0)
-    budget = settings.budget_for(gpus=bool(cluster_gpus))
-    cpus, gpus, concurrency = settings.resources.per_trial(cluster_cpus, cluster_gpus)
+    ray, budget, (cpus, gpus, concurrency) = place(settings)
     seeds = [settings.seed + i for i in range(settings.seeds)]
     spec = dataset_spec(dataset)
     evaluation_study = open_evaluation_study(open_storage(url), name, study.study_name if study else None)

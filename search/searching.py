@@ -91,13 +91,9 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
         make_sampler,
         open_study,
     )
-    from search.tune.cluster import start_ray
+    from search.tune.cluster import place
 
-    ray = start_ray(settings.resources.address)
-    resources = ray.cluster_resources()
-    cluster_cpus, cluster_gpus = resources.get("CPU", 0), resources.get("GPU", 0)
-    budget = settings.budget_for(gpus=bool(cluster_gpus))
-    cpus, gpus, concurrency = settings.resources.per_trial(cluster_cpus, cluster_gpus)
+    _, budget, (cpus, gpus, concurrency) = place(settings)
     say = _printer(settings.verbose)
 
     study_settings = {

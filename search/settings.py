@@ -122,7 +122,7 @@ class _Training:
             "None or a folder path",
         )
         require(
-            self.budget is None or isinstance(self.budget, Budget) or self.budget in PRESETS, "budget", self.budget,
+            self.budget is None or isinstance(self.budget, Budget) or self.budget in self._budgets, "budget", self.budget,
             f"None, a trainers.Budget or one of {', '.join(self._budgets)}",
         )
         require(isinstance(self.budget_overrides, Mapping), "budget_overrides", self.budget_overrides, "a dict of Budget fields")
@@ -137,6 +137,7 @@ class _Training:
         require(isinstance(self.runs_dir, (str, os.PathLike)), "runs_dir", self.runs_dir, "a folder path")
         require(self.storage is None or isinstance(self.storage, str), "storage", self.storage, "None or a database URL")
         require(isinstance(self.resources, Resources), "resources", self.resources, "a search.Resources")
+        require(isinstance(self.verbose, bool), "verbose", self.verbose, "True or False")
         # Overrides are checked against a preset now; the preset itself is chosen once Ray says
         # whether the cluster has GPUs.
         self.budget_for(gpus=False)
@@ -195,6 +196,8 @@ class SearchSettings(_Training):
         require(self.pruner in PRUNERS, "pruner", self.pruner, f"one of {', '.join(PRUNERS)}")
         require(is_int(self.seed) and self.seed >= 0, "seed", self.seed, "an integer >= 0")
         require(is_int(self.max_failures) and self.max_failures >= 1, "max_failures", self.max_failures, "an integer >= 1")
+        for name in ("baselines", "reuse_workers"):
+            require(isinstance(getattr(self, name), bool), name, getattr(self, name), "True or False")
         require(self.keras_callbacks is None or callable(self.keras_callbacks), "keras_callbacks", self.keras_callbacks,
                 "None or a callable trial_number -> list of keras.callbacks.Callback")
 

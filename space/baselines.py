@@ -36,21 +36,21 @@ def resolve_baselines(text: str) -> tuple[str, ...]:
     """The baseline names of a comma-separated list such as "none,guide", in the order given.
 
     An empty string (or only commas and spaces) means no baselines. Raises AugSearchError naming
-    `--baselines` for a name that is not in `BASELINES` or a name given twice.
+    `baselines` (the CLI says `--baselines`) for a name that is not in `BASELINES` or a name given twice.
     """
     known = ", ".join(BASELINES)
     if not isinstance(text, str):
-        raise AugSearchError(f"--baselines must be a comma-separated list of: {known}, but got --baselines={text!r}.")
+        raise AugSearchError(f"baselines must be a comma-separated list of: {known}, but got baselines={text!r}.")
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     unknown = [name for name in names if name not in BASELINES]
     if unknown:
         raise AugSearchError(
-            f"--baselines has unknown baseline {unknown[0]!r}; expected a comma-separated list of: {known}, "
-            f"but got --baselines={text!r}."
+            f"baselines has unknown baseline {unknown[0]!r}; expected a comma-separated list of: {known}, "
+            f"but got baselines={text!r}."
         )
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise AugSearchError(
-            f"--baselines must name distinct baselines, but {repeated[0]!r} is given more than once in --baselines={text!r}."
+            f"baselines must name distinct baselines, but {repeated[0]!r} is given more than once in baselines={text!r}."
         )
     return names

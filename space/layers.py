@@ -76,7 +76,7 @@ class BatchStage:
     The coin is tossed once per batch (timm's default "batch" mode): CutMix and MixUp already
     draw their mixing weight per sample, and a per-batch coin keeps the stage exactly
     "the KerasCV layer or nothing", which plain Keras users re-create in a few lines from the
-    exported layer configs (see the README). Works on {"images", "labels"} batches with one-hot
+    exported layer configs (see docs/export.md). Works on {"images", "labels"} batches with one-hot
     labels, inside `tf.data.Dataset.map`.
     """
 

@@ -134,12 +134,12 @@ def checked_class_names(splits: dict, class_names: Sequence[str] | None) -> tupl
 
 
 def digest(splits: dict, class_names: Sequence[str]) -> str:
-    """"arrays:" and 12 hex digits of a blake2b digest over every array's dtype, shape and bytes and
+    """The spec: "arrays:" and 12 hex digits of a blake2b digest over every array's dtype, shape and bytes and
     the class names: the same arrays give the same spec, other arrays (almost surely) another."""
     h = hashlib.blake2b(digest_size=6)
     for part in PARTS:
         pair = splits.get(part)
-        h.update(f"{part}:{pair is not None};".encode())  # an absent split differs from an empty one
+        h.update(f"{part}:{pair is not None};".encode())  # which splits are given is part of the data
         for array in pair or ():
             # The header fixes the length of the bytes after it, so no two inputs hash alike.
             h.update(f"{array.dtype.str}{array.shape};".encode())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 import keras
 
@@ -17,10 +17,17 @@ _IMPORTABLE = f"an import path {IMPORT_PATH} naming a function in a module on sy
 
 
 def name_of(builder: Callable) -> str:
-    """"module:qualname" of a callable (of its type for a callable object without those names)."""
+    """The callable's "module:qualname" (of its type for a callable object without those names)."""
     module = getattr(builder, "__module__", None) or type(builder).__module__
     qualname = getattr(builder, "__qualname__", None) or type(builder).__qualname__
     return f"{module}:{qualname}"
+
+
+def fingerprint(builder: Callable) -> Hashable:
+    """What tells builders of the same name apart: a function's code object, which compares by
+    content (equal for a function pickled by value to a Ray worker, unequal once its source was
+    edited and run again, as in a notebook), else the callable itself."""
+    return getattr(builder, "__code__", builder)
 
 
 def _shown(model: Any) -> str:

@@ -127,7 +127,7 @@ class ArrayData:
 
     @functools.cached_property
     def spec(self) -> str:
-        """"arrays:" and 12 hex digits: the same for the same arrays and class names, another for others."""
+        """The spec, "arrays:" and 12 hex digits: the same for the same arrays and class names, another for others."""
         return _arrays.digest({"train": self.train, "validation": self.validation, "test": self.test}, self.class_names)
 
     def __repr__(self) -> str:

@@ -12,9 +12,17 @@ import keras
 
 from space.errors import require
 from space.policy import Policy
+from trainers._tf_internals import forgetting_custom_gradients
+from trainers._user_model import fingerprint
 from trainers.budget import Budget
 from trainers.gpu import dtype_policy as gpu_dtype_policy
-from trainers.model import ModelSpec, build_model, model_name, set_random_seed, user_builder
+from trainers.model import (
+    ModelSpec,
+    build_model,
+    model_name,
+    set_random_seed,
+    user_builder,
+)
 from trainers.pipeline import train_dataset, validation_dataset
 
 Report = Callable[[int, dict], None]
@@ -156,14 +164,17 @@ def train(
 
 
 def _ready_model(model: ModelSpec, budget: Budget, num_classes: int, steps: int, seed: int,
-                 cached: "_CompiledModel | None", keep_as: tuple | None) -> keras.Model:
+                 cached: _CompiledModel | None, keep_as: tuple | None) -> keras.Model:
     """The compiled model to train: `cached` reset to a new model's state, else that new model
     compiled (and kept under `keep_as` unless it is None)."""
-    # The same seed gives the same new model, whose state a reused one takes.
-    net = build_model(model, num_classes, budget.image_size, seed)
     if cached is not None:
-        cached.reset(net)
+        # The same seed gives the same new model, whose state the reused one takes; the new one
+        # is never trained, so what its construction registered for gradients is dropped (else a
+        # reused worker would keep ~5 MB per trial: trainers/_tf_internals.py).
+        with forgetting_custom_gradients():
+            cached.reset(build_model(model, num_classes, budget.image_size, seed))
         return cached.model
+    net = build_model(model, num_classes, budget.image_size, seed)
     net.compile(
         optimizer=keras.optimizers.SGD(learning_rate=_schedule(budget, steps), momentum=MOMENTUM),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING),
@@ -179,13 +190,14 @@ def _ready_model(model: ModelSpec, budget: Budget, num_classes: int, steps: int,
 def _model_key(budget: Budget, num_classes: int, steps: int, dtype_policy: str, model: ModelSpec | None = None) -> tuple:
     """Everything that shapes the compiled model: its graph, its optimiser and the schedule.
 
-    A user's builder is in it as an object, not only by name: a builder redefined under the same
-    name (a notebook cell run again) may build another graph, so it must not reuse the old one.
+    A user's builder is in it by its code too, not only by name: one edited and redefined under
+    the same name (a notebook cell run again) builds another graph, which must not reuse the old.
     """
     model = budget.model if model is None else model
+    builder = user_builder(model)
     return (
         model_name(model), budget.image_size, num_classes, budget.batch_size, steps, budget.epochs,
-        budget.learning_rate, budget.warmup_epochs, dtype_policy, user_builder(model),
+        budget.learning_rate, budget.warmup_epochs, dtype_policy, None if builder is None else fingerprint(builder),
     )
 
 

@@ -59,11 +59,14 @@ def main(argv: list[str] | None = None) -> int:
             import_tensorflow_quietly()
         return args.command_module.run(args)
     except AugSearchError as error:
-        if debug:
-            raise
         from search.cli.arguments import in_flag_names
 
-        print(f"search {args.command}: error: {in_flag_names(error, args.command_parser)}", file=sys.stderr)
+        shown = in_flag_names(error, args.command_parser)
+        if debug:  # the traceback, ending in the same message, worded in the flags the user typed
+            if shown is error:
+                raise
+            raise shown from error
+        print(f"search {args.command}: error: {shown}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `search trials | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

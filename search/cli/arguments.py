@@ -72,4 +72,7 @@ def in_flag_names(error: AugSearchError, parser: argparse.ArgumentParser) -> Aug
     flag = "--" + field.replace("_", "-")
     if not re.fullmatch(r"[a-z][a-z0-9_]*", field) or flag not in re.findall(r"--[a-z0-9-]+", parser.format_usage()):
         return error
-    return AugSearchError(flag + text[len(field):].replace(f" {field}=", f" {flag}="))
+    rest = text[len(field):].replace(f" {field}=", f" {flag}=")
+    # A flag left out is the setting's None: "--concurrency must be an integer >= 1", not "None or ...".
+    rest = rest.replace(" must be None or ", " must be ", 1)
+    return AugSearchError(flag + rest)

@@ -14,7 +14,7 @@ from search.cli.arguments import (
     resources,
 )
 from search.settings import EVALUATION_BUDGETS
-from space import BASELINES
+from space import BASELINES, AugSearchError
 
 HELP = "full trainings: searched policies against baselines, on the test split"
 DESCRIPTION = (
@@ -66,7 +66,14 @@ def run(args: argparse.Namespace) -> int:
     from results.evaluation import table_lines
     from search.evaluating import evaluate
 
-    result = evaluate(settings(args))
+    try:
+        result = evaluate(settings(args))
+    except AugSearchError as error:
+        if str(error).startswith("nothing to evaluate:"):  # worded in fields; here they are flags
+            raise AugSearchError(
+                "nothing to evaluate: give policy files, --trial N, --top-k K or --baselines (and a study for trials)."
+            ) from None
+        raise
     print("\n" + "\n".join(table_lines(result.evaluation)))
     print("\nwrote " + ", ".join(map(str, result.paths)), file=sys.stderr)
     if result.interrupted:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from results.trials import SORT_KEYS
 from search.cli.arguments import add_study_arguments
 
 HELP = "table of the study's trials"
 DESCRIPTION = "One line per trial: number, state, objective, epochs, wall time and the policy."
-#: Trial states, as --state takes them.
-STATES = ("complete", "pruned", "fail", "running", "waiting")
+#: --sort keys, those of `results.trials.SORT_KEYS`: named here, since results.trials imports
+#: Optuna, which `search --help` must not.
+SORT_KEYS = ("number", "value", "wall", "epochs")
+#: Trial states as --state takes them (Optuna's TrialState names, lower case).
+STATES = ("running", "complete", "pruned", "fail", "waiting")
 NEEDS_TENSORFLOW = False
 
 

@@ -39,6 +39,16 @@ def start_ray(address: str | None):
     return ray
 
 
+def place(settings):
+    """Start or join Ray for `settings` (SearchSettings or EvaluationSettings): returns the `ray`
+    module, the budget for the cluster (a GPU preset when it has GPUs) and each training's
+    (CPUs, GPUs, trainings at once)."""
+    ray = start_ray(settings.resources.address)
+    resources = ray.cluster_resources()
+    cpus, gpus = resources.get("CPU", 0), resources.get("GPU", 0)
+    return ray, settings.budget_for(gpus=bool(gpus)), settings.resources.per_trial(cpus, gpus)
+
+
 def _check_reachable(address: str | None, timeout: float = 10.0) -> None:
     """A HOST:PORT that nothing answers on is one clear error now: Ray itself would retry for
     many minutes before it gave up."""

@@ -16,16 +16,23 @@ class ProgressLine(Callback):
     """Reads the study (the truth) at most once a second and rewrites one line on a terminal;
     elsewhere (logs, CI) it prints a line only when the counts change."""
 
-    def __init__(self, study, target: int, stream=sys.stderr):
+    def __init__(self, study, target: int, stream=None):
         self.study = study
         self.target = target
-        self.stream = stream
+        # None: sys.stderr as it is when a line is written, not as it was when this module was
+        # imported (pytest's capture, contextlib.redirect_stderr and notebooks replace it); and
+        # Tune pickles its callbacks, which such a stream would not survive.
+        self._stream = stream
         self.started = time.monotonic()
         self.finished_at_start = progress(study).finished
         self._failures_seen = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
         self._last_check = 0.0
         self._last_counts = None
-        self._tty = stream.isatty()
+        self._tty = self.stream.isatty()
+
+    @property
+    def stream(self):
+        return self._stream if self._stream is not None else sys.stderr
 
     def on_step_end(self, iteration, trials, **info):
         now = time.monotonic()

@@ -1,9 +1,12 @@
-"""Helpers for the reliability tests: the real `search` CLI in subprocesses, the real study file."""
+"""Helpers for the reliability tests: the real `search` CLI, in this process (`cli`: what the
+library does) or in a subprocess (`search`, `start_search`: what only a process shows, signals
+and locks between two processes), and the real study file."""
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -13,14 +16,30 @@ from pathlib import Path
 
 import optuna
 
-from search.study import open_storage
+from search.storage import open_storage
 
 SEARCH = (sys.executable, "-m", "search.cli")
 SMOKE_RUN = ("run", "--budget", "smoke")
 
 
+def cli(*argv) -> subprocess.CompletedProcess:
+    """Run `search ARGV...` in this process (`search.cli.main`) to the end, its stdout and stderr
+    captured, as `search` does for a process: the same checks (exit status, one line on stderr)
+    without a Python, TensorFlow and Ray of its own. A search here runs on this process's Ray,
+    which the first one starts and the later ones share."""
+    from search.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(arg) for arg in argv])
+        except SystemExit as exit_:  # argparse's usage errors
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return subprocess.CompletedProcess(["search", *map(str, argv)], code, out.getvalue(), err.getvalue())
+
+
 def search(*argv, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run `search ARGV...` to the end."""
+    """Run `search ARGV...` in a process of its own to the end."""
     return subprocess.run(
         [*SEARCH, *map(str, argv)], capture_output=True, text=True, timeout=timeout, env=_env(env)
     )
@@ -113,7 +132,4 @@ def wait_for(condition, what: str, process: subprocess.Popen, log: Path, timeout
 
 
 def _env(extra: dict | None) -> dict:
-    env = dict(os.environ)
-    env.pop("AUGSEARCH_TEST_FAULT", None)
-    env.update(extra or {})
-    return env
+    return {**os.environ, **(extra or {})}

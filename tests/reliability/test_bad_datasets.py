@@ -1,5 +1,6 @@
 """Issue 6, case 3: a bad dataset is a one-line error before Ray starts (exit status 2), and
-nothing is written: the real `search run` in a subprocess, real folders of real (or broken) files.
+nothing is written: `search run` (`search.cli.main`, in this process), real folders of real (or
+broken) files.
 
 The messages themselves are unit-tested in tests/trainers/test_data.py (test_folder_*,
 test_tfds_unknown_name); here the whole command is."""
@@ -12,7 +13,7 @@ import optuna
 import pytest
 from PIL import Image
 
-from search_process import SMOKE_RUN, one_line_error, search
+from search_process import SMOKE_RUN, cli, one_line_error
 
 
 def _png(path, value):
@@ -66,7 +67,7 @@ def test_bad_dataset_is_a_one_line_error_before_anything_starts(make, message, t
     before = hashlib.sha256((runs / "search.db").read_bytes()).hexdigest()
 
     dataset = f"folder:{make(tmp_path / 'images')}" if make else "tfds:no_such_dataset_xyz"
-    done = search(*SMOKE_RUN, "--trials", 2, "--runs-dir", runs, "--dataset", dataset, timeout=120)
+    done = cli(*SMOKE_RUN, "--trials", 2, "--runs-dir", runs, "--dataset", dataset)
 
     line = one_line_error(done)
     assert f"dataset={dataset!r}" in line

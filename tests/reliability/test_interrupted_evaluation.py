@@ -1,5 +1,7 @@
 """`search evaluate` stopped by Ctrl-C keeps every finished training, and the same command again
-trains only the rest: a real process, real Ray, real trainings at a tiny budget."""
+trains only the rest: real Ray, real trainings at a tiny budget. The interrupted evaluation is a
+real process (Ctrl-C is SIGINT to its process group, as a terminal sends it); the same command
+again runs in this process (`search.cli.main`), on this process's Ray."""
 
 import os
 import signal
@@ -7,7 +9,7 @@ import time
 
 from optuna.trial import TrialState
 
-from search_process import load, reap, search, start_search, wait_for
+from search_process import cli, load, reap, start_search, wait_for
 
 EVALUATE = (
     "evaluate", "--baselines", "none,randaugment,trivialaugment", "--seeds", "2",
@@ -39,7 +41,7 @@ def test_ctrl_c_keeps_finished_trainings_and_the_same_command_trains_the_rest(tm
     assert 1 <= len(kept) < 6 and {t.state for t in kept} == {TrialState.COMPLETE}, "only finished trainings are stored"
     before = {t.user_attrs["key"]: t.value for t in kept}
 
-    again = search(*EVALUATE, "--runs-dir", runs, timeout=600)
+    again = cli(*EVALUATE, "--runs-dir", runs)
     assert again.returncode == 0, again.stderr[-3000:]
     assert f"{len(kept)} trainings stored, {6 - len(kept)} to run" in again.stderr
     after = trainings(runs)

@@ -1,13 +1,15 @@
 """Issue 6, cases 1, 7 and 5, on one study (smoke trials cost tens of seconds each here, so the
-runs are shared): real `search run` processes with real Ray and a real SQLite study.
+runs are shared): real Ray and a real SQLite study.
 
-1. `search run --trials 8 --budget smoke` is SIGKILLed once 2 trials finished (another one
-   RUNNING), run again and stopped with Ctrl-C (SIGINT to its process group, as a terminal sends
-   it), then run again to the end.
+1. `search run --trials 8 --budget smoke`, a real process, is SIGKILLed once 2 trials finished
+   (another one RUNNING), run again and stopped with Ctrl-C (SIGINT to its process group, as a
+   terminal sends it), then run again to the end.
 7. During that last run, `search trials` (in a loop in a reader process) and `search dashboard`
-   (its HTTP API polled) read the study while the search writes it.
-   Meanwhile a second `search run` on the same study is refused.
-5. Then the same study with another search space is refused, and left as it was.
+   (a process of its own, its HTTP API polled) read the study while the search writes it.
+   Meanwhile a second `search run` on the same study, in this process, is refused: the driver
+   lock holds between two processes.
+5. Then the same study with another search space is refused (in this process: the check is the
+   library's), and left as it was.
 """
 
 import contextlib
@@ -25,7 +27,7 @@ import pytest
 
 from search.study import STALE_RUNNING_MESSAGE
 from search_process import (
-    SEARCH, SMOKE_RUN, finished, load, one_line_error, reap, search, start_search, states, study_ready, wait_for,
+    SEARCH, SMOKE_RUN, cli, finished, load, one_line_error, reap, start_search, states, study_ready, wait_for,
 )
 
 TRIALS = 8
@@ -148,7 +150,7 @@ def story(tmp_path_factory):
         trials_so_far = len(load(runs).trials)
         resumed = start_search(*command, log=log)
         wait_for(lambda: [n for n in _running(load(runs)) if n >= trials_so_far], "a trial of this run running", resumed, log)
-        seen["second_driver"] = search(*command, timeout=300)
+        seen["second_driver"] = cli(*command)
         while resumed.poll() is None:
             for url in (f"{base}/api/studies", f"{base}/api/studies/{study_id}"):
                 status, body = _get(url)
@@ -177,7 +179,7 @@ def story(tmp_path_factory):
     # 5. Another search space on the same study and run directory.
     db = runs / "search.db"
     digest = _content_digest(db)
-    seen["other_space"] = search(*command, "--ops", "brightness,contrast", "--magnitude", "0,0.5", timeout=300)
+    seen["other_space"] = cli(*command, "--ops", "brightness,contrast", "--magnitude", "0,0.5")
     seen["db_unchanged"] = _content_digest(db) == digest
     return seen
 

@@ -1,5 +1,5 @@
 """Issue 6, case 8: a read-only or full run directory is one clear error at the start of
-`search run`, before Ray starts, not a crash mid-search.
+`search run` (`search.cli.main`, in this process), before Ray starts, not a crash mid-search.
 
 Tests run as root here, and root writes through chmod 0555, so the read-only and full
 directories are real tmpfs mounts (read-only; tiny and filled). Where mounting is not allowed:
@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from search_process import SMOKE_RUN, one_line_error, search
+from search_process import SMOKE_RUN, cli, one_line_error
 
 
 def _mount(path, options):
@@ -57,7 +57,7 @@ def small_disk(tmp_path, request):
 
 
 def _refused(runs_dir, message):
-    done = search(*SMOKE_RUN, "--trials", 2, "--runs-dir", runs_dir, timeout=120)
+    done = cli(*SMOKE_RUN, "--trials", 2, "--runs-dir", runs_dir)
     line = one_line_error(done)
     assert line.startswith(f"search run: error: --runs-dir {str(runs_dir)!r} "), line
     assert message in line, line

@@ -1,21 +1,31 @@
 """Issue 6, case 2: trials that crash, diverge (NaN loss) or run out of memory are FAIL with their
-message while the others finish; a search whose trials keep failing stops after --max-failures.
+message while the others finish; a search whose trials keep failing stops after max_failures.
 
-Real `search run` processes with real Ray workers; the faults come from the trainer's test hook
-`train(fault=...)`, which `search/trainable.py` builds from AUGSEARCH_TEST_FAULT in each worker:
-a RuntimeError, NaN weights (so the training loss really becomes NaN and the trainer's own
-divergence check fails the trial), and TensorFlow's ResourceExhaustedError."""
+In this process, through the API (`search.run_search`), with real Ray workers (this process's
+Ray, shared by the tests) and a real SQLite study. The faults come from
+`search.testing.inject_faults`, Keras callbacks that the settings hand to each trial's training
+in its worker: a RuntimeError, NaN weights (so the training loss really becomes NaN and the
+trainer's own divergence check fails the trial), and TensorFlow's ResourceExhaustedError."""
 
-from search_process import SMOKE_RUN, finished, last_line_error, load, search, states
+import pytest
+
+from search import Resources, SearchSettings, run_search
+from search.testing import inject_faults
+from search_process import finished, load, states
+from space import AugSearchError
 
 
-def test_crashed_diverged_and_out_of_memory_trials_fail_with_their_message_and_the_rest_finish(tmp_path):
-    runs = tmp_path / "runs"
-    done = search(
-        *SMOKE_RUN, "--trials", 3, "--concurrency", 2, "--no-baselines", "--runs-dir", runs,
-        env={"AUGSEARCH_TEST_FAULT": "0:raise,1:nan,2:oom"},
+def _settings(runs, **fields) -> SearchSettings:
+    return SearchSettings(
+        budget="smoke", baselines=False, resources=Resources(concurrency=2), runs_dir=runs, **fields
     )
-    assert done.returncode == 0, done.stderr[-4000:]
+
+
+def test_crashed_diverged_and_out_of_memory_trials_fail_with_their_message_and_the_rest_finish(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    result = run_search(_settings(runs, trials=3, keras_callbacks=inject_faults("0:raise,1:nan,2:oom")))
+    err = capsys.readouterr().err
+    assert not result.interrupted
     study = load(runs)
     errors = {t.number: t.user_attrs.get("error", "") for t in study.trials if t.state.name == "FAIL"}
     assert sorted(errors) == [0, 1, 2], states(study)
@@ -24,20 +34,20 @@ def test_crashed_diverged_and_out_of_memory_trials_fail_with_their_message_and_t
     assert errors[2].startswith("ResourceExhaustedError: OOM when allocating tensor")
     assert finished(study) == 3 and states(study)["RUNNING"] == 0
     for number in errors:  # one line each on the terminal, not Ray's tracebacks
-        assert f"trial {number} failed: {errors[number].splitlines()[0]}" in done.stderr
-    assert "Traceback" not in done.stderr
+        assert f"trial {number} failed: {errors[number].splitlines()[0]}" in err
+    assert "Traceback" not in err
 
 
-def test_search_whose_trials_keep_failing_stops_after_max_failures(tmp_path):
+def test_search_whose_trials_keep_failing_stops_after_max_failures(tmp_path, capsys):
     runs = tmp_path / "runs"
-    done = search(
-        *SMOKE_RUN, "--trials", 20, "--concurrency", 2, "--no-baselines", "--max-failures", 3, "--runs-dir", runs,
-        env={"AUGSEARCH_TEST_FAULT": "*:raise"},
-    )
-    line = last_line_error(done)
-    assert line.startswith("search run: error: 3 trials in a row failed (--max-failures=3), none finishing in between")
-    assert "the last error was: RuntimeError: injected fault: trial" in line
-    assert "run the same command to resume, or raise --max-failures" in line
+    with pytest.raises(AugSearchError) as error:
+        run_search(_settings(runs, trials=20, max_failures=3, keras_callbacks=inject_faults("*:raise")))
+    message = str(error.value)
+    assert message.startswith("3 trials in a row failed (--max-failures=3), none finishing in between"), message
+    assert "the last error was: RuntimeError: injected fault: trial" in message
+    assert "run the same command to resume, or raise --max-failures" in message
+    assert "\n" not in message, "one line"
+    assert "Traceback" not in capsys.readouterr().err
     counts = states(load(runs))
     # Three failures stop it; a trial still running then is stopped too (and FAIL): far from 20.
     assert 3 <= counts["FAIL"] <= 4 and counts["RUNNING"] == 0 and finished(load(runs)) == 0, counts
@@ -47,7 +57,7 @@ def test_only_failures_in_a_row_of_this_run_count(tmp_path):
     import optuna
     from optuna.trial import TrialState
 
-    from search.failures import FailureLimit
+    from search.tune.failure_limit import FailureLimit
 
     study = optuna.create_study(storage=f"sqlite:///{tmp_path}/search.db", study_name="s", direction="maximize")
     earlier = study.ask()

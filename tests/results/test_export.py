@@ -17,7 +17,7 @@ POLICY = Policy(
 )
 PROVENANCE = {"study": "fashion_mnist", "trial": 7, "objective": 0.81, "dataset": "fashion_mnist", "budget": {"epochs": 4}}
 
-# What a plain Keras + KerasCV user runs: the README shows the same lines. AugSearch's own
+# What a plain Keras + KerasCV user runs: docs/export.md shows the same lines. AugSearch's own
 # packages are blocked so that the file is shown to need nothing but keras and keras_cv.
 PLAIN_KERAS_SCRIPT = textwrap.dedent(
     """

@@ -1,6 +1,10 @@
 """The study in a real PostgreSQL server (started by tests/scale/conftest.py on loopback): a
 search writes it, `search trials`, `export` and the dashboard read it back by its URL, and the
-database refuses a second driver on the same study, from any run directory."""
+database refuses a second driver on the same study, from any run directory.
+
+The server runs in processes of its own; the search, `trials` and `export` run in this process
+(`search.cli.main`, the search on this process's Ray); the dashboard (a server) and a driver to
+SIGKILL are processes of their own."""
 
 import json
 import signal
@@ -14,14 +18,15 @@ import pytest
 from optuna.trial import TrialState
 
 from scale_servers import PG_PASSWORD, free_port
-from search.study import driver_lock, open_storage
-from reliability.search_process import SMOKE_RUN, one_line_error, search
+from reliability.search_process import SMOKE_RUN, cli, one_line_error
+from search.locks import driver_lock
+from search.storage import open_storage
 from space import AugSearchError
 
 
 def test_search_on_postgresql_then_trials_export_and_dashboard_read_it(postgres_url, tmp_path):
     runs = tmp_path / "runs"
-    done = search(*SMOKE_RUN, "--trials", "2", "--concurrency", "2", "--storage", postgres_url, "--runs-dir", runs)
+    done = cli(*SMOKE_RUN, "--trials", "2", "--concurrency", "2", "--storage", postgres_url, "--runs-dir", runs)
     assert done.returncode == 0, done.stderr[-4000:]
     assert PG_PASSWORD not in done.stdout + done.stderr, "the password is masked wherever the URL is printed"
     assert "in postgresql://augsearch:***@127.0.0.1:" in done.stderr
@@ -33,13 +38,13 @@ def test_search_on_postgresql_then_trials_export_and_dashboard_read_it(postgres_
 
     # Readers need only the URL: another run directory, none of the search's files.
     elsewhere = tmp_path / "elsewhere"
-    trials = search("trials", "--storage", postgres_url, "--runs-dir", elsewhere)
+    trials = cli("trials", "--storage", postgres_url, "--runs-dir", elsewhere)
     assert trials.returncode == 0, trials.stderr[-3000:]
     numbers = [line.split()[0] for line in trials.stdout.splitlines() if line.strip()[:1].isdigit()]
     assert numbers == ["0", "1"], trials.stdout
     assert "no_augmentation" in trials.stdout or "kerascv_guide" in trials.stdout, trials.stdout
 
-    exported = search("export", "--storage", postgres_url, "--runs-dir", elsewhere, "--out", tmp_path / "policy.json")
+    exported = cli("export", "--storage", postgres_url, "--runs-dir", elsewhere, "--out", tmp_path / "policy.json")
     assert exported.returncode == 0, exported.stderr[-3000:]
     assert json.loads((tmp_path / "policy.json").read_text())
 
@@ -81,7 +86,7 @@ def test_the_database_refuses_a_second_driver_from_another_run_directory(postgre
 def test_a_killed_driver_leaves_no_lock_in_the_database(postgres_url, tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time\nfrom search.study import driver_lock\n"
+         "import sys, time\nfrom search.locks import driver_lock\n"
          f"with driver_lock({str(tmp_path / 'a')!r}, 'killed', {postgres_url!r}):\n"
          "    print('locked', flush=True)\n    time.sleep(600)\n"],
         stdout=subprocess.PIPE, text=True,
@@ -107,7 +112,7 @@ def test_a_killed_driver_leaves_no_lock_in_the_database(postgres_url, tmp_path):
 
 def test_an_unreachable_server_is_one_line_with_the_password_masked(tmp_path):
     url = f"postgresql://augsearch:{PG_PASSWORD}@127.0.0.1:{free_port()}/augsearch"
-    done = search("trials", "--storage", url, "--runs-dir", tmp_path)
+    done = cli("trials", "--storage", url, "--runs-dir", tmp_path)
     line = one_line_error(done, "trials")
     assert "cannot be opened" in line and "postgresql://augsearch:***@127.0.0.1" in line
     assert PG_PASSWORD not in line

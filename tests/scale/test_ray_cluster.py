@@ -1,5 +1,9 @@
 """`search run --address` on an existing two-node Ray cluster (started by tests/scale/conftest.py
-with `ray start`, head and worker, one CPU each, each with its own temp folder, on loopback)."""
+with `ray start`, head and worker, one CPU each, each with its own temp folder, on loopback).
+
+A process joins one Ray cluster, once (`search.tune.cluster.start_ray`), and this one may already
+run the tests' own Ray: the searches that join a cluster are processes of their own. What is
+refused before Ray starts is checked in this process."""
 
 import optuna
 import pytest
@@ -8,7 +12,7 @@ from optuna.trial import TrialState
 from reliability.search_process import SMOKE_RUN, last_line_error, search
 from scale_servers import free_port
 from search.cli import main
-from search.study import open_storage
+from search.storage import open_storage
 
 
 def test_search_joins_the_cluster_and_its_trials_run_on_both_nodes(ray_cluster, tmp_path):

@@ -1,5 +1,5 @@
 """GPU settings: what can be checked without a GPU (this machine has none). On a GPU machine the
-same functions set memory growth and pick mixed precision; see README "Scale out"."""
+same functions set memory growth and pick mixed precision; see docs/scale-out.md."""
 
 import pytest
 import tensorflow as tf

@@ -2,9 +2,9 @@ import keras
 import keras_cv
 import numpy as np
 import pytest
+from tests_pkg import nets
 
 from space.errors import AugSearchError
-from tests_pkg import nets
 from trainers.model import MODELS, build_model, check_model, model_name
 
 

@@ -7,9 +7,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tests_pkg import nets
 
 from space import GUIDE_POLICY, NO_AUGMENTATION, Policy
-from tests_pkg import nets
 from trainers import Budget, TrainingDiverged, load_dataset, train
 from trainers.model import model_name, set_random_seed
 
@@ -132,19 +132,31 @@ def test_a_users_model_trains_the_same_with_and_without_a_kept_model(fashion):
     assert _train_module._compiled.key[0] == "tests_pkg.nets:build"
 
 
-def test_a_builder_redefined_under_the_same_name_gets_its_own_model():
-    def define():
-        def build(input_shape, num_classes, seed):
-            return nets.build(input_shape, num_classes, seed)
+BUILDER_SOURCE = """
+def build(input_shape, num_classes, seed):
+    return nets.build(input_shape, num_classes, seed)
+"""
 
-        return build
 
-    first, second = define(), define()  # as a notebook cell run twice
-    key = _train_module._model_key
-    assert model_name(first) == model_name(second)
-    assert key(BUDGET, 10, 4, "float32", first) == key(BUDGET, 10, 4, "float32", first)
-    assert key(BUDGET, 10, 4, "float32", first) != key(BUDGET, 10, 4, "float32", second)
-    assert key(BUDGET, 10, 4, "float32", "small") == key(BUDGET, 10, 4, "float32")  # budget.model
+def define(source: str):
+    """`build` as a notebook cell defines it (module __main__, pickled by value to Ray workers)."""
+    namespace = {"__name__": "__main__", "nets": nets}
+    exec(source, namespace)
+    return namespace["build"]
+
+
+def test_a_builder_edited_and_redefined_under_the_same_name_gets_its_own_model():
+    from ray import cloudpickle
+
+    first, rerun = define(BUILDER_SOURCE), define(BUILDER_SOURCE)
+    edited = define(BUILDER_SOURCE.replace("seed)\n", "seed + 1)\n"))
+    assert model_name(first) == model_name(edited) == "__main__:build"
+    key = lambda model: _train_module._model_key(BUDGET, 10, 4, "float32", model)  # noqa: E731
+    # The same code (a cell run again unchanged, a copy in a Ray worker) keeps the compiled model...
+    assert key(first) == key(rerun) == key(cloudpickle.loads(cloudpickle.dumps(first)))
+    # ...edited code may build another graph: a new one.
+    assert key(first) != key(edited)
+    assert key("small") == _train_module._model_key(BUDGET, 10, 4, "float32")  # budget.model
 
 
 def test_another_image_size_builds_a_new_model_and_keeps_only_that(fashion):

@@ -31,3 +31,32 @@ def test_kerascv_exports_the_vectorized_layer_base_that_batched_augmentation_che
     base = keras_cv.layers.VectorizedBaseImageAugmentationLayer
     assert isinstance(build_op("brightness", 0.5, 0.0, seed=1), base)
     assert isinstance(keras_cv.layers.RandomRotation(0.1), base)
+
+
+def _silu_model():
+    import keras
+
+    class Silu(keras.layers.Layer):  # no compute_output_shape: Keras traces call() in a graph, as KerasCV's blocks
+        def call(self, x):
+            return keras.activations.silu(x)
+
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, Silu()(keras.layers.Dense(2)(inputs)))
+
+
+def test_building_a_model_registers_custom_gradients_and_forgetting_drops_only_those():
+    registry = _tf_internals.gradient_registry()
+    assert registry is not None, (
+        f"TensorFlow {tf.__version__} moved its gradient registry (tensorflow.python.framework.ops."
+        "gradient_registry._registry): reused workers would grow ~5 MB a trial; update trainers/_tf_internals.py."
+    )
+    before = set(registry)
+    _silu_model()
+    added = set(registry) - before
+    # What the forgetting relies on: a graph-mode silu registers "CustomGradient-<uid>" each time.
+    assert added and all(name.startswith(_tf_internals.CUSTOM_GRADIENT_PREFIX) for name in added), added
+    before = set(registry)
+    with _tf_internals.forgetting_custom_gradients():
+        model = _silu_model()
+    assert set(registry) == before
+    assert model(tf.ones((1, 4))).shape == (1, 2)  # the model itself still works

@@ -41,3 +41,18 @@ def test_trials_does_not_import_tensorflow(small_study, tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
+
+
+def test_the_sort_keys_in_the_help_are_those_select_rows_takes():
+    from results.trials import SORT_KEYS
+    from search.cli import trials
+
+    assert trials.SORT_KEYS == tuple(SORT_KEYS)
+
+
+def test_the_states_in_the_help_are_optunas():
+    from optuna.trial import TrialState
+
+    from search.cli import trials
+
+    assert set(trials.STATES) == {state.name.lower() for state in TrialState}

@@ -1,3 +1,7 @@
+"""`search.tune.searcher.StudySearcher`: the study as a Ray Tune searcher over Optuna's ask and tell
+(fake Tune calls in the order Tune makes them; and the real Tuner, ASHA and ConcurrencyLimiter at
+the end)."""
+
 import math
 import types
 
@@ -8,8 +12,9 @@ import ray.cloudpickle
 from optuna.trial import TrialState
 from ray.exceptions import RayTaskError
 
-from search.searcher import ERROR_ATTR, REFERENCE_ATTR, StudySearcher, enqueue_reference_policies
-from space import REFERENCE_POLICIES, AugSearchError, Policy, SearchSpace
+from search.study import ERROR_ATTR, REFERENCE_ATTR, enqueue_reference_policies
+from search.tune.searcher import StudySearcher
+from space import REFERENCE_POLICIES, AugSearchError, Policy, SearchSpace, suggest_policy
 
 SPACE = SearchSpace()
 EPOCHS = 4
@@ -28,9 +33,15 @@ def study(storage):
     )
 
 
+def propose(trial):
+    """The trainable's config for an asked trial, as the driver makes it (it also records the
+    trial's settings as user attributes; see test_proposed_user_attrs_are_stored)."""
+    return {"policy": suggest_policy(trial, SPACE).to_dict()}
+
+
 @pytest.fixture
 def searcher(study):
-    return StudySearcher(study, SPACE, metric="accuracy", max_steps=EPOCHS, user_attrs=("policy", "budget"))
+    return StudySearcher(study, propose, metric="accuracy", max_steps=EPOCHS, user_attrs=("policy", "budget"))
 
 
 def stored_trials(storage):
@@ -49,10 +60,27 @@ def fake_tune_trial(tmp_path, trial_id, error):
     return types.SimpleNamespace(trial_id=trial_id, pickled_error_file=str(path), error_file=None)
 
 
-def test_suggest_gives_the_policy_json(searcher):
+def test_suggest_asks_the_study_and_gives_what_propose_makes(searcher, storage):
     config = searcher.suggest("t0")
     policy = Policy.from_dict(config["policy"])
-    assert config["magnitude"] == policy.magnitude  # OptunaSearch also passes the raw parameters
+    (trial,) = stored_trials(storage)
+    assert trial.state == TrialState.RUNNING
+    assert trial.params["magnitude"] == policy.magnitude  # the raw parameters are the study's
+
+
+def test_proposed_user_attrs_are_stored(study, storage):
+    def propose_and_record(trial):
+        config = propose(trial)
+        trial.set_user_attr("policy", config["policy"])
+        trial.set_user_attr("seed", 1000 + trial.number)
+        return config
+
+    searcher = StudySearcher(study, propose_and_record, metric="accuracy", max_steps=EPOCHS)
+    config = searcher.suggest("t0")
+    assert stored_trials(storage)[0].user_attrs == {"policy": config["policy"], "seed": 1000}  # set once, on asking
+    searcher.on_trial_complete("t0", result=result(EPOCHS, 0.5, policy={"ignored": True}))
+    (trial,) = stored_trials(storage)
+    assert trial.state == TrialState.COMPLETE and trial.user_attrs == {"policy": config["policy"], "seed": 1000}
 
 
 @pytest.mark.parametrize("stop_result_seen_before", [False, True], ids=["asha-stop", "duplicate-last"])
@@ -98,6 +126,29 @@ def test_raising_trial_fails_with_its_message(searcher, storage, tmp_path, messa
     assert trial.state == TrialState.FAIL
     assert trial.user_attrs[ERROR_ATTR] == "FloatingPointError: loss is NaN at epoch 2"
     assert trial.intermediate_values == {1: 0.5}
+
+
+@pytest.mark.parametrize("epochs, state", [(EPOCHS, TrialState.COMPLETE), (2, TrialState.PRUNED)], ids=["complete", "pruned"])
+def test_before_tell_sees_the_trial_as_it_is_about_to_be_stored(study, storage, epochs, state):
+    seen = []
+    searcher = StudySearcher(
+        study, propose, metric="accuracy", max_steps=EPOCHS, user_attrs=("epochs_run",),
+        before_tell=lambda trial, snapshot: seen.append((trial.number, snapshot)),
+    )
+    searcher.suggest("t0")
+    for epoch in range(1, epochs):
+        searcher.on_trial_result("t0", result(epoch, 0.1 * epoch, epochs_run=epoch))
+    searcher.on_trial_complete("t0", result=result(epochs, 0.5, epochs_run=epochs))
+    ((number, snapshot),) = seen
+    (stored,) = stored_trials(storage)
+    assert number == stored.number == 0 and snapshot.state == stored.state == state
+    if state == TrialState.COMPLETE:
+        assert snapshot.value == stored.value == 0.5
+    else:  # told without a value; Optuna stores the last intermediate one
+        assert snapshot.value is None and stored.value == 0.5
+    assert snapshot.intermediate_values == stored.intermediate_values and len(stored.intermediate_values) == epochs
+    assert snapshot.user_attrs == stored.user_attrs == {"epochs_run": epochs}
+    assert snapshot.params == stored.params
 
 
 def test_raising_trial_without_the_callback_still_fails(searcher, storage):
@@ -147,7 +198,7 @@ def test_trials_open_when_the_run_ends_fail(searcher, storage, interrupt, messag
 def test_reference_policies_run_first_and_once(study, storage):
     assert enqueue_reference_policies(study, SPACE) == list(REFERENCE_POLICIES)
     enqueue_reference_policies(study, SPACE)  # a resumed run enqueues again: no-op
-    searcher = StudySearcher(study, SPACE, metric="accuracy", max_steps=EPOCHS)
+    searcher = StudySearcher(study, propose, metric="accuracy", max_steps=EPOCHS)
     policies = [Policy.from_dict(searcher.suggest(f"t{i}")["policy"]) for i in range(3)]
     assert policies[:2] == list(REFERENCE_POLICIES.values())
     trials = stored_trials(storage)
@@ -178,12 +229,12 @@ def test_whitelisted_result_keys_become_user_attrs(searcher, storage):
     assert trial.value == pytest.approx(0.75)
 
 
-def test_trial_whose_suggestion_raises_fails(searcher, storage, monkeypatch):
-    def broken(trial, space):
+def test_trial_whose_suggestion_raises_fails(study, storage):
+    def broken(trial):
         trial.suggest_float("magnitude", 0.0, 1.0)
         raise RuntimeError("broken space")
 
-    monkeypatch.setattr("search.searcher.suggest_policy", broken)
+    searcher = StudySearcher(study, broken, metric="accuracy", max_steps=EPOCHS)
     with pytest.raises(RuntimeError, match="broken space"):
         searcher.suggest("t0")
     (trial,) = stored_trials(storage)
@@ -193,12 +244,12 @@ def test_trial_whose_suggestion_raises_fails(searcher, storage, monkeypatch):
 
 def test_invalid_arguments(study, storage):
     with pytest.raises(AugSearchError, match="max_steps must be an integer >= 1, but got max_steps=0"):
-        StudySearcher(study, SPACE, metric="accuracy", max_steps=0)
+        StudySearcher(study, propose, metric="accuracy", max_steps=0)
     with pytest.raises(AugSearchError, match="metric must be a result key"):
-        StudySearcher(study, SPACE, metric="", max_steps=EPOCHS)
+        StudySearcher(study, propose, metric="", max_steps=EPOCHS)
     two = optuna.create_study(storage=storage, study_name="two", directions=["maximize", "minimize"])
     with pytest.raises(AugSearchError, match="single-objective"):
-        StudySearcher(two, SPACE, metric="accuracy", max_steps=EPOCHS)
+        StudySearcher(two, propose, metric="accuracy", max_steps=EPOCHS)
 
 
 # End to end: the real Tuner, ConcurrencyLimiter and ASHA with a pure-Python trainable.
@@ -206,14 +257,15 @@ def test_invalid_arguments(study, storage):
 # ASHA takes np.nanpercentile of the NaN trial's rung values.
 @pytest.mark.filterwarnings("ignore:All-NaN slice:RuntimeWarning")
 def test_end_to_end_with_ray_tune(tmp_path, storage, study):
-    import ray
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler
     from ray.tune.search import ConcurrencyLimiter
 
+    from search.tune.cluster import start_ray
+
     raises, nan = Policy(magnitude=0.125), Policy(magnitude=0.375)
 
-    # A local function: Ray pickles it by value (workers cannot import this test module).
+    # A local function: Ray pickles it by value.
     def trainable(config):
         magnitude = config["policy"]["magnitude"]
         for epoch in range(1, EPOCHS + 1):
@@ -228,27 +280,20 @@ def test_end_to_end_with_ray_tune(tmp_path, storage, study):
             tune.report({"accuracy": accuracy, "policy": config["policy"]})
 
     enqueue_reference_policies(study, SPACE, {"raises": raises, "nan": nan})
-    searcher = StudySearcher(
-        study, SPACE, metric="accuracy", max_steps=EPOCHS, user_attrs=("policy", "node_ip")
-    )
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        tune.Tuner(
-            tune.with_resources(trainable, {"cpu": 1}),
-            tune_config=tune.TuneConfig(
-                search_alg=ConcurrencyLimiter(searcher, max_concurrent=2),
-                scheduler=ASHAScheduler(
-                    metric="accuracy", mode="max", time_attr="training_iteration",
-                    grace_period=1, max_t=EPOCHS, reduction_factor=2,
-                ),
-                num_samples=8,
+    searcher = StudySearcher(study, propose, metric="accuracy", max_steps=EPOCHS, user_attrs=("policy", "node_ip"))
+    start_ray(None)  # once per process: later tests run on it too
+    tune.Tuner(
+        tune.with_resources(trainable, {"cpu": 1}),
+        tune_config=tune.TuneConfig(
+            search_alg=ConcurrencyLimiter(searcher, max_concurrent=2),
+            scheduler=ASHAScheduler(
+                metric="accuracy", mode="max", time_attr="training_iteration",
+                grace_period=1, max_t=EPOCHS, reduction_factor=2,
             ),
-            run_config=tune.RunConfig(
-                storage_path=str(tmp_path / "ray"), verbose=0, callbacks=[searcher.callback()]
-            ),
-        ).fit()
-    finally:
-        ray.shutdown()
+            num_samples=8,
+        ),
+        run_config=tune.RunConfig(storage_path=str(tmp_path / "ray"), verbose=0, callbacks=[searcher.callback()]),
+    ).fit()
 
     trials = stored_trials(storage)
     assert len(trials) == 8

@@ -10,9 +10,10 @@ from PIL import Image
 
 from results.artifacts import CURVE_FILE, GRID_FILE, artifact_store
 from results.samples import Samples
-from search.artifacts import TrialArtifacts, reference_policies, start_artifacts
-from search.searcher import StudySearcher, enqueue_reference_policies
-from space import REFERENCE_POLICIES, SearchSpace
+from search.study import enqueue_reference_policies, reference_policies
+from search.tune.searcher import StudySearcher
+from search.tune.trial_artifacts import TrialArtifacts, start_artifacts
+from space import REFERENCE_POLICIES, SearchSpace, suggest_policy
 
 EPOCHS = 3
 
@@ -33,16 +34,23 @@ def study(tmp_path):
     return study
 
 
-def searcher_with(study, hook):
-    return StudySearcher(
-        study, SearchSpace(), metric="accuracy", max_steps=EPOCHS, user_attrs=("policy", "budget"), before_tell=hook
-    )
+def searcher_with(study, hook, policy=None):
+    """As the driver makes it: `propose` records the trial's policy (`policy` in place of the
+    sampled one, when given) and budget; the trainable reports only metrics."""
+
+    def propose(trial):
+        sampled = suggest_policy(trial, SearchSpace()).to_dict()
+        trial.set_user_attr("policy", sampled if policy is None else policy)
+        trial.set_user_attr("budget", {"epochs": EPOCHS})
+        return {"policy": sampled}
+
+    return StudySearcher(study, propose, metric="accuracy", max_steps=EPOCHS, user_attrs=("epochs_run",), before_tell=hook)
 
 
-def run_fake_trial(searcher, trial_id, epochs, policy):
+def run_fake_trial(searcher, trial_id, epochs):
     searcher.suggest(trial_id)
     for epoch in range(1, epochs + 1):
-        result = {"accuracy": 0.1 * epoch, "training_iteration": epoch, "policy": policy, "budget": {"epochs": EPOCHS}}
+        result = {"accuracy": 0.1 * epoch, "training_iteration": epoch, "epochs_run": epoch}
         if epoch < epochs:
             searcher.on_trial_result(trial_id, result)
     searcher.on_trial_complete(trial_id, result)
@@ -55,10 +63,10 @@ def artifacts_of(study, trial):
 @pytest.mark.parametrize("epochs, state", [(EPOCHS, TrialState.COMPLETE), (1, TrialState.PRUNED)], ids=["complete", "pruned"])
 def test_finished_trials_get_a_sample_grid_and_a_learning_curve(study, tmp_path, epochs, state):
     store = artifact_store(tmp_path / "runs")
-    searcher = searcher_with(study, TrialArtifacts(store, tiny_samples()))
-    run_fake_trial(searcher, "t0", epochs, REFERENCE_POLICIES["kerascv_guide"].to_dict())
+    searcher = searcher_with(study, TrialArtifacts(store, tiny_samples()), REFERENCE_POLICIES["kerascv_guide"].to_dict())
+    run_fake_trial(searcher, "t0", epochs)
     trial = study.trials[0]
-    assert trial.state == state
+    assert trial.state == state and trial.user_attrs["epochs_run"] == epochs
     metas = artifacts_of(study, trial)
     assert set(metas) == {GRID_FILE, CURVE_FILE}
     grid = Image.open(store.open_reader(metas[GRID_FILE].artifact_id))
@@ -78,8 +86,8 @@ def test_failed_trials_get_no_artifacts(study, tmp_path):
 def test_a_grid_that_cannot_be_made_is_one_warning_and_the_trial_still_completes(study, tmp_path, capsys):
     store = artifact_store(tmp_path)
     broken = Samples(images=np.zeros((2, 5, 3), np.uint8), labels=np.zeros(2, int), class_names=("a",))
-    searcher = searcher_with(study, TrialArtifacts(store, broken))
-    run_fake_trial(searcher, "t0", EPOCHS, REFERENCE_POLICIES["kerascv_guide"].to_dict())
+    searcher = searcher_with(study, TrialArtifacts(store, broken), REFERENCE_POLICIES["kerascv_guide"].to_dict())
+    run_fake_trial(searcher, "t0", EPOCHS)
     trial = study.trials[0]
     assert trial.state == TrialState.COMPLETE and trial.value == pytest.approx(0.3)
     assert set(artifacts_of(study, trial)) == {CURVE_FILE}
@@ -89,8 +97,8 @@ def test_a_grid_that_cannot_be_made_is_one_warning_and_the_trial_still_completes
 
 def test_an_upload_that_fails_never_fails_the_trial(study, tmp_path, capsys):
     store = artifact_store(tmp_path / "gone", create=False)  # its folder does not exist
-    searcher = searcher_with(study, TrialArtifacts(store, None))
-    run_fake_trial(searcher, "t0", EPOCHS, {"not": "a policy"})
+    searcher = searcher_with(study, TrialArtifacts(store, None), {"not": "a policy"})
+    run_fake_trial(searcher, "t0", EPOCHS)
     assert study.trials[0].state == TrialState.COMPLETE
     assert "artifacts for trial 0 not made: upload: FileNotFoundError" in capsys.readouterr().err
 

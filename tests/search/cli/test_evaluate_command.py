@@ -1,5 +1,6 @@
-"""`search evaluate` end to end: the real CLI in a subprocess, real Ray (local), real trainings at
-a tiny budget on the real Fashion-MNIST training images, a real SQLite study.
+"""`search evaluate` end to end through the CLI (in-process `search.cli.main`): real Ray, started
+once per test process, real trainings at a tiny budget on the real Fashion-MNIST training images,
+a real SQLite study.
 
 The test split is ours, written as IDX files beside links to the real training files, so that
 what is scored can be told from the numbers: 40 copies of one image, so every test accuracy is
@@ -8,23 +9,24 @@ exactly 0 or 1 (a validation accuracy over 128 stratified images never is)."""
 import gzip
 import json
 import struct
-import subprocess
-import sys
 
 import numpy as np
 import optuna
 import pytest
 from optuna.trial import TrialState
 
+from search.cli import main
 from trainers.data import FASHION_MNIST_DIR, FASHION_MNIST_FILES
 
 TINY = ("--budget", "smoke", "--epochs", "1", "--train-examples", "64", "--concurrency", "2")
 
 
-def search(*argv, timeout=420):
-    return subprocess.run(
-        [sys.executable, "-m", "search.cli", *map(str, argv)], capture_output=True, text=True, timeout=timeout,
-    )
+def search(capsys, *argv):
+    """`search ARGV...` in this process: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    code = main([str(item) for item in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def write_idx(path, array: np.ndarray) -> None:
@@ -55,13 +57,13 @@ def evaluation_trials(runs):
     return study.get_trials(deepcopy=False)
 
 
-def test_evaluate_scores_top_k_and_baselines_on_the_test_split_and_resumes(small_study, tmp_path, one_image_test_split, best_policy):
+def test_evaluate_scores_top_k_and_baselines_on_the_test_split_and_resumes(small_study, tmp_path, one_image_test_split, best_policy, capsys):
     runs = tmp_path / "runs"  # small_study's: trial 1 (0.85, the best) and trial 0 (0.80, the guide's policy)
     argv = ("evaluate", "--top-k", "2", "--baselines", "guide,trivialaugment", "--seeds", "2", *TINY,
             "--runs-dir", runs, "--data-dir", one_image_test_split)
-    done = search(*argv)
-    assert done.returncode == 0, done.stderr[-4000:]
-    assert "4 policies x 2 seeds" in done.stderr and "0 trainings stored, 6 to run" in done.stderr
+    code, out, err = search(capsys, *argv)
+    assert code == 0, err[-4000:]
+    assert "4 policies x 2 seeds" in err and "0 trainings stored, 6 to run" in err
 
     report = json.loads((runs / "evaluation" / "fashion_mnist.evaluation.json").read_text())
     assert [row["label"] for row in report["rows"]] == ["trial 1", "trial 0", "guide", "trivialaugment"]
@@ -85,20 +87,20 @@ def test_evaluate_scores_top_k_and_baselines_on_the_test_split_and_resumes(small
     assert {tuple(trial.user_attrs["labels"]) for trial in trials} == {("trial 1",), ("trial 0", "guide"), ("trivialaugment",)}
     assert (runs / "evaluation" / "fashion_mnist.evaluation.md").read_text().count("\n| ") == 5
     assert (runs / "evaluation" / "fashion_mnist.evaluation.png").read_bytes()[:4] == b"\x89PNG"
-    assert "trial 1" in done.stdout and "Proxy fidelity" in done.stdout
+    assert "trial 1" in out and "Proxy fidelity" in out
 
-    again = search(*argv)
-    assert again.returncode == 0, again.stderr[-4000:]
-    assert "6 trainings stored, 0 to run" in again.stderr
+    code, out, err = search(capsys, *argv)
+    assert code == 0, err[-4000:]
+    assert "6 trainings stored, 0 to run" in err
     assert len(evaluation_trials(runs)) == 6, "nothing is trained twice"
     assert json.loads((runs / "evaluation" / "fashion_mnist.evaluation.json").read_text())["rows"] == report["rows"]
 
     # The evaluation study sits beside the search study; reading commands still find the search's.
-    listed = search("trials", "--runs-dir", runs)
-    assert listed.returncode == 0 and "study 'fashion_mnist': 2 complete" in listed.stdout, listed.stderr
+    code, out, err = search(capsys, "trials", "--runs-dir", runs)
+    assert code == 0 and "study 'fashion_mnist': 2 complete" in out, err
 
 
-def test_the_search_never_reads_the_test_split_and_evaluate_does(tmp_path):
+def test_the_search_never_reads_the_test_split_and_evaluate_does(tmp_path, capsys):
     # Test files whose headers are intact but whose pixels are cut short: a reader of the test
     # images fails, a check of the headers does not.
     data_dir = data_dir_with_test_split(tmp_path, np.zeros((40, 28, 28), np.uint8), np.ones(40, np.uint8))
@@ -106,13 +108,16 @@ def test_the_search_never_reads_the_test_split_and_evaluate_does(tmp_path):
     images.write_bytes(gzip.compress(gzip.decompress(images.read_bytes())[:1000]))
     runs = tmp_path / "runs"
 
-    searched = search("run", "--budget", "smoke", "--epochs", "1", "--trials", "1", "--no-baselines", "--runs-dir", runs, "--data-dir", data_dir)
-    assert searched.returncode == 0, searched.stderr[-4000:]
+    code, _, err = search(
+        capsys, "run", "--budget", "smoke", "--epochs", "1", "--train-examples", "64", "--trials", "1", "--no-baselines",
+        "--runs-dir", runs, "--data-dir", data_dir,
+    )
+    assert code == 0, err[-4000:]
 
-    evaluated = search("evaluate", "--baselines", "none", "--seeds", "1", *TINY, "--runs-dir", runs, "--data-dir", data_dir)
-    assert evaluated.returncode == 2
-    assert evaluated.stderr.strip().splitlines()[-1].startswith("search evaluate: error: dataset='fashion_mnist': ")
-    assert "t10k-images-idx3-ubyte.gz is damaged" in evaluated.stderr
+    code, _, err = search(capsys, "evaluate", "--baselines", "none", "--seeds", "1", *TINY, "--runs-dir", runs, "--data-dir", data_dir)
+    assert code == 2
+    assert err.strip().splitlines()[-1].startswith("search evaluate: error: dataset='fashion_mnist': ")
+    assert "t10k-images-idx3-ubyte.gz is damaged" in err
 
 
 BAD_EVALUATE_ARGUMENTS = {
@@ -130,8 +135,6 @@ BAD_EVALUATE_ARGUMENTS = {
 
 @pytest.mark.parametrize("name", list(BAD_EVALUATE_ARGUMENTS))
 def test_bad_evaluate_arguments_are_one_line_before_anything_starts(name, small_study, tmp_path, capsys):
-    from search.cli import main
-
     argv, message = BAD_EVALUATE_ARGUMENTS[name]
     argv = [str(tmp_path / "empty") if item == "{empty}" else item for item in argv]
     runs = ["--runs-dir", str(tmp_path / "runs")] if "--runs-dir" not in argv else []
@@ -143,7 +146,5 @@ def test_bad_evaluate_arguments_are_one_line_before_anything_starts(name, small_
 
 
 def test_nothing_to_evaluate_is_a_clear_error(tmp_path, capsys):
-    from search.cli import main
-
     assert main(["evaluate", "--baselines", "", "--runs-dir", str(tmp_path / "runs")]) == 2
     assert "nothing to evaluate: give policy files, --trial N, --top-k K or --baselines" in capsys.readouterr().err
