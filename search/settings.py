@@ -6,7 +6,9 @@ or the disk is checked on construction, each error one line naming the field (th
 the flag); the rest (dataset files, a user model's contract, the run directory, the storage URL)
 is checked by `run_search` / `evaluate` before Ray starts.
 
-Plain Python: importing this imports neither TensorFlow nor Ray.
+Plain Python: importing this imports neither TensorFlow nor Ray. Longer than most modules
+because it is the API's one reference for every setting and its rules: split, the shared
+`_Training` base would have to live apart from the two classes that extend it.
 """
 
 from __future__ import annotations
