@@ -13,7 +13,8 @@ from space import AugSearchError
 
 def start_ray(address: str | None):
     """The `ray` module, initialised: a local Ray (address None), or the cluster at `address`.
-    Raises AugSearchError when the cluster cannot be joined."""
+    A process joins one Ray: a later call reuses it. Raises AugSearchError when the cluster
+    cannot be joined, or this process's Ray is another cluster than `address`."""
     # Quiet workers: TensorFlow's start-up chatter and Tune's tables would bury the progress line.
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
@@ -36,7 +37,23 @@ def start_ray(address: str | None):
             )
         except (ConnectionError, RuntimeError, ValueError) as error:
             raise AugSearchError(f"address {address!r}: cannot join the Ray cluster: {_join_error(error)}") from None
+    elif address not in (None, "auto") and _endpoint(address) != _endpoint(ray.get_runtime_context().gcs_address):
+        raise AugSearchError(
+            f"address {address!r}: this process already runs on the Ray cluster at "
+            f"{ray.get_runtime_context().gcs_address}; call ray.shutdown() first, or search in a new process."
+        )
     return ray
+
+
+def _endpoint(address: str) -> tuple[str, str]:
+    """(IP, port) of "HOST:PORT", so that localhost:6379 and 127.0.0.1:6379 compare equal."""
+    import socket
+
+    host, _, port = address.strip().rpartition(":")
+    try:
+        return socket.gethostbyname(host.strip("[]")), port
+    except OSError:
+        return host, port
 
 
 def place(settings):

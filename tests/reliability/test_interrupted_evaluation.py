@@ -9,11 +9,11 @@ import time
 
 from optuna.trial import TrialState
 
-from search_process import cli, load, reap, start_search, wait_for
+from search_process import TINY_MODEL, cli, load, reap, start_search, wait_for
 
 EVALUATE = (
     "evaluate", "--baselines", "none,randaugment,trivialaugment", "--seeds", "2",
-    "--budget", "smoke", "--epochs", "2", "--concurrency", "1",
+    "--budget", "smoke", "--model", TINY_MODEL, "--epochs", "2", "--concurrency", "1",
 )
 
 

@@ -11,13 +11,13 @@ import pytest
 
 from search import Resources, SearchSettings, run_search
 from search.testing import inject_faults
-from search_process import finished, load, states
+from search_process import TINY_MODEL, finished, load, states
 from space import AugSearchError
 
 
 def _settings(runs, **fields) -> SearchSettings:
     return SearchSettings(
-        budget="smoke", baselines=False, resources=Resources(concurrency=2), runs_dir=runs, **fields
+        budget="smoke", model=TINY_MODEL, baselines=False, resources=Resources(concurrency=2), runs_dir=runs, **fields
     )
 
 

@@ -9,11 +9,14 @@ from search import Resources, SearchSettings, run_search
 from space import AugSearchError
 
 TINY = {"epochs": 1, "train_examples": 64}
+MODEL = "tests_pkg.nets:build"  # the search is under test, not the proxy: the tiny model builds fast
 
 
 def settings(runs_dir, trials, **fields):
     fields = {"resources": Resources(concurrency=1), **fields}
-    return SearchSettings(trials=trials, budget="smoke", budget_overrides=TINY, baselines=False, runs_dir=runs_dir, **fields)
+    return SearchSettings(
+        trials=trials, budget="smoke", budget_overrides=TINY, model=MODEL, baselines=False, runs_dir=runs_dir, **fields
+    )
 
 
 def finished(study):
@@ -36,5 +39,5 @@ def test_the_same_search_with_more_trials_continues(tmp_path, capsys):
     assert reloaded.user_attrs["augsearch"]["budget"]["epochs"] == 1
     with pytest.raises(AugSearchError, match=r"study 'fashion_mnist' in sqlite:///.* was made with different settings \(budget: stored \{'epochs': 1\}, now \{'epochs': 2\}\)"):
         run_search(SearchSettings(
-            trials=6, budget="smoke", budget_overrides={"train_examples": 64}, baselines=False, runs_dir=runs,
+            trials=6, budget="smoke", budget_overrides={"train_examples": 64}, model=MODEL, baselines=False, runs_dir=runs,
         ))

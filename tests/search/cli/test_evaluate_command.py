@@ -18,7 +18,7 @@ from optuna.trial import TrialState
 from search.cli import main
 from trainers.data import FASHION_MNIST_DIR, FASHION_MNIST_FILES
 
-TINY = ("--budget", "smoke", "--epochs", "1", "--train-examples", "64", "--concurrency", "2")
+TINY = ("--budget", "smoke", "--model", "tests_pkg.nets:build", "--epochs", "1", "--train-examples", "64", "--concurrency", "2")
 
 
 def search(capsys, *argv):

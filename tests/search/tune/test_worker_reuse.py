@@ -11,7 +11,7 @@ C, F = TrialState.COMPLETE, TrialState.FAIL
 
 def search(runs_dir, reuse: bool):
     settings = SearchSettings(
-        trials=3, budget="smoke",
+        trials=3, budget="smoke", model="tests_pkg.nets:build",
         # Fewer steps than the smoke budget's, and a compiled-model key no other test uses: a
         # worker Ray reuses from another test's Ray tasks cannot hold this model.
         budget_overrides={"epochs": 1, "train_examples": 96}, resources=Resources(concurrency=1), pruner="none",
