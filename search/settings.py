@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from space import BASELINES, AugSearchError, Policy, SearchSpace, resolve_baselines
 from space.errors import is_int, is_number, require
-from trainers.budget import PRESETS, Budget
+from trainers.budget import PRESETS, Budget, builder_name
 from trainers.data import ArrayData
 
 SAMPLERS = ("tpe", "random", "cmaes", "gp", "qmc")
@@ -149,7 +149,7 @@ class _Training:
         """The model as stored in budgets: a name, or "module:qualname" of a callable."""
         if self.model is None or isinstance(self.model, str):
             return self.model
-        return f"{getattr(self.model, '__module__', '?')}:{getattr(self.model, '__qualname__', type(self.model).__name__)}"
+        return builder_name(self.model)
 
     def budget_for(self, gpus: bool) -> Budget:
         """The training budget on a cluster with (`gpus`) or without GPUs: the named preset (or

@@ -11,16 +11,10 @@ from typing import Any, Callable, Hashable
 import keras
 
 from space.errors import AugSearchError, require
+from trainers.budget import builder_name
 
 IMPORT_PATH = "'package.module:function'"
 _IMPORTABLE = f"an import path {IMPORT_PATH} naming a function in a module on sys.path (e.g. via PYTHONPATH)"
-
-
-def name_of(builder: Callable) -> str:
-    """The callable's "module:qualname" (of its type for a callable object without those names)."""
-    module = getattr(builder, "__module__", None) or type(builder).__module__
-    qualname = getattr(builder, "__qualname__", None) or type(builder).__qualname__
-    return f"{module}:{qualname}"
 
 
 def fingerprint(builder: Callable) -> Hashable:
@@ -32,7 +26,7 @@ def fingerprint(builder: Callable) -> Hashable:
 
 def _shown(model: Any) -> str:
     # A callable's repr holds its address; its import-path-like name is what the user recognises.
-    return repr(model if isinstance(model, str) or not callable(model) else name_of(model))
+    return repr(model if isinstance(model, str) or not callable(model) else builder_name(model))
 
 
 def _first_line(error: BaseException) -> str:

@@ -102,6 +102,15 @@ class Budget:
         return cls(**data)
 
 
+def builder_name(builder: Any) -> str:
+    """The name a budget records for a user's model builder: its "module:qualname" (its type's,
+    for a callable object without those names). Plain Python, so that settings name a model
+    without importing Keras."""
+    module = getattr(builder, "__module__", None) or type(builder).__module__
+    qualname = getattr(builder, "__qualname__", None) or type(builder).__qualname__
+    return f"{module}:{qualname}"
+
+
 def _check_fields(data: dict[str, Any]) -> None:
     known = [f.name for f in dataclasses.fields(Budget)]
     unknown = sorted(set(data) - set(known))

@@ -62,7 +62,7 @@ def model_name(model: ModelSpec) -> str:
     as "module:qualname". Raises AugSearchError for anything else."""
     if isinstance(model, str):
         return model
-    return _user_model.name_of(_user_model.resolve(model))
+    return _user_model.builder_name(_user_model.resolve(model))
 
 
 def user_builder(model: ModelSpec) -> ModelBuilder | None:
