@@ -13,6 +13,7 @@ because it is the API's one reference for every setting and its rules: split, th
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -195,6 +196,12 @@ class SearchSettings(_Training):
         require(is_int(self.trials) and self.trials >= 1, "trials", self.trials, "an integer >= 1")
         require(isinstance(self.space, SearchSpace), "space", self.space, "a space.SearchSpace")
         require(self.sampler in SAMPLERS, "sampler", self.sampler, f"one of {', '.join(SAMPLERS)}")
+        if self.sampler == "gp" and importlib.util.find_spec("torch") is None:
+            # Optuna imports it only once its random start-up trials are done: mid-search.
+            raise AugSearchError(
+                "sampler 'gp' (Optuna's GPSampler) needs PyTorch, which is not installed: "
+                "pip install 'augsearch[gp]', or pick another sampler."
+            )
         require(self.pruner in PRUNERS, "pruner", self.pruner, f"one of {', '.join(PRUNERS)}")
         require(is_int(self.seed) and self.seed >= 0, "seed", self.seed, "an integer >= 0")
         require(is_int(self.max_failures) and self.max_failures >= 1, "max_failures", self.max_failures, "an integer >= 1")

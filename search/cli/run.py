@@ -55,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_study_arguments(parser)
     search = parser.add_argument_group("search")
-    search.add_argument("--sampler", default="tpe", help=f"{', '.join(SAMPLERS)} (default: tpe, multivariate with the constant liar)")
+    search.add_argument("--sampler", default="tpe", help=f"{', '.join(SAMPLERS)} (default: tpe, multivariate with the constant liar; gp needs PyTorch: pip install 'augsearch[gp]')")
     search.add_argument("--pruner", default="asha", help=f"{', '.join(PRUNERS)} (default: asha, Ray Tune's ASHA over epochs)")
     search.add_argument("--seed", type=int, default=0, help="seeds the sampler, the data split and each trial (default: 0)")
     search.add_argument("--no-baselines", action="store_true", help="do not enqueue the reference policies (no augmentation, the KerasCV guide's)")

@@ -12,7 +12,7 @@ from search.study import (
     make_sampler,
     open_study,
 )
-from space import AugSearchError
+from space import AugSearchError, SearchSpace, suggest_policy
 
 SETTINGS = {"dataset": "fashion_mnist", "budget": {"epochs": 2}, "search_space": {"ops": ["brightness"]}, "seed": 0}
 
@@ -31,6 +31,30 @@ def test_default_study_names(spec, name):
 @pytest.mark.parametrize("name", ["tpe", "random", "cmaes", "gp", "qmc"])
 def test_samplers_are_optunas_own(name):
     assert isinstance(make_sampler(name, seed=0), optuna.samplers.BaseSampler)
+
+
+@pytest.mark.parametrize("name", ["tpe", "random", "cmaes", "qmc"])
+def test_each_installed_sampler_proposes_policies_past_its_random_start(name):
+    # 12 trials: past the samplers' random start-up trials, where they import what they need
+    # (cmaes, scipy): a missing dependency would fail here, not mid-search.
+    study = optuna.create_study(sampler=make_sampler(name, seed=0), direction="maximize")
+    for number in range(12):
+        trial = study.ask()
+        policy = suggest_policy(trial, SearchSpace())
+        study.tell(trial, policy.magnitude)
+    assert len({trial.params["magnitude"] for trial in study.trials}) == 12
+
+
+def test_the_gp_sampler_without_pytorch_is_one_line_before_anything_starts():
+    import importlib.util
+
+    from search import SearchSettings
+
+    if importlib.util.find_spec("torch") is not None:
+        assert SearchSettings(sampler="gp").sampler == "gp"
+        return
+    with pytest.raises(AugSearchError, match=r"^sampler 'gp' \(Optuna's GPSampler\) needs PyTorch, which is not installed: pip install 'augsearch\[gp\]'"):
+        SearchSettings(sampler="gp")
 
 
 def test_an_unknown_sampler_is_refused():

@@ -1,0 +1,165 @@
+"""How well the search's proxy ranks policies like full training, and how noisy each is.
+
+A spanning set of policies (scrambled Sobol points of the search space, from Optuna's QMC sampler,
+plus the four evaluation baselines) is trained at the proxy budget and at the full budget, each
+with the same `--seeds` (paired: a seed gives every policy the same initial weights and data
+order). The proxy is scored as the search scores it (the last epoch's validation accuracy), full
+training as `search evaluate` does (test accuracy). Printed:
+
+- the seed-to-seed standard deviation of each budget's score (pooled over the policies);
+- Spearman between the proxy's and full training's mean scores, over all policies and over the
+  better half (by full training: the policies a search must tell apart);
+- CPU-seconds per training at each budget (the worker's process time).
+
+Raw scores go to `--out` (JSON) so that a long run can be analysed again. The trainings run as
+Ray tasks, `--concurrency` at once. At the defaults (16 + 4 policies, 2 seeds, cpu vs full) it is
+40 proxy trainings (~20 s each) and 40 full ones (~5 min each): hours on 2 cores, so run it in
+the background with its output in a log:
+
+    nohup .venv/bin/python benchmarks/proxy_fidelity.py > fidelity.log 2>&1 &
+    .venv/bin/python benchmarks/proxy_fidelity.py --quick   # a minutes-long check of the script itself
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import optuna
+
+from results.statistics import spearman
+from space import BASELINES, Policy, SearchSpace, suggest_policy
+
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def spanning_policies(n: int, seed: int) -> dict[str, Policy]:
+    """`n` policies spread over the default search space by scrambled Sobol points, then the baselines."""
+    import warnings
+
+    with warnings.catch_warnings():  # QMCSampler is "experimental" in Optuna 5
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.QMCSampler(seed=seed, scramble=True, warn_independent_sampling=False)
+    study = optuna.create_study(sampler=sampler, direction="maximize")
+    policies = {}
+    for number in range(n):
+        trial = study.ask()
+        policies[f"sobol {number}"] = suggest_policy(trial, SearchSpace())
+        study.tell(trial, 0.0)  # QMC needs told trials to move on to its next point
+    return {**policies, **BASELINES}
+
+
+def train_once(policy: Policy, seed: int, budget, dataset, score_test: bool) -> dict:
+    """In a Ray worker: one training, its score and the worker's CPU-seconds for it."""
+    from trainers import configure_gpus, train
+
+    configure_gpus()
+    cpu = time.process_time()
+    result = train(dataset, policy, budget, seed=seed, score_test=score_test)
+    return {
+        "score": result.test_accuracy if score_test else result.val_accuracy,
+        "cpu_seconds": time.process_time() - cpu,
+        "wall_seconds": result.wall_seconds,
+    }
+
+
+def run_budget(ray, name: str, policies: dict[str, Policy], seeds: list[int], args, score_test: bool) -> dict:
+    """{policy: {seed: outcome}} of every training at budget `name`."""
+    from trainers import Budget, load_dataset
+
+    budget = Budget.preset(name)
+    dataset = load_dataset(
+        args.dataset, image_size=budget.image_size, train_examples=budget.train_examples,
+        validation_examples=budget.validation_examples, seed=0, include_test=score_test,
+    )
+    remote = ray.remote(num_cpus=1, max_retries=0)(train_once)
+    dataset_ref = ray.put(dataset)
+    waiting = [(label, seed) for seed in seeds for label in policies]  # every policy's first seed first
+    running, outcomes, started = {}, {label: {} for label in policies}, time.monotonic()
+    while waiting or running:
+        while waiting and len(running) < args.concurrency:
+            label, seed = waiting.pop(0)
+            running[remote.remote(policies[label], seed, budget, dataset_ref, score_test)] = (label, seed)
+        (ready,), _ = ray.wait(list(running), num_returns=1)
+        label, seed = running.pop(ready)
+        outcomes[label][seed] = ray.get(ready)
+        done = sum(len(by_seed) for by_seed in outcomes.values())
+        print(
+            f"{name}: [{done}/{len(policies) * len(seeds)}] {label}, seed {seed}: {outcomes[label][seed]['score']:.4f} "
+            f"({time.monotonic() - started:.0f} s elapsed)", file=sys.stderr, flush=True,
+        )
+    return outcomes
+
+
+def pooled_seed_sd(outcomes: dict) -> float:
+    """The seed-to-seed standard deviation of the score, pooled over the policies."""
+    variances = [statistics.variance([o["score"] for o in by_seed.values()]) for by_seed in outcomes.values() if len(by_seed) > 1]
+    return math.sqrt(statistics.fmean(variances)) if variances else math.nan
+
+
+def mean_scores(outcomes: dict) -> dict[str, float]:
+    return {label: statistics.fmean(o["score"] for o in by_seed.values()) for label, by_seed in outcomes.items()}
+
+
+def summarise(proxy: dict, full: dict) -> dict:
+    proxy_means, full_means = mean_scores(proxy), mean_scores(full)
+    labels = list(full_means)
+    better = sorted(labels, key=full_means.get, reverse=True)[: max(2, len(labels) // 2)]
+
+    def rho(subset):
+        return spearman([proxy_means[label] for label in subset], [full_means[label] for label in subset])
+
+    def cpu(outcomes):
+        return statistics.fmean(o["cpu_seconds"] for by_seed in outcomes.values() for o in by_seed.values())
+
+    return {
+        "policies": len(labels), "seeds": len(next(iter(full.values()))),
+        "proxy_seed_sd": pooled_seed_sd(proxy), "full_seed_sd": pooled_seed_sd(full),
+        "spearman_all": rho(labels), "spearman_better_half": rho(better),
+        "proxy_cpu_seconds": cpu(proxy), "full_cpu_seconds": cpu(full),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--policies", type=int, default=16, help="Sobol policies besides the 4 baselines (default: 16)")
+    parser.add_argument("--seeds", type=int, default=2, help="paired seeds per policy and budget (default: 2)")
+    parser.add_argument("--proxy", default="cpu", help="the proxy's budget preset (default: cpu)")
+    parser.add_argument("--full", default="full", help="full training's budget preset (default: full)")
+    parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--concurrency", type=int, default=2, help="trainings at once (default: 2)")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the Sobol scramble (default: 0)")
+    parser.add_argument("--out", default="proxy_fidelity.json", help="raw scores and the summary (default: proxy_fidelity.json)")
+    parser.add_argument("--quick", action="store_true", help="check the script: 2 policies + baselines, smoke budgets")
+    args = parser.parse_args()
+    if args.quick:
+        args.policies, args.proxy, args.full = 2, "smoke", "smoke"
+
+    from search.tune.cluster import start_ray
+
+    ray = start_ray(None)
+    policies = spanning_policies(args.policies, args.seed)
+    seeds = list(range(1, args.seeds + 1))
+    proxy = run_budget(ray, args.proxy, policies, seeds, args, score_test=False)
+    full = run_budget(ray, args.full, policies, seeds, args, score_test=True)
+    summary = summarise(proxy, full)
+    Path(args.out).write_text(json.dumps({
+        "args": vars(args), "policies": {label: policy.to_dict() for label, policy in policies.items()},
+        "proxy": proxy, "full": full, "summary": summary,
+    }, indent=2) + "\n")
+    print(f"\n{'policy':<16} {args.proxy + ' (val)':>12} {args.full + ' (test)':>12}")
+    proxy_means, full_means = mean_scores(proxy), mean_scores(full)
+    for label in sorted(full_means, key=full_means.get, reverse=True):
+        print(f"{label:<16} {proxy_means[label]:>12.4f} {full_means[label]:>12.4f}")
+    print(f"\nraw scores: {args.out}")
+    print("RESULT " + " ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}" for key, value in summary.items()))
+
+
+if __name__ == "__main__":
+    main()
