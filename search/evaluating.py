@@ -18,12 +18,7 @@ import optuna
 from optuna.trial import TrialState
 
 from results.evaluation import Entry, Evaluation, training_key
-from search.settings import (
-    DEFAULT_DATASET,
-    EvaluationSettings,
-    dataset_spec,
-    model_check_classes,
-)
+from search.settings import DEFAULT_DATASET, EvaluationSettings, dataset_spec
 from space import AugSearchError, Policy
 
 
@@ -58,12 +53,10 @@ def evaluate(settings: EvaluationSettings) -> EvaluationResult:
     from search.storage import EVALUATION_SUFFIX, storage_url
     from search.study import default_study_name
     from trainers.data import check_dataset
-    from trainers.model import check_model
 
     if not isinstance(settings, EvaluationSettings):
         raise AugSearchError(f"settings must be a search.EvaluationSettings, but got settings={settings!r}.")
-    if settings.model is not None:
-        check_model(settings.model, num_classes=model_check_classes(settings.dataset))
+    settings.check_model()
     check_runs_dir(settings.runs_dir)
     url = storage_url(settings.runs_dir, settings.storage)
     study = _search_study(settings)
@@ -195,7 +188,7 @@ def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, 
             include_test=True,
         )
         completed = run_jobs(
-            ray, jobs, data, budget, model=None if isinstance(settings.model, str) else settings.model,
+            ray, jobs, data, budget, model=settings.model_builder,
             cpus=cpus, gpus=gpus, concurrency=concurrency, stream=stream,
             on_result=lambda job, outcome: store(evaluation_study, job, budget.to_dict(), spec, outcome),
         )

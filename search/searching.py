@@ -14,7 +14,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from search.settings import SearchSettings, model_check_classes
+from search.settings import SearchSettings
 from space import AugSearchError, Policy
 
 
@@ -65,12 +65,10 @@ def run_search(settings: SearchSettings) -> SearchResult:
     from search.locks import check_runs_dir, driver_lock
     from search.storage import storage_url
     from trainers.data import check_dataset
-    from trainers.model import check_model
 
     _require_settings(settings)
     check_dataset(settings.dataset, settings.data_dir)
-    if settings.model is not None:  # a bad model would otherwise fail every trial inside Ray
-        check_model(settings.model, num_classes=model_check_classes(settings.dataset))
+    settings.check_model()
     check_runs_dir(settings.runs_dir)
     url = storage_url(settings.runs_dir, settings.storage)
     with driver_lock(settings.runs_dir, settings.study_name, url):
@@ -171,7 +169,7 @@ class _Round:
         trainable = tune.with_resources(
             tune.with_parameters(
                 run_trial, dataset=self.dataset, budget=budget,
-                model=None if isinstance(settings.model, str) else settings.model,
+                model=settings.model_builder,
                 keras_callbacks=settings.keras_callbacks, reuse=settings.reuse_workers,
             ),
             {"cpu": cpus, "gpu": gpus},

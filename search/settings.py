@@ -152,6 +152,21 @@ class _Training:
             return self.model
         return builder_name(self.model)
 
+    @property
+    def model_builder(self) -> Callable[..., Any] | None:
+        """The user's model as a callable, shipped to the workers; None when a name says it all."""
+        return None if self.model is None or isinstance(self.model, str) else self.model
+
+    def check_model(self) -> None:
+        """Check a given model's contract before Ray starts (imports TensorFlow): a bad model
+        would otherwise fail every trial inside Ray. Raises AugSearchError."""
+        if self.model is not None:
+            from trainers.model import check_model
+
+            # The arrays' own class count, else 10: a spec's real count is known once it is loaded.
+            classes = len(self.dataset.class_names) if isinstance(self.dataset, ArrayData) else 10
+            check_model(self.model, num_classes=classes)
+
     def budget_for(self, gpus: bool) -> Budget:
         """The training budget on a cluster with (`gpus`) or without GPUs: the named preset (or
         the default one), the overrides, then the model."""
@@ -266,12 +281,6 @@ class EvaluationSettings(_Training):
 def dataset_spec(dataset: str | ArrayData) -> str:
     """The dataset as the study records it: the spec string, or an ArrayData's content digest."""
     return dataset.spec if isinstance(dataset, ArrayData) else dataset
-
-
-def model_check_classes(dataset: str | ArrayData | None) -> int:
-    """The class count a user model is checked with before Ray starts: the arrays' own, else 10
-    (the real count of a spec's dataset is known only once it is loaded)."""
-    return len(dataset.class_names) if isinstance(dataset, ArrayData) else 10
 
 
 def _short(value: Any) -> Any:
