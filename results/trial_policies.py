@@ -5,18 +5,23 @@ from __future__ import annotations
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from results.confirmation import read_record, winner_interval
 from space import AugSearchError, Policy
 
 
 def pick_trial(study: optuna.Study, which: str | int = "best") -> FrozenTrial:
-    """`which` is "best" or a trial number. Raises AugSearchError when there is no such finished
-    trial, or the trial did not complete (FAIL, PRUNED, RUNNING) and so has no objective to trust."""
+    """`which` is "best" (the confirmed winner, else the highest objective) or a trial number.
+    Raises AugSearchError when there is no such finished trial, or the trial did not complete
+    (FAIL, PRUNED, RUNNING) and so has no objective to trust."""
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if which == "best":
         if not complete:
             raise AugSearchError(
                 f"--trial best: study {study.study_name!r} has no complete trial yet; run `search run` first."
             )
+        record = read_record(study)
+        if record is not None:
+            return next(trial for trial in complete if trial.number == record["winner"])
         return max(complete, key=lambda trial: trial.value)
     try:
         number = int(which)
@@ -45,10 +50,18 @@ def trial_policy(trial: FrozenTrial) -> Policy:
 
 
 def trial_provenance(study: optuna.Study, trial: FrozenTrial) -> dict:
-    return {
+    provenance = {
         "study": study.study_name,
         "trial": trial.number,
         "objective": trial.value,
         "dataset": trial.user_attrs.get("dataset"),
         "budget": trial.user_attrs.get("budget"),
     }
+    record = read_record(study)
+    if record is not None and record["winner"] == trial.number:
+        winner = winner_interval(record)
+        provenance["confirmation"] = {
+            "mean": winner["mean"], "low": winner["low"], "high": winner["high"], "seeds": record["seeds"],
+            "runner_up": record["runner_up"], "difference": record["difference"],
+        }
+    return provenance

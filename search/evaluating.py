@@ -92,8 +92,9 @@ def open_evaluation_study(storage, name: str, of_study: str | None) -> optuna.St
     return study
 
 
-def store(study: optuna.Study, job: Job, budget: dict, dataset: str, outcome: dict) -> None:
-    """One finished training as one trial: COMPLETE with the test accuracy, or FAIL with `error`."""
+def store(study: optuna.Study, job: Job, budget: dict, dataset: str, outcome: dict, metric: str = "test_accuracy") -> None:
+    """One finished training as one trial: COMPLETE with `outcome[metric]` as its value, or FAIL
+    with `error`."""
     attrs = {
         "key": job.key, "policy": job.policy.to_dict(), "seed": job.seed, "budget": budget, "dataset": dataset,
         "labels": list(job.labels),
@@ -103,7 +104,7 @@ def store(study: optuna.Study, job: Job, budget: dict, dataset: str, outcome: di
     failed = "error" in outcome
     study.add_trial(optuna.trial.create_trial(
         state=TrialState.FAIL if failed else TrialState.COMPLETE,
-        value=None if failed else outcome["test_accuracy"],
+        value=None if failed else outcome[metric],
         user_attrs=attrs,
         intermediate_values={row["epoch"]: row["val_accuracy"] for row in history},
     ))

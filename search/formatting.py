@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Callable
+
+
+def printer(verbose: bool) -> Callable[[str], None]:
+    """A `say(line)` that prints progress lines on stderr, or nothing when not `verbose`."""
+
+    def say(line: str) -> None:
+        if verbose:
+            print(line, file=sys.stderr, flush=True)
+
+    return say
+
 
 def format_seconds(seconds: float | None) -> str:
     """'4m05s', '2h13m', or '-' when unknown."""

@@ -6,7 +6,7 @@ same search again resumes it. The driver (this process) is the study's only writ
 
 from __future__ import annotations
 
-import sys
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +14,7 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from search.formatting import printer
 from search.settings import SearchSettings
 from space import AugSearchError, Policy
 
@@ -27,13 +28,26 @@ class SearchResult:
     interrupted: bool = False
 
     @property
+    def confirmation(self) -> dict | None:
+        """The confirmation's record (`results.confirmation`): the winner, every candidate's
+        paired scores and intervals; None when no confirmation has finished."""
+        from results.confirmation import read_record
+
+        return read_record(self.study)
+
+    @property
     def best_trial(self) -> FrozenTrial | None:
-        """The COMPLETE trial with the highest objective, or None before any completes."""
-        complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        return max(complete, key=lambda trial: trial.value) if complete else None
+        """The confirmed winner's trial, else the COMPLETE trial with the highest objective; None
+        before any completes."""
+        from results.trial_policies import pick_trial
+
+        if not self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+            return None
+        return pick_trial(self.study, "best")
 
     @property
     def best_value(self) -> float | None:
+        """The best trial's exploration objective (one seed; `confirmation` has its paired mean)."""
         best = self.best_trial
         return None if best is None else best.value
 
@@ -45,8 +59,9 @@ class SearchResult:
         return None if best is None else trial_policy(best)
 
     def export(self, path: str | Path, trial: str | int = "best") -> Path:
-        """Write the policy of `trial` ("best" or a number) as `search export` does; returns the path.
-        Raises AugSearchError when that trial is not COMPLETE."""
+        """Write the policy of `trial` ("best": the confirmed winner, else the highest objective;
+        or a number) as `search export` does; returns the path. Raises AugSearchError when that
+        trial is not COMPLETE."""
         from results import export_policy
         from results.trial_policies import pick_trial, trial_policy, trial_provenance
 
@@ -82,6 +97,7 @@ def _require_settings(settings) -> None:
 
 def _search(settings: SearchSettings, url: str) -> SearchResult:
     from results.trials import progress
+    from search.confirming import clear_record, confirm
     from search.storage import shown
     from search.study import (
         enqueue_reference_policies,
@@ -90,9 +106,10 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
         open_study,
     )
     from search.tune.cluster import place
+    from trainers.data import load_dataset
 
-    _, budget, (cpus, gpus, concurrency) = place(settings)
-    say = _printer(settings.verbose)
+    ray, budget, (cpus, gpus, concurrency) = place(settings)
+    say = printer(settings.verbose)
 
     study_settings = {
         "dataset": settings.dataset_spec, "budget": budget.to_dict(), "search_space": settings.space.to_dict(),
@@ -111,30 +128,42 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
         f"{settings.dataset_spec} | budget {budget.epochs} epochs x {budget.train_examples} images at "
         f"{budget.image_size}px, model {budget.model} | {concurrency} at once, {cpus:g} CPU + {gpus:g} GPU each"
     )
-    if already >= settings.trials:
-        return SearchResult(study, url)
-
-    from search.tune.failure_limit import FailureLimit, ended_count
-    from search.tune.trial_artifacts import start_artifacts
-    from trainers.data import load_dataset
-
-    dataset = load_dataset(
+    # The search's data (no test split: `search evaluate` alone reads it), loaded once, when needed.
+    dataset = functools.cache(lambda: load_dataset(
         settings.dataset, image_size=budget.image_size, train_examples=budget.train_examples,
         validation_examples=budget.validation_examples, seed=settings.seed, data_dir=settings.data_dir,
-    )
+    ))
+    if already < settings.trials:
+        clear_record(study)
+        if _explore(settings, study, budget, dataset(), (cpus, gpus, concurrency)):
+            return SearchResult(study, url, interrupted=True)
+    if settings.confirm_top:
+        _, interrupted = confirm(settings, study, url, ray, budget, (cpus, gpus, concurrency), dataset)
+        if interrupted:
+            return SearchResult(study, url, interrupted=True)
+    return SearchResult(study, url)
+
+
+def _explore(settings: SearchSettings, study: optuna.Study, budget, dataset, resources) -> bool:
+    """Rounds of Tune trials until the study holds `settings.trials` finished ones; returns True
+    when Ctrl-C stopped them."""
+    from results.trials import progress
+    from search.tune.failure_limit import FailureLimit, ended_count
+    from search.tune.trial_artifacts import start_artifacts
+
     # The study note and each finished trial's sample grid and learning curve, for the dashboard.
     artifacts = start_artifacts(study, settings.runs_dir, dataset)
     limit = FailureLimit(study, settings.max_failures)
-    round_ = _Round(settings, study, budget, dataset, (cpus, gpus, concurrency), artifacts, limit)
+    round_ = _Round(settings, study, budget, dataset, resources, artifacts, limit)
     while progress(study).finished < settings.trials:
         ended_before = ended_count(study)
         if round_.run(remaining=settings.trials - progress(study).finished):
-            return SearchResult(study, url, interrupted=True)
+            return True
         if limit.check():
             raise AugSearchError(limit.message())
         if ended_count(study) == ended_before:  # never seen; it would loop forever
             raise AugSearchError("Ray Tune ran no trial in a round; the search stopped (run it with --debug to see why).")
-    return SearchResult(study, url)
+    return False
 
 
 @dataclass
@@ -222,11 +251,3 @@ class _Round:
             metric=metric, mode="max", time_attr="training_iteration", max_t=epochs,
             grace_period=max(1, epochs // 2), reduction_factor=3,
         )
-
-
-def _printer(verbose: bool):
-    def say(line: str) -> None:
-        if verbose:
-            print(line, file=sys.stderr, flush=True)
-
-    return say

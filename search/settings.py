@@ -191,7 +191,9 @@ class SearchSettings(_Training):
     `max_failures`: stop when this many trials in a row fail. `reuse_workers`: Ray workers (and
     their compiled models) run trial after trial; False starts a fresh worker per trial.
     `keras_callbacks`: called in the worker with the trial number, returns extra Keras callbacks
-    for that trial's training.
+    for that trial's training. `confirm_top` / `confirm_seeds`: after exploration, the best
+    `confirm_top` policies are trained again on `confirm_seeds` paired seeds, the clearly worse
+    dropped on the way (`results.racing`); the winner is the best paired mean. 0 turns it off.
     """
 
     dataset: str | ArrayData = DEFAULT_DATASET
@@ -204,6 +206,8 @@ class SearchSettings(_Training):
     max_failures: int = 10
     reuse_workers: bool = True
     keras_callbacks: KerasCallbacks | None = None
+    confirm_top: int = 5
+    confirm_seeds: int = 5
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -220,6 +224,11 @@ class SearchSettings(_Training):
         require(self.pruner in PRUNERS, "pruner", self.pruner, f"one of {', '.join(PRUNERS)}")
         require(is_int(self.seed) and self.seed >= 0, "seed", self.seed, "an integer >= 0")
         require(is_int(self.max_failures) and self.max_failures >= 1, "max_failures", self.max_failures, "an integer >= 1")
+        require(is_int(self.confirm_top) and self.confirm_top >= 0, "confirm_top", self.confirm_top, "an integer >= 0 (0: no confirmation)")
+        require(
+            is_int(self.confirm_seeds) and self.confirm_seeds >= 2, "confirm_seeds", self.confirm_seeds,
+            "an integer >= 2 (an interval needs two seeds)",
+        )
         for name in ("baselines", "reuse_workers"):
             require(isinstance(getattr(self, name), bool), name, getattr(self, name), "True or False")
         require(self.keras_callbacks is None or callable(self.keras_callbacks), "keras_callbacks", self.keras_callbacks,

@@ -18,9 +18,11 @@ from space import AugSearchError
 
 #: Seconds an SQLite reader or writer waits for another connection's lock before it fails.
 SQLITE_BUSY_TIMEOUT = 60
-#: `search evaluate` keeps the full trainings of study S in study S + EVALUATION_SUFFIX, in the
-#: same storage; commands that pick "the" study of a storage pass over these.
+#: `search evaluate` keeps the full trainings of study S in study S + EVALUATION_SUFFIX, and
+#: `search run` its confirmation trainings in S + CONFIRMATION_SUFFIX, in the same storage;
+#: commands that pick "the" study of a storage pass over these.
 EVALUATION_SUFFIX = ".evaluation"
+CONFIRMATION_SUFFIX = ".confirmation"
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -158,7 +160,7 @@ def existing_study_name(rdb: optuna.storages.BaseStorage, url: str, name: str | 
     """`name` if the storage holds it, else (None) its only search study. Raises AugSearchError."""
     names = [summary.study_name for summary in optuna.get_all_study_summaries(rdb)]
     if name is None:
-        searches = [name for name in names if not name.endswith(EVALUATION_SUFFIX)]
+        searches = [name for name in names if not name.endswith((EVALUATION_SUFFIX, CONFIRMATION_SUFFIX))]
         if len(searches) != 1:
             found = ", ".join(searches) if searches else "none"
             raise AugSearchError(f"--study is needed: {shown(url)} holds {len(searches)} search studies ({found}).")

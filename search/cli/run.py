@@ -63,6 +63,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-failures", type=int, default=10,
         help="stop the search when this many trials in a row fail, none finishing in between (default: 10)",
     )
+    confirm = parser.add_argument_group(
+        "confirmation (after exploration: the best policies trained again on paired seeds, the clearly worse dropped)"
+    )
+    confirm.add_argument(
+        "--confirm-top", type=int, default=5, metavar="K",
+        help="how many of the best distinct policies are confirmed (default: 5; 0 turns confirmation off)",
+    )
+    confirm.add_argument(
+        "--confirm-seeds", type=int, default=5, metavar="N",
+        help="the paired seeds each of them trains with (default: 5, at least 2)",
+    )
     # For benchmarks/trial_overhead.py: a fresh Ray worker (and model) for every trial.
     search.add_argument("--no-reuse", action="store_true", help=argparse.SUPPRESS)
     add_ray_arguments(parser)
@@ -79,7 +90,7 @@ def settings(args: argparse.Namespace):
         budget_overrides=budget_overrides(args), model=args.model, space=space, study=args.study,
         runs_dir=args.runs_dir, storage=args.storage, sampler=args.sampler, pruner=args.pruner, seed=args.seed,
         baselines=not args.no_baselines, max_failures=args.max_failures, resources=resources(args),
-        reuse_workers=not args.no_reuse,
+        reuse_workers=not args.no_reuse, confirm_top=args.confirm_top, confirm_seeds=args.confirm_seeds,
     )
 
 
@@ -92,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _summary(result, args: argparse.Namespace) -> None:
+    from results.confirmation import summary_line
     from results.trials import best_rows, progress
     from search.formatting import trial_table
 
@@ -102,8 +114,14 @@ def _summary(result, args: argparse.Namespace) -> None:
         print("No complete trial yet.")
         return
     print("\n" + "\n".join(trial_table(rows)))
+    confirmation = result.confirmation
+    if confirmation is not None:
+        print("\n" + summary_line(confirmation) + ".")
+    elif args.confirm_top and not result.interrupted:
+        print("\nNo confirmed winner: every confirmation training failed (see above); the best trial is exploration's.")
     where = "" if args.runs_dir == "runs" else f" --runs-dir {args.runs_dir}"
-    print(f"\nExport the best: search export --study {result.study.study_name}{where} --trial {rows[0].number} --out policy.json")
+    best = result.best_trial.number
+    print(f"\nExport the best: search export --study {result.study.study_name}{where} --trial {best} --out policy.json")
 
 
 def _bounds(kind):

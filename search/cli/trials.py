@@ -7,7 +7,10 @@ import argparse
 from search.cli.arguments import add_study_arguments
 
 HELP = "table of the study's trials"
-DESCRIPTION = "One line per trial: number, state, objective, epochs, wall time and the policy."
+DESCRIPTION = (
+    "One line per trial: number, state, objective, epochs, wall time and the policy; above them, the "
+    "confirmed winner (the best paired mean over the confirmation's seeds) when the search has one."
+)
 #: --sort keys, those of `results.trials.SORT_KEYS`: named here, since results.trials imports
 #: Optuna, which `search --help` must not.
 SORT_KEYS = ("number", "value", "wall", "epochs")
@@ -27,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from results.confirmation import read_record, summary_line
     from results.trials import progress, select_rows, trial_rows
     from search.formatting import trial_table
     from search.storage import load_existing_study
@@ -36,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     p = progress(study)
     best = f"; best: trial {p.best_number} ({p.best_value:.4f})" if p.best_number is not None else ""
     print(f"study {study.study_name!r}: {p.complete} complete, {p.pruned} pruned, {p.failed} failed, {p.running} running{best}")
+    record = read_record(study)
+    if record is not None:
+        print(f"{summary_line(record)} (its trainings: study {record['confirmation_study']!r})")
     if not rows:
         print("No trials" + (f" in state {args.state}." if args.state else " yet."))
         return 0

@@ -1,5 +1,6 @@
-"""`evaluate`'s full trainings as Ray tasks, at most `concurrency` at once, each reported to the
-driver as it ends (the driver stores it at once, so an interruption keeps what finished)."""
+"""Trainings as Ray tasks (`evaluate`'s full trainings, the search's confirmation), at most
+`concurrency` at once, each reported to the driver as it ends (the driver stores it at once, so
+an interruption keeps what finished)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Callable
 from search.formatting import format_seconds
 
 
-def train_and_score(policy, seed: int, budget, dataset, model=None) -> dict:
-    """In a Ray worker: train `policy` at `budget`, score the test split. A failure is returned
-    (not raised) with its message, so that the driver stores it and carries on."""
+def train_and_score(policy, seed: int, budget, dataset, model=None, score_test: bool = True) -> dict:
+    """In a Ray worker: train `policy` at `budget`, score the validation split and, with
+    `score_test`, the test split. A failure is returned (not raised) with its message, so that
+    the driver stores it and carries on."""
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -20,22 +22,23 @@ def train_and_score(policy, seed: int, budget, dataset, model=None) -> dict:
     configure_gpus()
     started = time.perf_counter()
     try:
-        result = train(dataset, policy, budget, seed=seed, model=model, score_test=True)
+        result = train(dataset, policy, budget, seed=seed, model=model, score_test=score_test)
     except Exception as error:  # one training's failure is stored, never the whole evaluation's
         return {"error": f"{type(error).__name__}: {error}".strip(), "wall_seconds": time.perf_counter() - started}
+    scores = {"test_accuracy": result.test_accuracy, "test_loss": result.test_loss} if score_test else {}
     return {
-        "test_accuracy": result.test_accuracy, "test_loss": result.test_loss,
-        "val_accuracy": result.val_accuracy, "wall_seconds": result.wall_seconds,
+        **scores, "val_accuracy": result.val_accuracy, "wall_seconds": result.wall_seconds,
         "images_per_second": result.images_per_second, "history": result.history,
     }
 
 
 def run_jobs(
     ray, jobs: list, dataset, budget, *, model=None, cpus: float, gpus: float, concurrency: int,
-    on_result: Callable[[object, dict], None], stream=None,
+    on_result: Callable[[object, dict], None], stream=None, metric: str = "test_accuracy",
 ) -> bool:
     """Train `jobs` (search.evaluating.Job) on the Ray cluster, calling `on_result(job, outcome)`
-    as each ends, with a progress line on `stream` (None: silent). Returns False when Ctrl-C
+    as each ends, with a progress line on `stream` (None: silent). `metric`: "test_accuracy"
+    (the test split is scored) or "val_accuracy" (it is not even read). Returns False when Ctrl-C
     stopped it (running trainings are cancelled; finished ones were already handed over)."""
     remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=0)(train_and_score)
     dataset_ref = ray.put(dataset)  # once, zero-copy to every worker on this machine
@@ -45,7 +48,7 @@ def run_jobs(
         while waiting or running:
             while waiting and len(running) < concurrency:
                 job = waiting.pop(0)
-                running[remote.remote(job.policy, job.seed, budget, dataset_ref, model)] = job
+                running[remote.remote(job.policy, job.seed, budget, dataset_ref, model, metric == "test_accuracy")] = job
             ready, _ = ray.wait(list(running), num_returns=1)
             job = running.pop(ready[0])
             try:
@@ -57,7 +60,7 @@ def run_jobs(
             if stream is not None:
                 elapsed = time.monotonic() - started
                 eta = elapsed / done * (len(jobs) - done)
-                what = f"test accuracy {outcome['test_accuracy']:.4f}" if "error" not in outcome else f"FAILED: {outcome['error'].splitlines()[0]}"
+                what = f"{metric.replace('_', ' ')} {outcome[metric]:.4f}" if "error" not in outcome else f"FAILED: {outcome['error'].splitlines()[0]}"
                 print(
                     f"[{done}/{len(jobs)}] {' = '.join(job.labels)}, seed {job.seed}: {what} "
                     f"({format_seconds(outcome.get('wall_seconds'))}) | {format_seconds(elapsed)} elapsed, "

@@ -22,7 +22,8 @@ SEARCH = (sys.executable, "-m", "search.cli")
 # The tiny model of tests/tests_pkg: what these tests check is the search, not the proxy, and a
 # fresh Ray worker builds its graph in a fraction of the small EfficientNet's seconds.
 TINY_MODEL = "tests_pkg.nets:build"
-SMOKE_RUN = ("run", "--budget", "smoke", "--model", TINY_MODEL)
+# No confirmation stage: it has tests of its own (tests/search/test_confirming.py and others).
+SMOKE_RUN = ("run", "--budget", "smoke", "--model", TINY_MODEL, "--confirm-top", "0")
 
 
 def cli(*argv) -> subprocess.CompletedProcess:

@@ -17,7 +17,8 @@ from space import AugSearchError
 
 def _settings(runs, **fields) -> SearchSettings:
     return SearchSettings(
-        budget="smoke", model=TINY_MODEL, baselines=False, resources=Resources(concurrency=2), runs_dir=runs, **fields
+        budget="smoke", model=TINY_MODEL, baselines=False, resources=Resources(concurrency=2), runs_dir=runs,
+        **{"confirm_top": 0, **fields},
     )
 
 

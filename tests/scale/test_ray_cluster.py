@@ -19,10 +19,14 @@ def test_search_joins_the_cluster_and_its_trials_run_on_both_nodes(ray_cluster, 
     runs = tmp_path / "runs"
     # The default proxy (the small EfficientNet), as a user's search runs it: the other searches of
     # the suite use the tiny test model.
-    done = search("run", "--budget", "smoke", "--trials", "4", "--address", ray_cluster.address, "--runs-dir", runs, env=ray_cluster.env)
+    done = search(
+        "run", "--budget", "smoke", "--trials", "4", "--confirm-top", "2", "--confirm-seeds", "2",
+        "--address", ray_cluster.address, "--runs-dir", runs, env=ray_cluster.env,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     # The default concurrency is what the cluster fits: two nodes of one CPU each.
     assert "2 at once, 1 CPU + 0 GPU each" in done.stderr, done.stderr[-3000:]
+    assert "confirmed winner: trial " in done.stdout, "the confirmation's trainings run on the cluster too"
 
     study = optuna.load_study(study_name="fashion_mnist", storage=open_storage(f"sqlite:///{runs}/search.db"))
     finished = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]

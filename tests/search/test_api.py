@@ -35,7 +35,7 @@ def test_a_search_from_python_with_my_model_and_my_arrays(arrays, tmp_path):
     settings = search.SearchSettings(
         dataset=arrays, model=tiny_cnn, trials=3, budget="smoke",
         budget_overrides={"epochs": 1, "image_size": 16, "train_examples": 64, "validation_examples": 20},
-        runs_dir=tmp_path / "runs", resources=search.Resources(concurrency=2),
+        runs_dir=tmp_path / "runs", resources=search.Resources(concurrency=2), confirm_top=2, confirm_seeds=2,
     )
     result = search.run_search(settings)
 
@@ -59,7 +59,10 @@ def test_a_search_from_python_with_my_model_and_my_arrays(arrays, tmp_path):
         # Measured by the training in the worker.
         assert attrs["epochs_run"] == 1 and attrs["accelerator"] == "cpu" and trial.intermediate_values == {1: trial.value}
 
-    best = max(trials, key=lambda t: t.value)
+    # The best trial is the confirmation's winner: two of the best trained again on 2 paired seeds.
+    assert len(result.confirmation["standings"]) == 2
+    best = trials[result.confirmation["winner"]]
+    assert best in sorted(trials, key=lambda t: -t.value)[:2]
     assert result.best_trial.number == best.number and result.best_value == best.value
     assert result.best_policy == Policy.from_dict(best.user_attrs["policy"])
     path = result.export(tmp_path / "policy.json")

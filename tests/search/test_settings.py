@@ -53,6 +53,8 @@ SEARCH = {
     "baselines": (dict(baselines="no"), r"^baselines must be True or False, but got baselines='no'\.$"),
     "reuse-workers": (dict(reuse_workers=0), r"^reuse_workers must be True or False, but got reuse_workers=0\.$"),
     "verbose": (dict(verbose=None), r"^verbose must be True or False, but got verbose=None\.$"),
+    "confirm-top": (dict(confirm_top=-1), r"^confirm_top must be an integer >= 0 \(0: no confirmation\), but got confirm_top=-1\.$"),
+    "confirm-seeds": (dict(confirm_seeds=1), r"^confirm_seeds must be an integer >= 2 \(an interval needs two seeds\), but got confirm_seeds=1\.$"),
     "keras-callbacks": (dict(keras_callbacks=[1]), r"^keras_callbacks must be None or a callable trial_number -> list of keras\.callbacks\.Callback, but got keras_callbacks=\[1\]\.$"),
 }
 

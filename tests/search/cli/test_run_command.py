@@ -24,7 +24,7 @@ def test_search_run_with_my_model_end_to_end(tmp_path, capsys):
     runs = tmp_path / "runs"
     argv = [
         "run", "--model", "tests_pkg.nets:build", "--budget", "smoke", "--train-examples", "64", "--trials", "6",
-        "--concurrency", "2", "--runs-dir", str(runs),
+        "--concurrency", "2", "--confirm-top", "2", "--confirm-seeds", "2", "--runs-dir", str(runs),
     ]
     assert main(argv) == 0
     out, err = capsys.readouterr()
@@ -51,7 +51,12 @@ def test_search_run_with_my_model_end_to_end(tmp_path, capsys):
         assert files == ["learning_curve.png", "samples.png"], f"trial {trial.number} has artifacts {files}"
     assert "kerascv_guide" in get_note(study), "the study note lists the reference policies"
     assert "6 trials finished" in out
-    assert f"Export the best: search export --study fashion_mnist --runs-dir {runs} --trial " in out
+    winner = study.user_attrs["augsearch_confirmation"]["winner"]
+    assert f"confirmed winner: trial {winner}, validation accuracy " in out
+    assert f"Export the best: search export --study fashion_mnist --runs-dir {runs} --trial {winner} --out" in out
+    assert main(["trials", "--runs-dir", str(runs)]) == 0
+    out, _ = capsys.readouterr()
+    assert f"confirmed winner: trial {winner}" in out and "(its trainings: study 'fashion_mnist.confirmation')" in out
     assert (runs / "ray").is_dir(), "Ray Tune's results belong under the run directory"
 
 
@@ -85,7 +90,7 @@ def test_the_flags_become_search_settings():
         "run", "--trials", "7", "--budget", "smoke", "--epochs", "1", "--image-size", "16", "--model", "tests_pkg.nets:build",
         "--ops", "rotation,hue", "--magnitude", "0.2,0.4", "--sampler", "random", "--pruner", "none", "--seed", "3",
         "--no-baselines", "--max-failures", "2", "--no-reuse", "--concurrency", "1", "--cpus-per-trial", "2",
-        "--runs-dir", "elsewhere", "--study", "mine",
+        "--runs-dir", "elsewhere", "--study", "mine", "--confirm-top", "3", "--confirm-seeds", "4",
     ])
     made = settings(args)
     assert isinstance(made, SearchSettings)
@@ -93,7 +98,9 @@ def test_the_flags_become_search_settings():
     assert made.space == SearchSpace(ops="rotation,hue", magnitude=(0.2, 0.4))
     assert (made.sampler, made.pruner, made.seed, made.baselines, made.max_failures) == ("random", "none", 3, False, 2)
     assert made.reuse_workers is False and made.keras_callbacks is None
+    assert (made.confirm_top, made.confirm_seeds) == (3, 4)
     assert (made.resources.concurrency, made.resources.cpus_per_trial, made.resources.gpus_per_trial) == (1, 2.0, None)
     assert (made.runs_dir, made.study, made.storage, made.dataset) == ("elsewhere", "mine", None, "fashion_mnist")
     defaults = settings(build_parser().parse_args(["run"]))
     assert defaults.reuse_workers is True and defaults.baselines is True and defaults.budget is None
+    assert (defaults.confirm_top, defaults.confirm_seeds) == (5, 5), "confirmation is on by default"

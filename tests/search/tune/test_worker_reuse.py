@@ -15,7 +15,7 @@ def search(runs_dir, reuse: bool):
         # Fewer steps than the smoke budget's, and a compiled-model key no other test uses: a
         # worker Ray reuses from another test's Ray tasks cannot hold this model.
         budget_overrides={"epochs": 1, "train_examples": 96}, resources=Resources(concurrency=1), pruner="none",
-        baselines=False, runs_dir=runs_dir, reuse_workers=reuse,
+        baselines=False, runs_dir=runs_dir, reuse_workers=reuse, confirm_top=0,
         # Trial 2 diverges (NaN weights) in a worker that ran trials 0 and 1 before.
         keras_callbacks=inject_faults("2:nan"),
     )

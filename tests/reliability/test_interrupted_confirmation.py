@@ -1,0 +1,64 @@
+"""A confirmation interrupted in the middle keeps every finished training, and the same command
+again finishes the race without retraining them: real Ray, real trainings of the tiny model at a
+tiny budget. The interrupted searches are real processes (one SIGKILLed, one stopped by Ctrl-C,
+SIGINT to its process group as a terminal sends it); the last run is in this process."""
+
+import os
+import signal
+
+from optuna.trial import TrialState
+
+from search_process import TINY_MODEL, cli, load, reap, start_search, study_ready, wait_for
+
+COMMAND = (
+    "run", "--budget", "smoke", "--model", TINY_MODEL, "--epochs", "1", "--train-examples", "64", "--trials", "3",
+    "--no-baselines", "--concurrency", "1", "--confirm-top", "3", "--confirm-seeds", "3",
+)
+
+
+def trainings(runs):
+    if not study_ready(runs):
+        return []
+    try:
+        return load(runs, "fashion_mnist.confirmation").get_trials(deepcopy=False)
+    except KeyError:  # the confirmation study does not exist yet
+        return []
+
+
+def test_an_interrupted_confirmation_finishes_without_retraining(tmp_path):
+    runs = tmp_path / "runs"
+    command = (*COMMAND, "--runs-dir", runs)
+
+    killed = start_search(*command, log=tmp_path / "killed.log")
+    try:
+        wait_for(lambda: len(trainings(runs)) >= 1, "a confirmation training stored", killed, tmp_path / "killed.log")
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=30)
+    finally:
+        reap(killed)
+    after_kill = {t.user_attrs["key"]: t.value for t in trainings(runs)}
+    assert after_kill and load(runs).user_attrs.get("augsearch_confirmation") is None, "no winner before the race ends"
+
+    log = tmp_path / "interrupted.log"
+    interrupted = start_search(*command, log=log)
+    try:
+        wait_for(lambda: len(trainings(runs)) > len(after_kill), "another confirmation training", interrupted, log)
+        os.killpg(interrupted.pid, signal.SIGINT)
+        exit_code = interrupted.wait(timeout=120)
+    finally:
+        reap(interrupted)
+    text = log.read_text()
+    assert exit_code == 130, text[-3000:]
+    assert "Traceback" not in text and "run the same command again to train the rest" in text, text[-3000:]
+    before = {t.user_attrs["key"]: t.value for t in trainings(runs)}
+    assert set(after_kill) < set(before) and {t.state for t in trainings(runs)} == {TrialState.COMPLETE}
+
+    done = cli(*command)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "3/3 trials finished" in done.stderr, "exploration was already done"
+    record = load(runs).user_attrs["augsearch_confirmation"]
+    assert f"confirmed winner: trial {record['winner']}" in done.stdout
+    final = trainings(runs)
+    assert {t.user_attrs["key"]: t.value for t in final if t.user_attrs["key"] in before} == before, "kept as they were"
+    assert len({t.user_attrs["key"] for t in final}) == len(final), "nothing trained twice"
+    assert len(final) == sum(row["n"] for row in record["standings"])
