@@ -139,7 +139,7 @@ def _entries(settings: EvaluationSettings, study) -> list[Entry]:
             len(complete) >= settings.top_k, "top_k", settings.top_k,
             f"at most the {len(complete)} complete trials of study {study.study_name!r}",
         )
-        trials += sorted(complete, key=lambda trial: (-trial.value, trial.number))[: settings.top_k]
+        trials += _ranked(study, complete)[: settings.top_k]
     trials += [pick_trial(study, which) for which in settings.trials]
     if not (trials or settings.policies) and study is not None and study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         trials.append(pick_trial(study, "best"))
@@ -159,6 +159,18 @@ def _entries(settings: EvaluationSettings, study) -> list[Entry]:
             "nothing to evaluate: give policy files, trials, top_k or baselines (and a study for trials)."
         )
     return entries
+
+
+def _ranked(study, complete: list) -> list:
+    """Complete trials best first: the confirmation's standings (winner first) when the search
+    has a confirmed winner, then the rest by exploration objective."""
+    from results.confirmation import read_record
+
+    record = read_record(study)
+    confirmed = [row["trial"] for row in record["standings"]] if record is not None else []
+    by_number = {trial.number: trial for trial in complete}
+    rest = sorted((t for t in complete if t.number not in confirmed), key=lambda trial: (-trial.value, trial.number))
+    return [by_number[number] for number in confirmed if number in by_number] + rest
 
 
 def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, data_seed) -> EvaluationResult:

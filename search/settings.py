@@ -249,8 +249,8 @@ class SearchSettings(_Training):
 class EvaluationSettings(_Training):
     """An evaluation: each policy trained `seeds` times at a full budget, scored on the test split.
 
-    The policies, reported in this order: the `top_k` best complete trials of the study, the
-    `trials` ("best" or numbers), the `policies` (exported files or Policy objects), then the
+    The policies, reported in this order: the `top_k` best complete trials of the study (the
+    confirmation's standings first when it has a confirmed winner), the `trials` ("best" or numbers), the `policies` (exported files or Policy objects), then the
     `baselines` (names of `space.BASELINES`, or a comma-separated string). With no trial, file or
     Policy, the study's best trial. `dataset` None: the study's, else fashion_mnist; it needs a
     test split. `budget` None: full-gpu if Ray sees a GPU, else full. Seeds run from `seed` to

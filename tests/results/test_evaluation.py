@@ -16,8 +16,8 @@ from results.evaluation import (
     to_dict,
     training_key,
 )
-from results.evaluation_chart import bar_chart_png
-from space import GUIDE_POLICY, NO_AUGMENTATION, Policy
+from results.evaluation_chart import bar_chart_png, chart_figure, chart_rows
+from space import BASELINES, GUIDE_POLICY, NO_AUGMENTATION, Policy
 
 SEEDS = [0, 1, 2]
 T975_2 = 4.303  # Student's t(0.975) with 2 degrees of freedom
@@ -122,16 +122,68 @@ def test_an_undefined_correlation_is_null_in_json():
     assert "undefined" in correlation_line(evaluation)
 
 
-def test_the_bar_chart_is_a_png_with_a_row_per_policy():
+def chart_evaluation():
+    """trivialaugment is the best baseline; accuracies are exact points apart where it helps."""
+    chart_entries = [
+        Entry("none", "baseline", BASELINES["none"]),
+        Entry("one seed", "trial", Policy(magnitude=0.2)),
+        Entry("plus one", "trial", Policy(magnitude=0.4)),
+        Entry("trivialaugment", "baseline", BASELINES["trivialaugment"]),
+        Entry("noisy", "file", Policy(magnitude=0.6)),
+        Entry("nothing", "trial", Policy(magnitude=0.8)),
+    ]
+    accuracies = [
+        {0: 0.70, 1: 0.72, 2: 0.74},  # none: 10 points under on every seed
+        {1: 0.95},  # a single shared seed: no interval
+        {0: 0.81, 1: 0.83, 2: 0.85},  # plus one: 1 point over on every seed
+        {0: 0.80, 1: 0.82, 2: 0.84},  # trivialaugment, mean 0.82
+        {0: 0.83, 1: 0.86, 2: 0.86},  # noisy: 3, 4, 2 points over
+        {},  # nothing finished
+    ]
+    return summarise(chart_entries, accuracies, SEEDS)
+
+
+def test_the_chart_rows_are_the_paired_differences_in_points_best_first():
+    evaluation = chart_evaluation()
+    rows = chart_rows(evaluation)
+    # Every row is there: gains first, the reference at 0, losses, then rows without a difference.
+    assert [row.label for row in rows] == ["noisy", "plus one", "trivialaugment", "none", "one seed", "nothing"]
+    by_label = {row.label: row for row in rows}
+    assert by_label["plus one"].difference == pytest.approx((1.0, 1.0, 1.0), abs=1e-9)
+    assert by_label["none"].difference == pytest.approx((-10.0, -10.0, -10.0), abs=1e-9)
+    # noisy: paired 3, 4, 2 points -> 3 +- t * 1 / sqrt(3), whereas its accuracy interval overlaps the baseline's
+    half = T975_2 / math.sqrt(3)
+    assert by_label["noisy"].difference == pytest.approx((3.0, 3.0 - half, 3.0 + half), rel=1e-9)
+    assert evaluation.row("noisy").accuracy.low < evaluation.row("trivialaugment").accuracy.high
+    assert (by_label["trivialaugment"].difference, by_label["trivialaugment"].note) == (None, "reference")
+    assert (by_label["one seed"].difference, by_label["one seed"].note) == (None, "n/a")
+    assert (by_label["nothing"].difference, by_label["nothing"].note) == (None, "n/a")
+    assert by_label["plus one"].accuracy == pytest.approx(83.0)
+    assert by_label["nothing"].accuracy is None
+
+
+def test_the_chart_draws_the_chart_rows():
+    figure = chart_figure(chart_evaluation())
+    axes = figure.axes[0]
+    widths = [bar.get_width() for bar in axes.patches]  # one bar per row with a difference, top first
+    assert widths == pytest.approx([3.0, 1.0, -10.0], abs=1e-9)
+    heights = {label.get_text(): tick for label, tick in zip(axes.get_yticklabels(), axes.get_yticks())}
+    assert sorted(heights, key=heights.get, reverse=True) == [row.label for row in chart_rows(chart_evaluation())]
+    assert {text.get_text() for text in axes.texts} == {"reference", "n/a"}
+    assert "paired difference to trivialaugment" in axes.get_xlabel() and "3 seeds" in axes.get_xlabel()
+    assert any(line.get_xdata()[0] == 0 for line in axes.lines)  # the zero line
+
+
+def test_the_chart_is_a_png_with_a_row_per_policy():
     from PIL import Image
     import io
 
-    png = bar_chart_png(summarise(entries(), ACCURACIES, SEEDS))
+    png = bar_chart_png(chart_evaluation())
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.width == 700
-    fewer = Image.open(io.BytesIO(bar_chart_png(summarise(entries()[:2], ACCURACIES[:2], SEEDS))))
+    fewer = Image.open(io.BytesIO(bar_chart_png(summarise(entries()[2:], ACCURACIES[2:], SEEDS))))
     assert fewer.height < image.height
-    nothing = bar_chart_png(summarise(entries()[:1], [{}], SEEDS))
+    nothing = bar_chart_png(summarise(entries()[:1], [{}], SEEDS))  # no baseline to pair with
     assert Image.open(io.BytesIO(nothing)).format == "PNG"
 
 

@@ -47,3 +47,20 @@ def test_trials_need_a_study(tmp_path):
     with pytest.raises(AugSearchError, match=r"holds no study database \(search\.db\)"):
         evaluate(EvaluationSettings(top_k=1, runs_dir=tmp_path / "runs"))
     assert not (tmp_path / "runs" / "search.db").exists(), "a reader creates no study database"
+
+
+def test_top_k_takes_the_confirmation_standings_first(tmp_path):
+    import optuna
+    from optuna.trial import create_trial
+
+    from results.confirmation import CONFIRMATION_ATTR
+    from search.evaluating import _ranked
+
+    study = optuna.create_study(direction="maximize")
+    for value in (0.90, 0.88, 0.86, 0.84):
+        study.add_trial(create_trial(value=value))
+    complete = study.get_trials(deepcopy=False)
+    assert [t.number for t in _ranked(study, complete)] == [0, 1, 2, 3]
+    # Trial 2 won the race, trial 0 was dropped; trial 3 never raced.
+    study.set_user_attr(CONFIRMATION_ATTR, {"winner": 2, "standings": [{"trial": 2}, {"trial": 1}, {"trial": 0}]})
+    assert [t.number for t in _ranked(study, complete)] == [2, 1, 0, 3]
