@@ -29,6 +29,7 @@ def run_search(runs_dir: Path, trials: int, concurrency: int, budget: str, extra
     command = [
         sys.executable, "-m", "search.cli", "run", "--trials", str(trials), "--budget", budget,
         "--concurrency", str(concurrency), "--pruner", "none", "--no-baselines", "--seed", "1",
+        "--confirm-top", "0",  # exploration's trials alone are measured
         "--runs-dir", str(runs_dir), *extra,
     ]
     started = time.perf_counter()

@@ -65,6 +65,7 @@ def run_search(runs_dir: Path, mode: str, args) -> float:
     command = [
         sys.executable, "-m", "search.cli", "run", "--trials", str(args.trials), "--budget", args.budget,
         "--concurrency", str(args.concurrency), "--pruner", "none", "--no-baselines", "--seed", str(args.seed),
+        "--confirm-top", "0",  # exploration's trials alone are measured
         "--runs-dir", str(runs_dir), *MODES[mode],
     ]
     started = time.perf_counter()

@@ -91,6 +91,7 @@ def run(args, runs_dir: Path):
     settings = augsearch.SearchSettings(
         budget=args.budget, trials=args.trials, resources=augsearch.Resources(concurrency=1), pruner="none",
         baselines=False, seed=args.seed, runs_dir=runs_dir, reuse_workers=not args.no_reuse,
+        confirm_top=0,  # the Tune worker's memory over trials is measured
     )
     return augsearch.run_search(settings)
 

@@ -80,7 +80,7 @@ def train(
 
     Uses the first `budget.train_examples` / `budget.validation_examples` of the dataset's
     splits. After every epoch calls `report(epoch, metrics)` with epochs numbered from 1 and
-    metrics `val_accuracy`, `val_loss`, `train_loss`, `epoch_seconds`, `train_seconds` (the
+    metrics `val_accuracy`, `val_loss`, `train_loss`, `train_accuracy`, `epoch_seconds`, `train_seconds` (the
     training steps alone, without validation), `images_per_second` (so far, as in TrainResult)
     and `timings` (a copy of TrainResult's so far); whatever `report` raises propagates (that is
     how Ray Tune stops a trial). `callbacks` are Keras callbacks run after the trainer's own,
@@ -289,6 +289,9 @@ class _Epochs(keras.callbacks.Callback):
             "val_accuracy": float(logs["val_accuracy"]),
             "val_loss": float(logs["val_loss"]),
             "train_loss": float(logs["loss"]),
+            # On augmented images (and MixUp/CutMix's blended labels): near 1 without augmentation
+            # is a model that has learnt its training set by heart.
+            "train_accuracy": float(logs.get("accuracy", float("nan"))),
             "epoch_seconds": seconds,
             "train_seconds": self._train_seconds if self._train_seconds is not None else seconds,
         }

@@ -17,7 +17,7 @@ NEEDS_TENSORFLOW = True
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--trial", default="best", help="a trial number, or best (default: the complete trial with the highest objective)")
+    parser.add_argument("--trial", default="best", help="a trial number, or best (default: the confirmed winner, else the complete trial with the highest objective)")
     parser.add_argument("--out", default="policy.json", help="the file to write (default: policy.json)")
     add_study_arguments(parser)
 
