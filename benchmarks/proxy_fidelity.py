@@ -11,10 +11,9 @@ training as `search evaluate` does (test accuracy). Printed:
   better half (by full training: the policies a search must tell apart);
 - CPU-seconds per training at each budget (the worker's process time).
 
-Each proxy training is also scored, after its last epoch, on the rest of the validation split
-(the images its per-epoch validation does not use: 4,976 for Fashion-MNIST's 6,000 at the `cpu`
-budget): the `holdout` objective, whose seed noise and fidelity are printed beside the per-epoch
-one's, from the same trainings. `--proxy-overrides` tries another proxy (`train_examples=6144,
+A proxy's score is printed two ways from the same trainings: its last epoch's validation accuracy
+(`proxy`, on the budget's `validation_examples`) and its objective (`objective`: the accuracy on
+`score_examples` validation images after the last epoch, when the budget has them). `--proxy-overrides` tries another proxy (`train_examples=6144,
 epochs=5`), and `--full-from` reuses the full trainings of an earlier run's JSON (same policies
 and seeds), so that proxies are compared on the same full-training means.
 
@@ -63,47 +62,18 @@ def spanning_policies(n: int, seed: int) -> dict[str, Policy]:
 
 
 def train_once(policy: Policy, seed: int, budget, dataset, score_test: bool) -> dict:
-    """In a Ray worker: one training, its score and the worker's CPU-seconds for it (and for a
-    proxy, its `holdout` score: see the module docstring)."""
+    """In a Ray worker: one training, its scores and the worker's CPU-seconds for it."""
     from trainers import configure_gpus, train
 
     configure_gpus()
     cpu = time.process_time()
-    holdout = [] if score_test else [holdout_score(dataset, budget)]
-    result = train(dataset, policy, budget, seed=seed, score_test=score_test, callbacks=holdout)
-    outcome = {
+    result = train(dataset, policy, budget, seed=seed, score_test=score_test)
+    return {
         "score": result.test_accuracy if score_test else result.val_accuracy,
+        "objective": result.objective,
         "cpu_seconds": time.process_time() - cpu,
         "wall_seconds": result.wall_seconds,
     }
-    if holdout:
-        outcome["holdout"] = holdout[0].accuracy
-        outcome["holdout_examples"] = holdout[0].examples
-    return outcome
-
-
-def holdout_score(dataset, budget):
-    """A Keras callback that scores the trained model on the validation images past the budget's."""
-    import dataclasses
-
-    import keras
-
-    from trainers.pipeline import validation_dataset
-
-    rest = dataclasses.replace(
-        dataset.validation, images=dataset.validation.images[budget.validation_examples:],
-        labels=dataset.validation.labels[budget.validation_examples:],
-    )
-
-    class HoldoutScore(keras.callbacks.Callback):
-        examples = len(rest.labels)
-        accuracy = None
-
-        def on_train_end(self, logs=None):
-            data = validation_dataset(rest, num_classes=dataset.num_classes, batch_size=1024)
-            self.accuracy = float(self.model.evaluate(data, verbose=0, return_dict=True)["accuracy"])
-
-    return HoldoutScore()
 
 
 def run_budget(ray, name: str, policies: dict[str, Policy], seeds: list[int], args, score_test: bool, overrides=None) -> dict:
@@ -113,9 +83,7 @@ def run_budget(ray, name: str, policies: dict[str, Policy], seeds: list[int], ar
     budget = Budget.preset(name, **(overrides or {}))
     dataset = load_dataset(
         args.dataset, image_size=budget.image_size, train_examples=budget.train_examples,
-        # A proxy gets the whole validation split: its first images validate each epoch, the rest
-        # are the holdout.
-        validation_examples=budget.validation_examples if score_test else None, seed=0, include_test=score_test,
+        validation_examples=budget.validation_to_load, seed=0, include_test=score_test,
     )
     remote = ray.remote(num_cpus=1, max_retries=0)(train_once)
     dataset_ref = ray.put(dataset)
@@ -164,10 +132,10 @@ def summarise(proxy: dict, full: dict) -> dict:
         "spearman_all": rho("score", labels), "spearman_better_half": rho("score", better),
         "proxy_cpu_seconds": cpu(proxy), "full_cpu_seconds": cpu(full),
     }
-    if all("holdout" in o for by_seed in proxy.values() for o in by_seed.values()):
+    if all("objective" in o for by_seed in proxy.values() for o in by_seed.values()):
         summary.update({
-            "holdout_seed_sd": pooled_seed_sd(proxy, "holdout"),
-            "holdout_spearman_all": rho("holdout", labels), "holdout_spearman_better_half": rho("holdout", better),
+            "objective_seed_sd": pooled_seed_sd(proxy, "objective"),
+            "objective_spearman_all": rho("objective", labels), "objective_spearman_better_half": rho("objective", better),
         })
     return summary
 
@@ -204,10 +172,10 @@ def main() -> None:
         "args": vars(args), "policies": {label: policy.to_dict() for label, policy in policies.items()},
         "proxy": proxy, "full": full, "summary": summary,
     }, indent=2) + "\n")
-    print(f"\n{'policy':<16} {args.proxy + ' (val)':>12} {'holdout':>12} {args.full + ' (test)':>12}")
-    proxy_means, holdout_means, full_means = mean_scores(proxy), mean_scores(proxy, "holdout"), mean_scores(full)
+    print(f"\n{'policy':<16} {args.proxy + ' (val)':>12} {'objective':>12} {args.full + ' (test)':>12}")
+    proxy_means, objective_means, full_means = mean_scores(proxy), mean_scores(proxy, "objective"), mean_scores(full)
     for label in sorted(full_means, key=full_means.get, reverse=True):
-        print(f"{label:<16} {proxy_means[label]:>12.4f} {holdout_means[label]:>12.4f} {full_means[label]:>12.4f}")
+        print(f"{label:<16} {proxy_means[label]:>12.4f} {objective_means[label]:>12.4f} {full_means[label]:>12.4f}")
     print(f"\nraw scores: {args.out}")
     print("RESULT " + " ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}" for key, value in summary.items()))
 

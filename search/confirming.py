@@ -9,7 +9,7 @@ they are biased upwards.
 
 Each training is one trial of the confirmation study (the search study's name +
 `search.storage.CONFIRMATION_SUFFIX`), stored when it ends: COMPLETE with the validation
-accuracy, or FAIL with its error. The race is replayed from those, so an interrupted
+accuracy the search's objective measures, or FAIL with its error. The race is replayed from those, so an interrupted
 confirmation resumes where it stopped. The test split is never loaded here.
 """
 
@@ -106,13 +106,13 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget
         say(f"confirmation: seed {current.rounds_done + 1} of {len(seeds)} for {len(jobs)} policies")
 
         def on_result(job, outcome):
-            store(trainings, job, budget_dict, spec, outcome, metric="val_accuracy")
+            store(trainings, job, budget_dict, spec, outcome, metric="objective")
             if "error" in outcome:
                 failed[candidate_of[job.key]] = outcome["error"].splitlines()[0]
 
         completed = run_jobs(
             ray, jobs, dataset, budget, model=settings.model_builder, cpus=cpus, gpus=gpus, concurrency=concurrency,
-            on_result=on_result, stream=sys.stderr if settings.verbose else None, metric="val_accuracy",
+            on_result=on_result, stream=sys.stderr if settings.verbose else None, metric="objective",
         )
         if not completed:
             return current, True

@@ -197,7 +197,7 @@ def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, 
 
         data = load_dataset(
             dataset, image_size=budget.image_size, train_examples=budget.train_examples,
-            validation_examples=budget.validation_examples, seed=data_seed, data_dir=settings.data_dir,
+            validation_examples=budget.validation_to_load, seed=data_seed, data_dir=settings.data_dir,
             include_test=True,
         )
         completed = run_jobs(

@@ -131,7 +131,7 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
     # The search's data (no test split: `search evaluate` alone reads it), loaded once, when needed.
     dataset = functools.cache(lambda: load_dataset(
         settings.dataset, image_size=budget.image_size, train_examples=budget.train_examples,
-        validation_examples=budget.validation_examples, seed=settings.seed, data_dir=settings.data_dir,
+        validation_examples=budget.validation_to_load, seed=settings.seed, data_dir=settings.data_dir,
     ))
     if already < settings.trials:
         clear_record(study)
@@ -187,12 +187,12 @@ class _Round:
         from search.tune.interrupt import ctrl_c_stops
         from search.tune.progress import ProgressLine
         from search.tune.searcher import StudySearcher
-        from search.tune.trainable import MEASURED, OBJECTIVE, run_trial
+        from search.tune.trainable import CURVE, MEASURED, OBJECTIVE, run_trial
 
         settings, budget = self.settings, self.budget
         cpus, gpus, concurrency = self.resources
         searcher = StudySearcher(
-            self.study, self._propose, metric=OBJECTIVE, max_steps=budget.epochs, user_attrs=MEASURED,
+            self.study, self._propose, metric=OBJECTIVE, curve_metric=CURVE, max_steps=budget.epochs, user_attrs=MEASURED,
             before_tell=self.artifacts,
         )
         trainable = tune.with_resources(
@@ -205,7 +205,7 @@ class _Round:
         )
         tune_config = tune.TuneConfig(
             search_alg=ConcurrencyLimiter(searcher, max_concurrent=concurrency),
-            scheduler=self._scheduler(OBJECTIVE),
+            scheduler=self._scheduler(CURVE),
             num_samples=remaining,
             # A worker runs trial after trial (a failed trial's worker is replaced): no process
             # start, imports or graph building again; trials stay independent (trainers.train).

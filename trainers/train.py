@@ -62,6 +62,11 @@ class TrainResult:
     test_loss: float | None = None
     timings: dict = field(default_factory=dict)
 
+    @property
+    def objective(self) -> float:
+        """What a search ranks the training by: the last epoch's `objective` (see `train`)."""
+        return self.history[-1]["objective"]
+
 
 def train(
     dataset,
@@ -80,7 +85,8 @@ def train(
 
     Uses the first `budget.train_examples` / `budget.validation_examples` of the dataset's
     splits. After every epoch calls `report(epoch, metrics)` with epochs numbered from 1 and
-    metrics `val_accuracy`, `val_loss`, `train_loss`, `train_accuracy`, `epoch_seconds`, `train_seconds` (the
+    metrics `objective` (`val_accuracy`, except after the last epoch of a budget with
+    `score_examples`: the accuracy on that many validation images), `val_accuracy`, `val_loss`, `train_loss`, `train_accuracy`, `epoch_seconds`, `train_seconds` (the
     training steps alone, without validation), `images_per_second` (so far, as in TrainResult)
     and `timings` (a copy of TrainResult's so far); whatever `report` raises propagates (that is
     how Ray Tune stops a trial). `callbacks` are Keras callbacks run after the trainer's own,
@@ -108,6 +114,7 @@ def train(
     require(not score_test or dataset.test is not None, "score_test", score_test, "False for a dataset loaded without its test split")
     train_split = _head(dataset.train, budget.train_examples)
     val_split = _head(dataset.validation, budget.validation_examples)
+    score_split = _head(dataset.validation, budget.score_examples) if budget.score_examples else None
     batch_size = budget.batch_size
     require(
         len(train_split.labels) >= batch_size, "batch_size", batch_size,
@@ -129,6 +136,7 @@ def train(
     )
     val_batch = max(batch_size, VALIDATION_PIXELS // budget.image_size**2)
     val_ds = validation_dataset(val_split, num_classes=num_classes, batch_size=val_batch)
+    score_ds = validation_dataset(score_split, num_classes=num_classes, batch_size=val_batch) if score_split else None
     timings["pipeline"] = time.perf_counter() - started
 
     previous_policy = keras.mixed_precision.global_policy()
@@ -137,7 +145,7 @@ def train(
         net = _ready_model(model, budget, num_classes, steps, seed, cached, key if reuse_model else None)
         timings["model"] = time.perf_counter() - started
         timings["model_reused"] = cached is not None
-        epochs = _Epochs(report, images_per_epoch=steps * batch_size, started=started, timings=timings)
+        epochs = _Epochs(report, images_per_epoch=steps * batch_size, started=started, timings=timings, score_ds=score_ds)
         # The trainer's own callback first: it has timed the epoch and checks every batch's loss
         # whatever the others do.
         net.fit(
@@ -256,10 +264,11 @@ def _schedule(budget: Budget, steps_per_epoch: int):
 class _Epochs(keras.callbacks.Callback):
     """Times epochs, checks the loss after every batch and reports after every epoch."""
 
-    def __init__(self, report: Report | None, images_per_epoch: int, started: float, timings: dict):
+    def __init__(self, report: Report | None, images_per_epoch: int, started: float, timings: dict, score_ds=None):
         super().__init__()
         self.report, self.images_per_epoch = report, images_per_epoch
         self.started, self.timings = started, timings
+        self.score_ds = score_ds
         self.history: list[dict] = []
         self._epoch = 0
 
@@ -284,8 +293,13 @@ class _Epochs(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        objective = float(logs["val_accuracy"])
+        if self.score_ds is not None and epoch + 1 == self.params["epochs"]:
+            # Once, in the last epoch's report: a trial that ASHA stops never pays for it.
+            objective = float(self.model.evaluate(self.score_ds, verbose=0, return_dict=True)["accuracy"])
         seconds = time.perf_counter() - self._start
         metrics = {
+            "objective": objective,
             "val_accuracy": float(logs["val_accuracy"]),
             "val_loss": float(logs["val_loss"]),
             "train_loss": float(logs["loss"]),

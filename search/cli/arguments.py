@@ -13,7 +13,7 @@ from search.settings import SEARCH_BUDGETS, Resources
 from space import AugSearchError
 
 #: Budget fields a flag may override, on `run` and `evaluate`.
-BUDGET_OVERRIDES = ("epochs", "image_size", "train_examples", "batch_size", "learning_rate")
+BUDGET_OVERRIDES = ("epochs", "image_size", "train_examples", "batch_size", "learning_rate", "score_examples")
 
 
 def add_study_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +33,10 @@ def add_budget_arguments(group, budgets=SEARCH_BUDGETS, default: str = "gpu if R
     group.add_argument("--train-examples", type=int, help="override the budget's training examples")
     group.add_argument("--batch-size", type=int, help="override the budget's batch size")
     group.add_argument("--learning-rate", type=float, help="override the budget's peak learning rate")
+    group.add_argument(
+        "--score-examples", type=int,
+        help="override the validation images the objective is scored on after the last epoch (0: the last epoch's validation)",
+    )
     group.add_argument(
         "--model",
         help="the model: small, efficientnetv2_b0, efficientnetv2_s, a KerasCV preset (downloads), or "

@@ -4,7 +4,8 @@ the design asks.
 - Each trial is asked from the study (enqueued reference policies first, then the sampler), and
   `propose(trial)` turns it into the trainable's config; that is where the driver records the
   trial's settings (policy, budget, dataset, seed) as user attributes, once.
-- Each epoch's objective is reported as an intermediate value.
+- Each epoch's `curve_metric` is reported as an intermediate value; a COMPLETE trial's value is
+  its last result's `metric` (the two differ when the objective is scored once, at the end).
 - A trial that ASHA stopped is PRUNED with its intermediate values, never COMPLETE.
 - A trial that raised is FAIL with its error message in the user attribute `error`; a NaN
   objective is FAIL too (Optuna 5 refuses to tell NaN as COMPLETE).
@@ -48,7 +49,8 @@ class StudySearcher(Searcher):
     Args:
         study: the run's study; its direction gives the mode, its sampler proposes.
         propose: `propose(trial) -> config` for a newly asked `optuna.Trial`.
-        metric: the result key of the objective.
+        metric: the result key of the objective: a COMPLETE trial's value, from its last result.
+        curve_metric: the result key of the per-step intermediate values (default: `metric`).
         max_steps: the steps (epochs) of a full trial: a trial that ends without error before
             reporting this step was stopped early and is stored as PRUNED.
         user_attrs: result keys copied from the trial's last result into its user attributes.
@@ -63,6 +65,7 @@ class StudySearcher(Searcher):
         propose: Callable[[optuna.Trial], dict],
         *,
         metric: str,
+        curve_metric: str | None = None,
         max_steps: int,
         user_attrs: Iterable[str] = (),
         before_tell: BeforeTell | None = None,
@@ -72,6 +75,7 @@ class StudySearcher(Searcher):
         require(is_int(max_steps) and max_steps >= 1, "max_steps", max_steps, "an integer >= 1")
         super().__init__(metric=metric, mode="max" if study.direction == StudyDirection.MAXIMIZE else "min")
         self._study = study
+        self._curve_metric = curve_metric or metric
         self._propose = propose
         self._max_steps = max_steps
         self._user_attr_keys = tuple(user_attrs)
@@ -138,7 +142,7 @@ class StudySearcher(Searcher):
             self._finish(trial_id, TrialState.COMPLETE, float(value))
 
     def _report(self, trial_id: str, result: dict) -> None:
-        value, step = result.get(self.metric), result.get(STEP_KEY)
+        value, step = result.get(self._curve_metric), result.get(STEP_KEY)
         self._last_results[trial_id] = result
         # A trial that returns by itself ends with its last result again: report it once.
         if value is not None and step is not None and step not in self._curves[trial_id]:

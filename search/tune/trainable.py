@@ -14,8 +14,11 @@ import os
 import time
 from typing import Any, Callable, Sequence
 
-#: The objective: the last epoch's validation accuracy.
-OBJECTIVE = "val_accuracy"
+#: The objective: a complete trial's score (its last report's `objective`: the accuracy on the
+#: budget's `score_examples` validation images, see `trainers.train`).
+OBJECTIVE = "objective"
+#: What ASHA compares and the study stores per epoch: the validation accuracy after each epoch.
+CURVE = "val_accuracy"
 #: What a trial's training measured: copied from its last report into its user attributes.
 MEASURED = (
     "epochs_run", "wall_seconds", "images_per_second", "node_id", "accelerator", "epoch_seconds",

@@ -27,7 +27,7 @@ def train_and_score(policy, seed: int, budget, dataset, model=None, score_test: 
         return {"error": f"{type(error).__name__}: {error}".strip(), "wall_seconds": time.perf_counter() - started}
     scores = {"test_accuracy": result.test_accuracy, "test_loss": result.test_loss} if score_test else {}
     return {
-        **scores, "val_accuracy": result.val_accuracy, "wall_seconds": result.wall_seconds,
+        **scores, "objective": result.objective, "val_accuracy": result.val_accuracy, "wall_seconds": result.wall_seconds,
         "images_per_second": result.images_per_second, "history": result.history,
     }
 
@@ -38,7 +38,8 @@ def run_jobs(
 ) -> bool:
     """Train `jobs` (search.evaluating.Job) on the Ray cluster, calling `on_result(job, outcome)`
     as each ends, with a progress line on `stream` (None: silent). `metric`: "test_accuracy"
-    (the test split is scored) or "val_accuracy" (it is not even read). Returns False when Ctrl-C
+    (the test split is scored) or "objective" (the search's, on validation images; the test split
+    is not even read). Returns False when Ctrl-C
     stopped it (running trainings are cancelled; finished ones were already handed over)."""
     remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=0)(train_and_score)
     dataset_ref = ray.put(dataset)  # once, zero-copy to every worker on this machine

@@ -5,6 +5,8 @@ trains nothing, and exploring further clears the winner until a new race confirm
 
 import json
 
+import pytest
+
 from optuna.trial import TrialState
 
 from search import Resources, SearchSettings, run_search
@@ -18,7 +20,7 @@ MODEL = "tests_pkg.nets:build"
 def settings(runs_dir, trials, **fields):
     fields = {"confirm_top": 3, "confirm_seeds": 2, **fields}
     return SearchSettings(
-        trials=trials, budget="smoke", budget_overrides={"epochs": 1, "train_examples": 64}, model=MODEL,
+        trials=trials, budget="smoke", budget_overrides={"epochs": 1, "train_examples": 64, "score_examples": 256}, model=MODEL,
         baselines=False, runs_dir=runs_dir, resources=Resources(concurrency=2), **fields,
     )
 
@@ -49,6 +51,10 @@ def test_the_best_trials_race_on_paired_seeds_and_the_winner_is_exported(tmp_pat
         assert 0.0 <= training.value <= 1.0 and training.intermediate_values
         assert "test_accuracy" not in training.user_attrs
     assert result.best_trial.number == record["winner"]
+    # The objective is scored on 256 validation images after the last epoch; the curve on 128.
+    for trial in result.study.get_trials(states=(TrialState.COMPLETE,)):
+        assert trial.value * 256 == pytest.approx(round(trial.value * 256), abs=1e-3)
+        assert set(trial.intermediate_values) == {1}
 
     exported = json.loads(result.export(tmp_path / "policy.json").read_text())
     assert exported["provenance"]["trial"] == record["winner"]

@@ -87,7 +87,7 @@ def test_validation_keeps_every_example_in_order(fashion):
 # train()
 
 
-REPORTED_NUMBERS = {"val_accuracy", "val_loss", "train_loss", "train_accuracy", "epoch_seconds", "train_seconds", "images_per_second"}
+REPORTED_NUMBERS = {"objective", "val_accuracy", "val_loss", "train_loss", "train_accuracy", "epoch_seconds", "train_seconds", "images_per_second"}
 TIMINGS = {"pipeline", "model", "first_batch", "model_reused"}
 
 
@@ -215,3 +215,15 @@ def test_acceptance_small_proxy_learns_fashion_mnist_in_two_epochs(fashion):
     result = train(fashion, MILD, budget, seed=0)
     assert result.epochs_run == 2
     assert result.val_accuracy > 0.4, result.history  # chance is 0.1
+
+
+def test_the_objective_is_scored_once_after_the_last_epoch_on_score_examples(fashion):
+    budget = Budget.preset("smoke", epochs=2, train_examples=64, score_examples=400)
+    assert budget.validation_to_load == 400
+    result = train(fashion, NO_AUGMENTATION, budget, seed=3)
+    first, last = result.history
+    assert first["objective"] == first["val_accuracy"], "before the last epoch: the per-epoch validation"
+    # After it: the accuracy over the 400 validation images, not the per-epoch 128.
+    assert result.objective == last["objective"] and result.objective * 400 == pytest.approx(round(result.objective * 400), abs=1e-3)
+    scored_by_hand = train(fashion, NO_AUGMENTATION, budget.replace(validation_examples=400, score_examples=0), seed=3)
+    assert result.objective == pytest.approx(scored_by_hand.val_accuracy)

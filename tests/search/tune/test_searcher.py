@@ -107,6 +107,18 @@ def test_trial_that_runs_all_epochs_is_complete(searcher, storage):
     assert trial.intermediate_values == {1: 0.1, 2: 0.2, 3: pytest.approx(0.3), 4: 0.9}
 
 
+def test_a_final_score_is_the_value_and_the_epochs_are_the_curve(study, storage):
+    # The objective scored once at the end, on more images, differs from the last epoch's curve.
+    searcher = StudySearcher(study, propose, metric="objective", curve_metric="accuracy", max_steps=EPOCHS)
+    searcher.suggest("t0")
+    for epoch in range(1, EPOCHS):
+        searcher.on_trial_result("t0", result(epoch, 0.1 * epoch, objective=0.1 * epoch))
+    searcher.on_trial_complete("t0", result=result(EPOCHS, 0.9, objective=0.87, done=True))
+    (trial,) = stored_trials(storage)
+    assert trial.state == TrialState.COMPLETE and trial.value == 0.87
+    assert trial.intermediate_values == {1: 0.1, 2: 0.2, 3: pytest.approx(0.3), 4: 0.9}
+
+
 @pytest.mark.parametrize("message_first", [False, True], ids=["ray-order", "message-first"])
 def test_raising_trial_fails_with_its_message(searcher, storage, tmp_path, message_first):
     callback = searcher.callback()
