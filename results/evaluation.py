@@ -41,7 +41,8 @@ def training_key(policy: Policy, seed: int, budget: dict, dataset: str) -> str:
 
 
 def stored_accuracies(study: optuna.Study) -> dict[str, float]:
-    """Test accuracy of each COMPLETE stored training, by `training_key`."""
+    """The value of each COMPLETE stored training (the test accuracy in an evaluation study, the
+    objective in a confirmation study), by `training_key`."""
     return {
         trial.user_attrs["key"]: trial.value
         for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))

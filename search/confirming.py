@@ -66,16 +66,13 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget
     a training is left to run. Returns the race (None: no complete trial) and whether Ctrl-C
     stopped it."""
     from search.evaluating import Job, store
-    from search.storage import CONFIRMATION_SUFFIX, open_storage
     from search.tune.training_tasks import run_jobs
 
     chosen = candidates(study, settings.confirm_top)
     if not chosen:
         return None, False
-    name = study.study_name + CONFIRMATION_SUFFIX
-    trainings = optuna.create_study(storage=open_storage(url), study_name=name, direction="maximize", load_if_exists=True)
-    if "augsearch_confirmation_of" not in trainings.user_attrs:
-        trainings.set_user_attr("augsearch_confirmation_of", {"study": study.study_name, "value": "validation accuracy"})
+    trainings = _trainings_study(url, study)
+    name = trainings.study_name
     seeds = confirmation_seeds(settings.seed, settings.confirm_seeds)
     policies = {trial.number: trial_policy(trial) for trial in chosen}
     budget_dict, spec = budget.to_dict(), settings.dataset_spec
@@ -123,6 +120,17 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget
         say(summary_line(record))
         _write_note(trainings, record)
     return current, False
+
+
+def _trainings_study(url: str, study: optuna.Study) -> optuna.Study:
+    """The confirmation study of `study`, created on first use."""
+    from search.storage import CONFIRMATION_SUFFIX, open_storage
+
+    name = study.study_name + CONFIRMATION_SUFFIX
+    trainings = optuna.create_study(storage=open_storage(url), study_name=name, direction="maximize", load_if_exists=True)
+    if "augsearch_confirmation_of" not in trainings.user_attrs:
+        trainings.set_user_attr("augsearch_confirmation_of", {"study": study.study_name, "value": "the search's objective"})
+    return trainings
 
 
 def _write_note(trainings: optuna.Study, record: dict) -> None:
