@@ -30,6 +30,24 @@ CHROMIUM_FLAGS = (
 )
 
 
+def confirmation_study(study):
+    """The confirmation of `study`'s trial 0 on 2 seeds, stored the way `search run` stores it."""
+    from results.confirmation import markdown, to_record
+    from results.racing import race
+    from search.confirming import _write_note
+    from search.storage import CONFIRMATION_SUFFIX
+
+    trainings = optuna.create_study(
+        storage=study._storage, study_name=study.study_name + CONFIRMATION_SUFFIX, direction="maximize"
+    )
+    for seed, value in ((11, 0.61), (12, 0.63)):
+        trainings.add_trial(optuna.trial.create_trial(value=value, user_attrs={"seed": seed, "labels": ["trial 0"]}))
+    record = to_record(race([0], [11, 12], {0: {11: 0.61, 12: 0.63}}), confirmation_study=trainings.study_name, exploration_trials=2)
+    _write_note(trainings, record)
+    assert markdown(record).startswith("# Confirmation")
+    return trainings
+
+
 def small_study(runs):
     """Two finished trials with their artifacts, written the way `search run` writes them:
     uploaded while the trial is still open, then told."""
@@ -89,6 +107,7 @@ def test_dashboard_serves_the_study_its_trials_and_artifacts_to_a_real_browser(t
         pytest.fail("Debian's chromium is not installed: run `make test`, which installs it (apt-get install -y chromium)")
     runs = tmp_path / "runs"
     study, grids = small_study(runs)
+    confirmation = confirmation_study(study)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -100,8 +119,11 @@ def test_dashboard_serves_the_study_its_trials_and_artifacts_to_a_real_browser(t
         assert json.loads(meta)["artifact_is_available"] is True
 
         summaries = json.loads(get(f"{base}/api/studies")[2])["study_summaries"]
-        assert [s["study_name"] for s in summaries] == ["fashion_mnist"]
+        # The confirmation's trainings are a study of their own beside the search's.
+        assert [s["study_name"] for s in summaries] == ["fashion_mnist", confirmation.study_name]
         study_id = summaries[0]["study_id"]
+        race = json.loads(get(f"{base}/api/studies/{summaries[1]['study_id']}")[2])
+        assert len(race["trials"]) == 2 and race["note"]["body"].startswith("# Confirmation")
 
         detail = json.loads(get(f"{base}/api/studies/{study_id}")[2])
         assert [t["number"] for t in detail["trials"]] == [0, 1]
