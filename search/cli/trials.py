@@ -38,9 +38,11 @@ def run(args: argparse.Namespace) -> int:
     study = load_existing_study(args.runs_dir, args.storage, args.study)
     rows = select_rows(trial_rows(study), args.state, args.sort, args.limit)
     p = progress(study)
-    best = f"; best: trial {p.best_number} ({p.best_value:.4f})" if p.best_number is not None else ""
-    print(f"study {study.study_name!r}: {p.complete} complete, {p.pruned} pruned, {p.failed} failed, {p.running} running{best}")
     record = read_record(study)
+    # With a confirmed winner, "best" is the winner: exploration's top is only its highest objective.
+    label = "highest objective" if record is not None else "best"
+    best = f"; {label}: trial {p.best_number} ({p.best_value:.4f})" if p.best_number is not None else ""
+    print(f"study {study.study_name!r}: {p.complete} complete, {p.pruned} pruned, {p.failed} failed, {p.running} running{best}")
     if record is not None:
         print(f"{summary_line(record)} (its trainings: study {record['confirmation_study']!r})")
     if not rows:

@@ -57,6 +57,7 @@ def test_search_run_with_my_model_end_to_end(tmp_path, capsys):
     assert main(["trials", "--runs-dir", str(runs)]) == 0
     out, _ = capsys.readouterr()
     assert f"confirmed winner: trial {winner}" in out and "(its trainings: study 'fashion_mnist.confirmation')" in out
+    assert "; highest objective: trial " in out.splitlines()[0]
     assert (runs / "ray").is_dir(), "Ray Tune's results belong under the run directory"
 
 
