@@ -20,7 +20,7 @@ def test_search_joins_the_cluster_and_its_trials_run_on_both_nodes(ray_cluster, 
     # The default proxy (the small EfficientNet), as a user's search runs it: the other searches of
     # the suite use the tiny test model.
     done = search(
-        "run", "--budget", "smoke", "--trials", "4", "--confirm-top", "2", "--confirm-seeds", "2",
+        "run", "--budget", "smoke", "--trials", "4", "--confirm-top", "1", "--confirm-seeds", "2",
         "--address", ray_cluster.address, "--runs-dir", runs, env=ray_cluster.env,
     )
     assert done.returncode == 0, done.stderr[-4000:]

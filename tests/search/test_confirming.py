@@ -18,7 +18,7 @@ MODEL = "tests_pkg.nets:build"
 
 
 def settings(runs_dir, trials, **fields):
-    fields = {"confirm_top": 3, "confirm_seeds": 2, **fields}
+    fields = {"confirm_top": 2, "confirm_seeds": 2, **fields}
     return SearchSettings(
         trials=trials, budget="smoke", budget_overrides={"epochs": 1, "train_examples": 64, "score_examples": 256}, model=MODEL,
         baselines=False, runs_dir=runs_dir, resources=Resources(concurrency=2), **fields,
@@ -31,14 +31,14 @@ def confirmation_trials(runs):
 
 def test_the_best_trials_race_on_paired_seeds_and_the_winner_is_exported(tmp_path, capsys):
     runs = tmp_path / "runs"
-    result = run_search(settings(runs, 4))
+    result = run_search(settings(runs, 3))
     err = capsys.readouterr().err
     record = result.confirmation
     assert record is not None and not result.interrupted
-    chosen = [t.number for t in candidates(result.study, 3)]
+    chosen = [t.number for t in candidates(result.study, 2)]
     assert [row["trial"] for row in sorted(record["standings"], key=lambda row: chosen.index(row["trial"]))] == chosen
     assert record["seeds"] == confirmation_seeds(0, 2)
-    assert not set(record["seeds"]) & {trial_seed(0, n) for n in range(4)}, "fresh seeds, not exploration's"
+    assert not set(record["seeds"]) & {trial_seed(0, n) for n in range(3)}, "fresh seeds, not exploration's"
     assert "confirmation: trials " in err and "confirmed winner: trial" in err
 
     trainings = confirmation_trials(runs)
@@ -62,13 +62,9 @@ def test_the_best_trials_race_on_paired_seeds_and_the_winner_is_exported(tmp_pat
     assert exported["policy"] == result.study.trials[record["winner"]].user_attrs["policy"]
 
     # The same search again: exploration and confirmation are both done; nothing is retrained.
-    again = run_search(settings(runs, 4))
+    again = run_search(settings(runs, 3))
     assert len(confirmation_trials(runs)) == len(trainings) and again.confirmation == record
 
-    # Exploring further clears the winner; without a new race there is none to export.
-    assert run_search(settings(runs, 5, confirm_top=0)).confirmation is None
-    final = run_search(settings(runs, 5))
-    assert final.confirmation is not None and final.confirmation["exploration_trials"] == 5
-    kept = {t.user_attrs["key"]: t.value for t in trainings}
-    assert {t.user_attrs["key"]: t.value for t in confirmation_trials(runs) if t.user_attrs["key"] in kept} == kept
-    assert len({t.user_attrs["key"] for t in confirmation_trials(runs)}) == len(confirmation_trials(runs)), "none twice"
+    # Exploring further clears the winner: until a new race ends, there is none (export falls back).
+    explored = run_search(settings(runs, 4, confirm_top=0))
+    assert explored.confirmation is None and explored.best_trial.value == max(t.value for t in explored.study.get_trials(states=(TrialState.COMPLETE,)))
