@@ -23,7 +23,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from results.confirmation import CONFIRMATION_ATTR, markdown, summary_line, to_record
 from results.evaluation import stored_accuracies, training_key
-from results.racing import Race, race
+from results.racing import race
 from results.trial_policies import trial_policy
 from search.formatting import printer
 from search.settings import SearchSettings
@@ -60,17 +60,16 @@ def clear_record(study: optuna.Study) -> None:
         study.set_user_attr(CONFIRMATION_ATTR, None)
 
 
-def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget, resources, load_dataset) -> tuple[Race | None, bool]:
+def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget, resources, load_dataset) -> bool:
     """Race the study's best trials (see the module docstring); store the winner's record in the
     study. `load_dataset()` gives the search's dataset (without the test split), called only when
-    a training is left to run. Returns the race (None: no complete trial) and whether Ctrl-C
-    stopped it."""
+    a training is left to run. Returns True when Ctrl-C stopped it (the record is then not written)."""
     from search.evaluating import Job, store
     from search.tune.training_tasks import run_jobs
 
     chosen = candidates(study, settings.confirm_top)
     if not chosen:
-        return None, False
+        return False
     trainings = _trainings_study(url, study)
     name = trainings.study_name
     seeds = confirmation_seeds(settings.seed, settings.confirm_seeds)
@@ -112,14 +111,14 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget
             on_result=on_result, stream=sys.stderr if settings.verbose else None, metric="objective",
         )
         if not completed:
-            return current, True
+            return True
     finished_trials = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
     record = to_record(current, confirmation_study=name, exploration_trials=finished_trials)
     study.set_user_attr(CONFIRMATION_ATTR, record)
     if current.winner is not None:
         say(summary_line(record))
         _write_note(trainings, record)
-    return current, False
+    return False
 
 
 def _trainings_study(url: str, study: optuna.Study) -> optuna.Study:

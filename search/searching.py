@@ -138,8 +138,7 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
         if _explore(settings, study, budget, dataset(), (cpus, gpus, concurrency)):
             return SearchResult(study, url, interrupted=True)
     if settings.confirm_top:
-        _, interrupted = confirm(settings, study, url, ray, budget, (cpus, gpus, concurrency), dataset)
-        if interrupted:
+        if confirm(settings, study, url, ray, budget, (cpus, gpus, concurrency), dataset):
             return SearchResult(study, url, interrupted=True)
     return SearchResult(study, url)
 
