@@ -41,14 +41,14 @@ def read_record(study: optuna.Study) -> dict[str, Any] | None:
     return record if isinstance(record, dict) and record.get("winner") is not None else None
 
 
-def winner_interval(record: dict[str, Any]) -> dict[str, Any]:
+def winner_standing(record: dict[str, Any]) -> dict[str, Any]:
     """The winner's standing in `record` (its mean, low, high, n and scores)."""
     return next(row for row in record["standings"] if row["trial"] == record["winner"])
 
 
 def summary_line(record: dict[str, Any]) -> str:
     """'confirmed winner: trial 12, 0.8412 [0.8350, 0.8474] over 5 seeds; +0.61 points [...] over trial 7'."""
-    winner = winner_interval(record)
+    winner = winner_standing(record)
     line = (
         f"confirmed winner: trial {record['winner']}, validation accuracy {winner['mean']:.4f} "
         f"[{winner['low']:.4f}, {winner['high']:.4f}] over {winner['n']} seeds"

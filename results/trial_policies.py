@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from results.confirmation import read_record, winner_interval
+from results.confirmation import read_record, winner_standing
 from space import AugSearchError, Policy
 
 
@@ -59,7 +59,7 @@ def trial_provenance(study: optuna.Study, trial: FrozenTrial) -> dict:
     }
     record = read_record(study)
     if record is not None and record["winner"] == trial.number:
-        winner = winner_interval(record)
+        winner = winner_standing(record)
         provenance["confirmation"] = {
             "mean": winner["mean"], "low": winner["low"], "high": winner["high"], "seeds": record["seeds"],
             "runner_up": record["runner_up"], "difference": record["difference"],

@@ -64,7 +64,7 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget
     """Race the study's best trials (see the module docstring); store the winner's record in the
     study. `load_dataset()` gives the search's dataset (without the test split), called only when
     a training is left to run. Returns True when Ctrl-C stopped it (the record is then not written)."""
-    from search.evaluating import Job, store
+    from search.trainings_study import Job, store
     from search.tune.training_tasks import run_jobs
 
     chosen = candidates(study, settings.confirm_top)
@@ -102,7 +102,7 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget
         say(f"confirmation: seed {current.rounds_done + 1} of {len(seeds)} for {len(jobs)} policies")
 
         def on_result(job, outcome):
-            store(trainings, job, budget_dict, spec, outcome, metric="objective")
+            store(trainings, job, budget_dict, spec, outcome, "objective")
             if "error" in outcome:
                 failed[candidate_of[job.key]] = outcome["error"].splitlines()[0]
 
@@ -124,12 +124,12 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget
 def _trainings_study(url: str, study: optuna.Study) -> optuna.Study:
     """The confirmation study of `study`, created on first use."""
     from search.storage import CONFIRMATION_SUFFIX, open_storage
+    from search.trainings_study import open_trainings_study
 
-    name = study.study_name + CONFIRMATION_SUFFIX
-    trainings = optuna.create_study(storage=open_storage(url), study_name=name, direction="maximize", load_if_exists=True)
-    if "augsearch_confirmation_of" not in trainings.user_attrs:
-        trainings.set_user_attr("augsearch_confirmation_of", {"study": study.study_name, "value": "the search's objective"})
-    return trainings
+    return open_trainings_study(
+        open_storage(url), study.study_name + CONFIRMATION_SUFFIX, "augsearch_confirmation_of",
+        {"study": study.study_name, "value": "the search's objective"},
+    )
 
 
 def _write_note(trainings: optuna.Study, record: dict) -> None:

@@ -1,24 +1,25 @@
 """`evaluate`: full trainings of searched policies and baselines, scored on the test split.
 
 Every training (a policy, a seed, a budget, a dataset) is one trial of the evaluation study
-(`search.storage.EVALUATION_SUFFIX`): COMPLETE with the test accuracy as its value and the
-validation accuracy per epoch as intermediate values (the dashboard draws them), or FAIL with its
-error. Only finished trainings are stored, so an interrupted evaluation leaves nothing half-done
-and the same evaluation again trains only what is missing.
+(`search.storage.EVALUATION_SUFFIX`, kept by `search.trainings_study`), its value the test
+accuracy: an interrupted evaluation leaves nothing half-done, and the same evaluation again
+trains only what is missing.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import optuna
 from optuna.trial import TrialState
 
 from results.evaluation import Entry, Evaluation, training_key
+from search.formatting import printer
 from search.settings import DEFAULT_DATASET, EvaluationSettings, dataset_spec
+from search.trainings_study import Job, open_trainings_study, store
 from space import AugSearchError, Policy
 
 
@@ -32,16 +33,6 @@ class EvaluationResult:
     study: optuna.Study
     failed: int = 0
     interrupted: bool = False
-
-
-@dataclass
-class Job:
-    """One training to run: a policy and a seed, and the entries (labels) that asked for it."""
-
-    key: str
-    policy: Policy
-    seed: int
-    labels: list[str] = field(default_factory=list)
 
 
 def evaluate(settings: EvaluationSettings) -> EvaluationResult:
@@ -83,31 +74,6 @@ def plan(entries: list[Entry], seeds: list[int], budget: dict, dataset: str, don
                 continue
             jobs.setdefault(key, Job(key, entry.policy, seed)).labels.append(entry.label)
     return list(jobs.values()), len(stored)
-
-
-def open_evaluation_study(storage, name: str, of_study: str | None) -> optuna.Study:
-    study = optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True)
-    if "augsearch_evaluation" not in study.user_attrs:
-        study.set_user_attr("augsearch_evaluation", {"study": of_study, "value": "test accuracy"})
-    return study
-
-
-def store(study: optuna.Study, job: Job, budget: dict, dataset: str, outcome: dict, metric: str = "test_accuracy") -> None:
-    """One finished training as one trial: COMPLETE with `outcome[metric]` as its value, or FAIL
-    with `error`."""
-    attrs = {
-        "key": job.key, "policy": job.policy.to_dict(), "seed": job.seed, "budget": budget, "dataset": dataset,
-        "labels": list(job.labels),
-        **{name: value for name, value in outcome.items() if name != "history"},
-    }
-    history = outcome.get("history") or []
-    failed = "error" in outcome
-    study.add_trial(optuna.trial.create_trial(
-        state=TrialState.FAIL if failed else TrialState.COMPLETE,
-        value=None if failed else outcome[metric],
-        user_attrs=attrs,
-        intermediate_values={row["epoch"]: row["val_accuracy"] for row in history},
-    ))
 
 
 def _search_study(settings: EvaluationSettings):
@@ -182,10 +148,12 @@ def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, 
     ray, budget, (cpus, gpus, concurrency) = place(settings)
     seeds = [settings.seed + i for i in range(settings.seeds)]
     spec = dataset_spec(dataset)
-    evaluation_study = open_evaluation_study(open_storage(url), name, study.study_name if study else None)
+    evaluation_study = open_trainings_study(
+        open_storage(url), name, "augsearch_evaluation", {"study": study.study_name if study else None, "value": "test accuracy"},
+    )
     jobs, stored = plan(entries, seeds, budget.to_dict(), spec, set(stored_accuracies(evaluation_study)))
     stream = sys.stderr if settings.verbose else None
-    _say(stream,
+    printer(settings.verbose)(
         f"evaluating {len(entries)} policies x {len(seeds)} seeds in study {name!r} of {shown(url)} | dataset "
         f"{spec}, test split | budget {budget.epochs} epochs x {budget.train_examples} images at "
         f"{budget.image_size}px, model {budget.model} | {stored} trainings stored, {len(jobs)} to run, "
@@ -203,7 +171,7 @@ def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, 
         completed = run_jobs(
             ray, jobs, data, budget, model=settings.model_builder,
             cpus=cpus, gpus=gpus, concurrency=concurrency, stream=stream,
-            on_result=lambda job, outcome: store(evaluation_study, job, budget.to_dict(), spec, outcome),
+            on_result=lambda job, outcome: store(evaluation_study, job, budget.to_dict(), spec, outcome, "test_accuracy"),
         )
 
     accuracies = stored_accuracies(evaluation_study)
@@ -233,8 +201,3 @@ def _write_reports(folder: Path, name: str, evaluation: Evaluation, context: dic
         write_atomically(folder / f"{name}.md", markdown(evaluation, context).encode()),
         write_atomically(folder / f"{name}.png", bar_chart_png(evaluation)),
     ]
-
-
-def _say(stream, line: str) -> None:
-    if stream is not None:
-        print(line, file=stream, flush=True)

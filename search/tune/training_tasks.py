@@ -36,7 +36,7 @@ def run_jobs(
     ray, jobs: list, dataset, budget, *, model=None, cpus: float, gpus: float, concurrency: int,
     on_result: Callable[[object, dict], None], stream=None, metric: str = "test_accuracy",
 ) -> bool:
-    """Train `jobs` (search.evaluating.Job) on the Ray cluster, calling `on_result(job, outcome)`
+    """Train `jobs` (search.trainings_study.Job) on the Ray cluster, calling `on_result(job, outcome)`
     as each ends, with a progress line on `stream` (None: silent). `metric`: "test_accuracy"
     (the test split is scored) or "objective" (the search's, on validation images; the test split
     is not even read). Returns False when Ctrl-C

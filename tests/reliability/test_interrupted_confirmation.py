@@ -1,8 +1,9 @@
 """A confirmation interrupted in the middle keeps every finished training, and the same command
 again finishes the race without retraining them: real Ray, real trainings of the tiny model at a
-tiny budget. The interrupted search is a real process (stopped by Ctrl-C, SIGINT to its process
-group as a terminal sends it; a SIGKILLed one loses no more, since only finished trainings are
-stored); the same command then runs in this process."""
+tiny budget. Exploration runs first in this process (it has tests of its own); the interrupted
+search is then a real process that goes straight to the race (stopped by Ctrl-C, SIGINT to its
+process group as a terminal sends it; a SIGKILLed one loses no more, since only finished
+trainings are stored); the same command then finishes it in this process."""
 
 import os
 import signal
@@ -11,10 +12,11 @@ from optuna.trial import TrialState
 
 from search_process import TINY_MODEL, cli, load, reap, start_search, study_ready, wait_for
 
-COMMAND = (
+EXPLORATION = (
     "run", "--budget", "smoke", "--model", TINY_MODEL, "--epochs", "1", "--train-examples", "64", "--trials", "3",
-    "--no-baselines", "--concurrency", "1", "--confirm-top", "2", "--confirm-seeds", "4",
+    "--no-baselines", "--concurrency", "2",
 )
+COMMAND = (*EXPLORATION, "--confirm-top", "2", "--confirm-seeds", "3")
 
 
 def trainings(runs):
@@ -29,6 +31,8 @@ def trainings(runs):
 def test_an_interrupted_confirmation_finishes_without_retraining(tmp_path):
     runs = tmp_path / "runs"
     command = (*COMMAND, "--runs-dir", runs)
+    explored = cli(*EXPLORATION, "--confirm-top", "0", "--runs-dir", runs)
+    assert explored.returncode == 0, explored.stderr[-3000:]
 
     log = tmp_path / "interrupted.log"
     interrupted = start_search(*command, log=log)

@@ -2,9 +2,9 @@
 runs are shared): real Ray and a real SQLite study.
 
 1. `search run --trials 8 --budget smoke`, a real process, is SIGKILLed once 2 trials finished
-   (another one RUNNING), run again and stopped with Ctrl-C (SIGINT to its process group, as a
-   terminal sends it), then run again to the end.
-7. During that last run, `search trials` (in a loop in a reader process) and `search dashboard`
+   (another one RUNNING), run again in a process and stopped with Ctrl-C (SIGINT to its process
+   group, as a terminal sends it), then run again to the end (in this process).
+7. During the second run, `search trials` (in a loop in a reader process) and `search dashboard`
    (a process of its own, its HTTP API polled) read the study while the search writes it.
    Meanwhile a second `search run` on the same study, in this process, is refused: the driver
    lock holds between two processes.
@@ -110,27 +110,9 @@ def story(tmp_path_factory):
     seen["before_kill"] = _snapshot(study)
     seen["left_running"] = _running(study)
 
-    # 1b. The same command again, stopped with Ctrl-C while its own trials run.
-    log = root / "interrupted.log"
-    trials_so_far = len(study.trials)
-    interrupted = start_search(*command, log=log)
-    try:
-        wait_for(
-            lambda: [n for n in _running(load(runs)) if n >= trials_so_far], "a trial of this run running", interrupted, log
-        )
-        time.sleep(2)  # well into the trial
-        os.killpg(interrupted.pid, signal.SIGINT)
-        started = time.monotonic()
-        interrupted.wait(timeout=120)
-        seen["ctrl_c_seconds"] = time.monotonic() - started
-        seen["ctrl_c_exit"] = interrupted.returncode
-    finally:
-        reap(interrupted)
-    seen["ctrl_c_log"] = log.read_text()
-    study = load(runs)
-    seen["after_ctrl_c"] = {t.number: (t.state.name, t.user_attrs.get("error")) for t in study.trials}
-
-    # 1c + 7. The same command to the end, with a dashboard and `search trials` reading the study.
+    # 1b + 7. The same command again, in a process, with a dashboard and `search trials` reading
+    # the study while it writes it and a second driver refused; then stopped with Ctrl-C while its
+    # own trials run.
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     dashboard = subprocess.Popen(
@@ -141,24 +123,29 @@ def story(tmp_path_factory):
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(runs), str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    log = root / "resumed.log"
-    resumed = None
+    log = root / "interrupted.log"
+    trials_so_far = len(study.trials)
+    interrupted = start_search(*command, log=log)
     polls, poll_failures = 0, []
     try:
         wait_for(lambda: _get(f"{base}/api/meta")[0] == 200, "the dashboard to answer", dashboard, root / "none", timeout=180)
         study_id = json.loads(_get(f"{base}/api/studies")[1])["study_summaries"][0]["study_id"]
-        trials_so_far = len(load(runs).trials)
-        resumed = start_search(*command, log=log)
-        wait_for(lambda: [n for n in _running(load(runs)) if n >= trials_so_far], "a trial of this run running", resumed, log)
+        wait_for(
+            lambda: [n for n in _running(load(runs)) if n >= trials_so_far], "a trial of this run running", interrupted, log
+        )
         seen["second_driver"] = cli(*command)
-        while resumed.poll() is None:
+        while polls < 10 and interrupted.poll() is None:  # well into the trial
             for url in (f"{base}/api/studies", f"{base}/api/studies/{study_id}"):
                 status, body = _get(url)
                 polls += 1
                 if status != 200 or "locked" in body:
                     poll_failures.append(f"{url}: {status} {body[:300]}")
             time.sleep(0.3)
-        seen["resumed_exit"] = resumed.returncode
+        os.killpg(interrupted.pid, signal.SIGINT)
+        started = time.monotonic()
+        interrupted.wait(timeout=120)
+        seen["ctrl_c_seconds"] = time.monotonic() - started
+        seen["ctrl_c_exit"] = interrupted.returncode
     finally:
         stop.touch()
         reader_out, reader_err = reader.communicate(timeout=120)
@@ -167,11 +154,15 @@ def story(tmp_path_factory):
             dashboard.wait(timeout=20)
         finally:
             reap(dashboard)
-            if resumed is not None:
-                reap(resumed)
-    seen["resumed_log"] = log.read_text()
+            reap(interrupted)
+    seen["ctrl_c_log"] = log.read_text()
     seen["dashboard"] = {"polls": polls, "failures": poll_failures}
     seen["reader"] = json.loads(reader_out.strip().splitlines()[-1]) if reader_out.strip() else {"error": reader_err[-2000:]}
+    study = load(runs)
+    seen["after_ctrl_c"] = {t.number: (t.state.name, t.user_attrs.get("error")) for t in study.trials}
+
+    # 1c. The same command to the end (in this process: what is left is the library's).
+    seen["resumed"] = cli(*command)
     study = load(runs)
     seen["final"] = study
     seen["final_snapshot"] = _snapshot(study)
@@ -193,7 +184,7 @@ def _content_digest(db) -> str:
 
 def test_sigkill_keeps_finished_trials_and_the_next_run_fails_the_stale_ones_and_finishes(story):
     assert len(story["before_kill"]) >= 2 and story["left_running"], story["before_kill"]
-    assert story["resumed_exit"] == 0, story["resumed_log"][-3000:]
+    assert story["resumed"].returncode == 0, story["resumed"].stderr[-3000:]
     final = story["final"]
     counts = states(final)
     assert finished(final) == TRIALS and counts["RUNNING"] == 0 and counts["WAITING"] == 0, counts
@@ -221,7 +212,7 @@ def test_trials_and_dashboard_read_the_study_while_the_search_writes_it(story):
     reader, dashboard = story["reader"], story["dashboard"]
     assert reader.get("calls", 0) >= 5 and reader.get("failures") == [], reader
     assert dashboard["polls"] >= 10 and dashboard["failures"] == [], dashboard
-    assert "locked" not in story["resumed_log"]
+    assert "locked" not in story["ctrl_c_log"] and "locked" not in story["resumed"].stderr
 
 
 def test_a_second_search_on_the_same_study_is_refused_while_one_runs(story):

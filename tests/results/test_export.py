@@ -26,7 +26,8 @@ PLAIN_KERAS_SCRIPT = textwrap.dedent(
         def find_spec(self, name, path=None, target=None):
             if name.split(".")[0] in ("space", "search", "trainers", "results"):
                 raise ImportError(f"AugSearch module {name} must not be needed")
-    if sys.argv[4] == "plain":
+    mode, images_path, out_folder, policy_files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    if mode == "plain":
         sys.meta_path.insert(0, NoAugSearch())
 
     import json
@@ -34,64 +35,69 @@ PLAIN_KERAS_SCRIPT = textwrap.dedent(
     import numpy as np
     import tensorflow as tf
 
-    # Unseeded KerasCV layers capture TF's global generator when built: fix it to compare runs.
-    keras.utils.set_random_seed(0)
-    tf.random.set_global_generator(tf.random.Generator.from_seed(0))
-    config = json.load(open(sys.argv[1]))["keras"]
-    pipeline = keras.saving.deserialize_keras_object(config["pipeline"])
-    if sys.argv[4] == "augsearch":  # AugSearch's own training pipeline for the file's policy
-        from space import Policy
-        from space.layers import build_pipeline
+    def run(index, policy_file):
+        # Unseeded KerasCV layers capture TF's global generator when built: fix it to compare runs.
         keras.utils.set_random_seed(0)
         tf.random.set_global_generator(tf.random.Generator.from_seed(0))
-        pipeline = build_pipeline(Policy.from_dict(json.load(open(sys.argv[1]))["policy"]))
+        config = json.load(open(policy_file))["keras"]
+        pipeline = keras.saving.deserialize_keras_object(config["pipeline"])
+        if mode == "augsearch":  # AugSearch's own training pipeline for the file's policy
+            from space import Policy
+            from space.layers import build_pipeline
+            keras.utils.set_random_seed(0)
+            tf.random.set_global_generator(tf.random.Generator.from_seed(0))
+            pipeline = build_pipeline(Policy.from_dict(json.load(open(policy_file))["policy"]))
 
-    def apply_pipeline(inputs):
-        inputs["images"] = pipeline(inputs["images"])
-        return inputs
+        def apply_pipeline(inputs):
+            inputs["images"] = pipeline(inputs["images"])
+            return inputs
 
-    batch_stage = [
-        (keras.saving.deserialize_keras_object(stage["layer"]), stage["rate"])
-        for stage in (config["batch_stage"]["cutmix"], config["batch_stage"]["mixup"])
-    ]
+        batch_stage = [
+            (keras.saving.deserialize_keras_object(stage["layer"]), stage["rate"])
+            for stage in (config["batch_stage"]["cutmix"], config["batch_stage"]["mixup"])
+        ]
 
-    def apply_batch_stage(samples):
-        for layer, rate in batch_stage:
-            samples = tf.cond(tf.random.uniform(()) < rate, lambda: layer(samples, training=True), lambda: samples)
-        return samples
+        def apply_batch_stage(samples):
+            for layer, rate in batch_stage:
+                samples = tf.cond(tf.random.uniform(()) < rate, lambda: layer(samples, training=True), lambda: samples)
+            return samples
 
-    images = np.load(sys.argv[2])
-    data = tf.data.Dataset.from_tensor_slices({"images": images, "labels": tf.one_hot(np.arange(8) % 4, 4)}).batch(4)
-    # Byte-exact comparison image by image, as AugSearch trains: on a batch KerasCV runs a
-    # parallel tf.map_fn whose iterations race for the layer's random generator.
-    singles = tf.data.Dataset.from_tensor_slices({"images": images})
-    out = np.stack([e["images"].numpy() for e in singles.map(apply_pipeline)])
-    mixed = [b for b in data.map(apply_pipeline).map(apply_batch_stage)]
-    np.save(sys.argv[3], out)
-    print(json.dumps({
-        "pipeline": type(pipeline).__name__,
-        "layers": [type(layer).__name__ for layer in pipeline.layers],
-        "augmentations_per_image": pipeline.augmentations_per_image,
-        "rate": pipeline.rate,
-        "batch_stage": [[type(layer).__name__, rate] for layer, rate in batch_stage],
-        "label_sums": [float(s) for b in mixed for s in tf.reduce_sum(b["labels"], 1).numpy()],
-        "augsearch_modules": sorted(m for m in sys.modules if m.split(".")[0] in ("space", "search", "trainers", "results")),
-    }))
+        images = np.load(images_path)
+        data = tf.data.Dataset.from_tensor_slices({"images": images, "labels": tf.one_hot(np.arange(8) % 4, 4)}).batch(4)
+        # Byte-exact comparison image by image, as AugSearch trains: on a batch KerasCV runs a
+        # parallel tf.map_fn whose iterations race for the layer's random generator.
+        singles = tf.data.Dataset.from_tensor_slices({"images": images})
+        out = np.stack([e["images"].numpy() for e in singles.map(apply_pipeline)])
+        mixed = [b for b in data.map(apply_pipeline).map(apply_batch_stage)]
+        np.save(f"{out_folder}/{mode}-{index}.npy", out)
+        return {
+            "pipeline": type(pipeline).__name__,
+            "layers": [type(layer).__name__ for layer in pipeline.layers],
+            "augmentations_per_image": pipeline.augmentations_per_image,
+            "rate": pipeline.rate,
+            "batch_stage": [[type(layer).__name__, rate] for layer, rate in batch_stage],
+            "label_sums": [float(s) for b in mixed for s in tf.reduce_sum(b["labels"], 1).numpy()],
+        }
+
+    seen = [run(index, policy_file) for index, policy_file in enumerate(policy_files)]
+    modules = sorted(m for m in sys.modules if m.split(".")[0] in ("space", "search", "trainers", "results"))
+    print(json.dumps({"files": seen, "augsearch_modules": modules}))
     """
 )
 
 
-def run_script(tmp_path, policy_file, mode):
-    """Runs the script in a fresh `python -I` process; both modes start from the same TF state."""
+def run_script(tmp_path, policy_files, mode):
+    """Runs the script over `policy_files` in a fresh `python -I` process; both modes start from
+    the same TF state, and reseed before each file. Returns what it saw and its images per file."""
     script = tmp_path / "plain_keras.py"
     script.write_text(PLAIN_KERAS_SCRIPT)
-    out = tmp_path / f"{mode}.npy"
     done = subprocess.run(
-        [sys.executable, "-I", str(script), str(policy_file), str(tmp_path / "images.npy"), str(out), mode],
+        [sys.executable, "-I", str(script), mode, str(tmp_path / "images.npy"), str(tmp_path), *map(str, policy_files)],
         capture_output=True, text=True, cwd=tmp_path, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1]), np.load(out)
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    return seen, [np.load(tmp_path / f"{mode}-{index}.npy") for index in range(len(policy_files))]
 
 
 STANDARD_LAYERS = [
@@ -100,31 +106,32 @@ STANDARD_LAYERS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "policy, layers, batch_stage",
-    [
-        (POLICY, ["Solarization", "RandomBrightness", "RandomRotation", "GridMask"], [["CutMix", 0.5], ["MixUp", 0.25]]),
-        # Its uniform magnitude is plain KerasCV too: UniformFactorSampler configs.
-        (BASELINES["trivialaugment"], STANDARD_LAYERS, [["CutMix", 0.0], ["MixUp", 0.0]]),
-    ],
-    ids=["normal", "trivialaugment"],
-)
-def test_plain_keras_and_kerascv_rebuild_and_apply_the_exported_pipeline(tmp_path, policy, layers, batch_stage):
-    path = export_policy(policy, tmp_path / "policy.json", PROVENANCE)
+# Two policies per process (a fresh Python with TensorFlow costs seconds): one of each magnitude sampler.
+EXPORTED = [
+    (POLICY, ["Solarization", "RandomBrightness", "RandomRotation", "GridMask"], [["CutMix", 0.5], ["MixUp", 0.25]]),
+    # Its uniform magnitude is plain KerasCV too: UniformFactorSampler configs.
+    (BASELINES["trivialaugment"], STANDARD_LAYERS, [["CutMix", 0.0], ["MixUp", 0.0]]),
+]
+
+
+def test_plain_keras_and_kerascv_rebuild_and_apply_the_exported_pipeline(tmp_path):
+    paths = [export_policy(policy, tmp_path / f"policy-{index}.json", PROVENANCE) for index, (policy, _, _) in enumerate(EXPORTED)]
     images = np.random.default_rng(0).uniform(0, 255, (8, 32, 32, 3)).astype("float32")
     np.save(tmp_path / "images.npy", images)
-    seen, theirs = run_script(tmp_path, path, "plain")
-    assert seen["pipeline"] == "RandomAugmentationPipeline"
-    assert seen["layers"] == layers
-    assert (seen["augmentations_per_image"], seen["rate"]) == (policy.augmentations_per_image, policy.rate)
-    assert seen["batch_stage"] == batch_stage
+    seen, theirs = run_script(tmp_path, paths, "plain")
     assert seen["augsearch_modules"] == []
-    np.testing.assert_allclose(seen["label_sums"], 1.0, rtol=1e-5)
-    assert np.abs(theirs - images).mean() > 1.0
+    for (policy, layers, batch_stage), file_seen, augmented in zip(EXPORTED, seen["files"], theirs):
+        assert file_seen["pipeline"] == "RandomAugmentationPipeline"
+        assert file_seen["layers"] == layers
+        assert (file_seen["augmentations_per_image"], file_seen["rate"]) == (policy.augmentations_per_image, policy.rate)
+        assert file_seen["batch_stage"] == batch_stage
+        np.testing.assert_allclose(file_seen["label_sums"], 1.0, rtol=1e-5)
+        assert np.abs(augmented - images).mean() > 1.0
 
-    # AugSearch's own training pipeline for the policy augments identically under the same seeds.
-    _, ours = run_script(tmp_path, path, "augsearch")
-    np.testing.assert_array_equal(ours, theirs)
+    # AugSearch's own training pipeline for each policy augments identically under the same seeds.
+    _, ours = run_script(tmp_path, paths, "augsearch")
+    for mine, augmented in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(mine, augmented)
 
 
 def _class_names(config):

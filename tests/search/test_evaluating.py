@@ -2,11 +2,10 @@
 themselves: tests/search/cli/test_evaluate_command.py)."""
 
 import pytest
-from optuna.trial import TrialState
 
-from results.evaluation import Entry, stored_accuracies, training_key
+from results.evaluation import Entry, training_key
 from search import EvaluationSettings, evaluate
-from search.evaluating import Job, open_evaluation_study, plan, store
+from search.evaluating import plan
 from space import GUIDE_POLICY, AugSearchError, Policy
 
 BUDGET = {"epochs": 1}
@@ -20,21 +19,6 @@ def test_plan_trains_each_policy_and_seed_once_and_skips_what_is_stored():
     assert [(job.policy, job.seed, job.labels) for job in jobs] == [
         (GUIDE_POLICY, 0, ["trial 0", "guide"]), (GUIDE_POLICY, 1, ["trial 0", "guide"]), (Policy(rate=0.0), 1, ["none"]),
     ]
-
-
-def test_a_training_is_one_trial_complete_with_its_test_accuracy_or_failed_with_its_error(tmp_path):
-    study = open_evaluation_study(f"sqlite:///{tmp_path}/search.db", "s.evaluation", "s")
-    assert study.user_attrs["augsearch_evaluation"] == {"study": "s", "value": "test accuracy"}
-    ok = Job(training_key(GUIDE_POLICY, 0, BUDGET, "d"), GUIDE_POLICY, 0, ["guide"])
-    bad = Job(training_key(GUIDE_POLICY, 1, BUDGET, "d"), GUIDE_POLICY, 1, ["guide"])
-    history = [{"epoch": 1, "val_accuracy": 0.5}]
-    store(study, ok, BUDGET, "d", {"test_accuracy": 0.75, "val_accuracy": 0.5, "history": history})
-    store(study, bad, BUDGET, "d", {"error": "TrainingDiverged: loss is NaN", "wall_seconds": 1.0})
-    first, second = study.get_trials()
-    assert (first.state, first.value, first.intermediate_values) == (TrialState.COMPLETE, 0.75, {1: 0.5})
-    assert first.user_attrs["labels"] == ["guide"] and "history" not in first.user_attrs
-    assert second.state == TrialState.FAIL and second.user_attrs["error"] == "TrainingDiverged: loss is NaN"
-    assert stored_accuracies(study) == {ok.key: 0.75}
 
 
 def test_nothing_to_evaluate_is_refused_before_anything_is_made(tmp_path):

@@ -68,10 +68,12 @@ def test_reuse_model_false_neither_uses_nor_keeps_a_model_and_a_kept_one_skips_g
     _, new = run(fashion, NO_AUGMENTATION, 5, reuse_model=False)
     assert not new["model_reused"] and _train_module._compiled is None
     run(fashion, NO_AUGMENTATION, 6)
+    model = _train_module._compiled.model
+    traced_step = model.train_function
     _, kept = run(fashion, NO_AUGMENTATION, 5)
-    assert kept["model_reused"]
-    # Model and first step: a new graph costs seconds; a kept model re-initialises in under one.
-    assert kept["first_batch"] < new["first_batch"] / 2, (new, kept)
+    assert kept["model_reused"] and _train_module._compiled.model is model
+    # Its traced training step, not a new graph (benchmarks/trial_overhead.py measures the saving).
+    assert traced_step is not None and model.train_function is traced_step
 
 
 def test_nan_weights_left_by_a_diverged_trial_do_not_reach_the_next(fashion, fresh):

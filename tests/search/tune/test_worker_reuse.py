@@ -10,11 +10,14 @@ C, F = TrialState.COMPLETE, TrialState.FAIL
 
 
 def search(runs_dir, reuse: bool):
+    # Reused workers run the trials one after another; new ones may run them all at once (the
+    # trials' seeds and policies do not depend on their order), sharing the cores.
+    resources = Resources(concurrency=1) if reuse else Resources(concurrency=4, cpus_per_trial=0.5)
     settings = SearchSettings(
         trials=3, budget="smoke", model="tests_pkg.nets:build",
         # Fewer steps than the smoke budget's, and a compiled-model key no other test uses: a
         # worker Ray reuses from another test's Ray tasks cannot hold this model.
-        budget_overrides={"epochs": 1, "train_examples": 96}, resources=Resources(concurrency=1), pruner="none",
+        budget_overrides={"epochs": 1, "train_examples": 96}, resources=resources, pruner="none",
         baselines=False, runs_dir=runs_dir, reuse_workers=reuse, confirm_top=0,
         # Trial 2 diverges (NaN weights) in a worker that ran trials 0 and 1 before.
         keras_callbacks=inject_faults("2:nan"),
