@@ -1,8 +1,8 @@
 """Issue 6, case 4: bad arguments to `search run` are one line naming the flag and what is
 allowed, exit status 2, no traceback unless --debug, and no study written.
 
-`search.cli.main` in this process, as the user runs it (tests/search/cli/test_cli.py checks more
-flags); "more GPUs than the cluster" is known only once Ray says what it has, so it starts this
+`search.cli.main` in this process, as the user runs it (bad datasets:
+tests/reliability/test_bad_datasets.py); "more GPUs than the cluster" is known only once Ray says what it has, so it starts this
 process's Ray (shared by the tests), and is still refused before the study is written."""
 
 import traceback
@@ -31,6 +31,11 @@ BAD_ARGUMENTS = {
     ),
     "bound below 0": (["--rate=-0.1,0.5"], "--rate must be two numbers low <= high, both >= 0.0, <= 1.0, but got --rate=(-0.1, 0.5)."),
     "unknown sampler": (["--sampler", "bayes"], "--sampler must be one of tpe, random, cmaes, gp, qmc, but got --sampler='bayes'."),
+    "unknown pruner": (["--pruner", "median"], "--pruner must be one of asha, none"),
+    "negative GPUs": (["--gpus-per-trial", "-1"], "--gpus-per-trial must be a number >= 0"),
+    "unknown model": (["--model", "resnet9000"], "--model must be one of: small"),
+    "zero epochs": (["--epochs", "0"], "--epochs must be an integer >= 1, but got --epochs=0."),
+    "unknown dataset": (["--dataset", "imagenet"], "'imagenet'"),
     "storage not a URL": (
         ["--storage", "runs/search.db"],
         "--storage must be an SQLAlchemy database URL such as sqlite:///runs/search.db or postgresql://user:password@host/db, "

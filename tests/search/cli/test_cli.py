@@ -25,33 +25,6 @@ def test_help_lists_the_subcommands_without_importing_tensorflow_or_ray():
     assert "HEAVY []" in done.stdout
 
 
-@pytest.mark.parametrize(
-    "argv, message",
-    [
-        (["--trials", "0"], "--trials must be an integer >= 1, but got --trials=0"),
-        (["--trials", "-3"], "--trials must be an integer >= 1"),
-        (["--concurrency", "0"], "--concurrency must be an integer >= 1, but got --concurrency=0"),
-        (["--sampler", "bayes"], "--sampler must be one of tpe, random, cmaes, gp, qmc, but got --sampler='bayes'"),
-        (["--pruner", "median"], "--pruner must be one of asha, none"),
-        (["--ops", "brightness,blur"], "--ops has unknown op 'blur'"),
-        (["--magnitude", "0.5,1.5"], "--magnitude must be two numbers low <= high, both >= 0.0, <= 1.0, but got --magnitude=(0.5, 1.5)"),
-        (["--gpus-per-trial", "-1"], "--gpus-per-trial must be a number >= 0"),
-        (["--model", "resnet9000"], "--model must be one of: small"),
-        (["--epochs", "0"], "--epochs must be an integer >= 1, but got --epochs=0"),
-        (["--storage", "not a url"], "--storage must be an SQLAlchemy database URL"),
-        (["--dataset", "folder:/nonexistent/images"], "/nonexistent/images"),
-        (["--dataset", "imagenet"], "imagenet"),
-    ],
-    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
-)
-def test_bad_run_arguments_are_one_line_errors_with_exit_2(argv, message, tmp_path, capsys):
-    assert main(["run", "--runs-dir", str(tmp_path / "runs"), *argv]) == 2
-    err = capsys.readouterr().err
-    assert message in err
-    assert err.count("\n") == 1 and err.startswith("search run: error:")
-    assert not (tmp_path / "runs" / "search.db").exists(), "nothing may be written for bad input"
-
-
 def test_argparse_errors_are_one_line_too(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "--magnitude", "high"])
