@@ -35,7 +35,7 @@ BAD_ARGUMENTS = {
     "negative GPUs": (["--gpus-per-trial", "-1"], "--gpus-per-trial must be a number >= 0"),
     "unknown model": (["--model", "resnet9000"], "--model must be one of: small"),
     "zero epochs": (["--epochs", "0"], "--epochs must be an integer >= 1, but got --epochs=0."),
-    "unknown dataset": (["--dataset", "imagenet"], "'imagenet'"),
+    "unknown dataset": (["--dataset", "imagenet"], "--dataset must be one of 'fashion_mnist', 'tfds:NAME'"),
     "storage not a URL": (
         ["--storage", "runs/search.db"],
         "--storage must be an SQLAlchemy database URL such as sqlite:///runs/search.db or postgresql://user:password@host/db, "
