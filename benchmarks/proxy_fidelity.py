@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 import statistics
 import sys
 import time
@@ -123,19 +124,33 @@ def summarise(proxy: dict, full: dict) -> dict:
         proxy_means = mean_scores(proxy, key)
         return spearman([proxy_means[label] for label in subset], [full_means[label] for label in subset])
 
+    def rho_interval(key):
+        """95 % bootstrap interval of Spearman over all policies (resampled with replacement):
+        with 20 policies, how far another spanning set could move it."""
+        proxy_means, rng = mean_scores(proxy, key), random.Random(0)
+        draws = []
+        for _ in range(2000):
+            sample = [rng.choice(labels) for _ in labels]
+            if len({full_means[label] for label in sample}) > 2:
+                draws.append(spearman([proxy_means[label] for label in sample], [full_means[label] for label in sample]))
+        draws.sort()
+        return f"[{draws[int(0.025 * len(draws))]:.3f},{draws[int(0.975 * len(draws)) - 1]:.3f}]"
+
     def cpu(outcomes):
         return statistics.fmean(o["cpu_seconds"] for by_seed in outcomes.values() for o in by_seed.values())
 
     summary = {
         "policies": len(labels), "seeds": len(next(iter(full.values()))),
         "proxy_seed_sd": pooled_seed_sd(proxy), "full_seed_sd": pooled_seed_sd(full),
-        "spearman_all": rho("score", labels), "spearman_better_half": rho("score", better),
+        "spearman_all": rho("score", labels), "spearman_all_95": rho_interval("score"),
+        "spearman_better_half": rho("score", better),
         "proxy_cpu_seconds": cpu(proxy), "full_cpu_seconds": cpu(full),
     }
     if all("objective" in o for by_seed in proxy.values() for o in by_seed.values()):
         summary.update({
             "objective_seed_sd": pooled_seed_sd(proxy, "objective"),
-            "objective_spearman_all": rho("objective", labels), "objective_spearman_better_half": rho("objective", better),
+            "objective_spearman_all": rho("objective", labels), "objective_spearman_all_95": rho_interval("objective"),
+            "objective_spearman_better_half": rho("objective", better),
         })
     return summary
 
