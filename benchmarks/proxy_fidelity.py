@@ -7,8 +7,9 @@ order). The proxy is scored as the search scores it (the last epoch's validation
 training as `search evaluate` does (test accuracy). Printed:
 
 - the seed-to-seed standard deviation of each budget's score (pooled over the policies);
-- Spearman between the proxy's and full training's mean scores, over all policies and over the
-  better half (by full training: the policies a search must tell apart);
+- Spearman between the proxy's and full training's mean scores, over all policies (with a 95 %
+  bootstrap interval over the policies) and over the better half (by full training: the
+  policies a search must tell apart);
 - CPU-seconds per training at each budget (the worker's process time).
 
 A proxy's score is printed two ways from the same trainings: its last epoch's validation accuracy
