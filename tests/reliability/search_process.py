@@ -19,6 +19,11 @@ import optuna
 from search.storage import open_storage
 
 SEARCH = (sys.executable, "-m", "search.cli")
+# A suite started in the background (`nohup make test &`) inherits SIGINT ignored, and so would
+# the searches it starts, which must take Ctrl-C as a terminal sends it: an ignored signal stays
+# ignored across exec, a handled one is reset to the default there.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 # The tiny model of tests/tests_pkg: what these tests check is the search, not the proxy, and a
 # fresh Ray worker builds its graph in a fraction of the small EfficientNet's seconds.
 TINY_MODEL = "tests_pkg.nets:build"
