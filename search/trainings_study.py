@@ -30,7 +30,8 @@ class Job:
 
 def open_trainings_study(storage, name: str, marker: str, about: dict) -> optuna.Study:
     """The study `name` in `storage`, created on first use with the user attribute `marker` set
-    to `about` (what it holds and for which study: readers tell it from a search study by it)."""
+    to `about` (what it holds and for which study, shown by the dashboard; readers tell it from a
+    search study by its name's suffix, `search.storage`)."""
     study = optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True)
     if marker not in study.user_attrs:
         study.set_user_attr(marker, about)
