@@ -16,7 +16,8 @@ A proxy's score is printed two ways from the same trainings: its last epoch's va
 (`proxy`, on the budget's `validation_examples`) and its objective (`objective`: the accuracy on
 `score_examples` validation images after the last epoch, when the budget has them). `--proxy-overrides` tries another proxy (`train_examples=6144,
 epochs=5`), and `--full-from` reuses the full trainings of an earlier run's JSON (same policies
-and seeds), so that proxies are compared on the same full-training means.
+and seeds), so that proxies are compared on the same full-training means; `--compare A.json
+B.json` then prints A's Spearman minus B's with a paired bootstrap interval over the policies.
 
 Raw scores go to `--out` (JSON) so that a long run can be analysed again. The trainings run as
 Ray tasks, `--concurrency` at once. At the defaults (16 + 4 policies, 2 seeds, cpu vs full) it is
@@ -116,26 +117,49 @@ def mean_scores(outcomes: dict, key: str = "score") -> dict[str, float]:
     return {label: statistics.fmean(o[key] for o in by_seed.values()) for label, by_seed in outcomes.items()}
 
 
+def rho_of(proxy_means: dict, full_means: dict, labels: list[str]) -> float:
+    return spearman([proxy_means[label] for label in labels], [full_means[label] for label in labels])
+
+
+def bootstrap_interval(statistic, labels: list[str], full_means: dict, draws: int = 2000) -> tuple[float, float]:
+    """95 % bootstrap interval of `statistic(sample)` over policies resampled with replacement
+    (samples with fewer than 3 distinct full-training means, where Spearman is undefined, skipped)."""
+    rng, values = random.Random(0), []
+    for _ in range(draws):
+        sample = [rng.choice(labels) for _ in labels]
+        if len({full_means[label] for label in sample}) > 2:
+            values.append(statistic(sample))
+    values.sort()
+    return values[int(0.025 * len(values))], values[int(0.975 * len(values)) - 1]
+
+
+def compare(path_a: str, path_b: str, key: str = "objective") -> str:
+    """Paired bootstrap difference of Spearman, proxy A minus proxy B, over the same policies
+    against the same full trainings (two --out JSONs, the second e.g. run with --full-from the first)."""
+    a, b = (json.loads(Path(path).read_text()) for path in (path_a, path_b))
+    if a["full"] != b["full"]:
+        sys.exit(f"--compare: {path_a} and {path_b} were not scored against the same full trainings (use --full-from)")
+    full_means = mean_scores(a["full"])
+    means_a, means_b, labels = mean_scores(a["proxy"], key), mean_scores(b["proxy"], key), list(full_means)
+    low, high = bootstrap_interval(
+        lambda sample: rho_of(means_a, full_means, sample) - rho_of(means_b, full_means, sample), labels, full_means,
+    )
+    difference = rho_of(means_a, full_means, labels) - rho_of(means_b, full_means, labels)
+    return f"RESULT spearman_{key}_difference={difference:+.3f} difference_95=[{low:+.3f},{high:+.3f}] ({path_a} minus {path_b})"
+
+
 def summarise(proxy: dict, full: dict) -> dict:
     full_means = mean_scores(full)
     labels = list(full_means)
     better = sorted(labels, key=full_means.get, reverse=True)[: max(2, len(labels) // 2)]
 
     def rho(key, subset):
-        proxy_means = mean_scores(proxy, key)
-        return spearman([proxy_means[label] for label in subset], [full_means[label] for label in subset])
+        return rho_of(mean_scores(proxy, key), full_means, subset)
 
     def rho_interval(key):
-        """95 % bootstrap interval of Spearman over all policies (resampled with replacement):
-        with 20 policies, how far another spanning set could move it."""
-        proxy_means, rng = mean_scores(proxy, key), random.Random(0)
-        draws = []
-        for _ in range(2000):
-            sample = [rng.choice(labels) for _ in labels]
-            if len({full_means[label] for label in sample}) > 2:
-                draws.append(spearman([proxy_means[label] for label in sample], [full_means[label] for label in sample]))
-        draws.sort()
-        return f"[{draws[int(0.025 * len(draws))]:.3f},{draws[int(0.975 * len(draws)) - 1]:.3f}]"
+        """With 20 policies, how far another spanning set could move Spearman."""
+        low, high = bootstrap_interval(lambda sample: rho_of(mean_scores(proxy, key), full_means, sample), labels, full_means)
+        return f"[{low:.3f},{high:.3f}]"
 
     def cpu(outcomes):
         return statistics.fmean(o["cpu_seconds"] for by_seed in outcomes.values() for o in by_seed.values())
@@ -169,7 +193,11 @@ def main() -> None:
     parser.add_argument("--proxy-overrides", default="", help="budget fields of the proxy to change: 'train_examples=6144,epochs=5'")
     parser.add_argument("--full-from", help="reuse the full trainings of an earlier run's --out JSON (same policies and seeds)")
     parser.add_argument("--quick", action="store_true", help="check the script: 2 policies + baselines, smoke budgets")
+    parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="train nothing: Spearman of proxy A minus B, with its paired interval")
     args = parser.parse_args()
+    if args.compare:
+        print(compare(*args.compare))
+        return
     if args.quick:
         args.policies, args.proxy, args.full = 2, "smoke", "smoke"
 

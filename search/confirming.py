@@ -32,6 +32,9 @@ from search.settings import SearchSettings
 #: every exploration trial's seed (`search.tune.trainable.trial_seed`).
 SEED_OFFSET = 1_000_000
 
+#: What a confirmation training's stored value is: the search's objective (validation images).
+METRIC = "objective"
+
 
 def confirmation_seeds(search_seed: int, count: int) -> list[int]:
     """The paired seeds of the confirmation, reproducible from the search seed."""
@@ -102,13 +105,13 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget
         say(f"confirmation: seed {current.rounds_done + 1} of {len(seeds)} for {len(jobs)} policies")
 
         def on_result(job, outcome):
-            store(trainings, job, budget_dict, spec, outcome, "objective")
+            store(trainings, job, budget_dict, spec, outcome, METRIC)
             if "error" in outcome:
                 failed[candidate_of[job.key]] = outcome["error"].splitlines()[0]
 
         completed = run_jobs(
             ray, jobs, dataset, budget, model=settings.model_builder, cpus=cpus, gpus=gpus, concurrency=concurrency,
-            on_result=on_result, stream=sys.stderr if settings.verbose else None, metric="objective",
+            on_result=on_result, say=say, metric=METRIC,
         )
         if not completed:
             return True

@@ -9,7 +9,6 @@ trains only what is missing.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,8 +151,8 @@ def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, 
         open_storage(url), name, "augsearch_evaluation", {"study": study.study_name if study else None, "value": "test accuracy"},
     )
     jobs, stored = plan(entries, seeds, budget.to_dict(), spec, set(stored_accuracies(evaluation_study)))
-    stream = sys.stderr if settings.verbose else None
-    printer(settings.verbose)(
+    say = printer(settings.verbose)
+    say(
         f"evaluating {len(entries)} policies x {len(seeds)} seeds in study {name!r} of {shown(url)} | dataset "
         f"{spec}, test split | budget {budget.epochs} epochs x {budget.train_examples} images at "
         f"{budget.image_size}px, model {budget.model} | {stored} trainings stored, {len(jobs)} to run, "
@@ -170,7 +169,7 @@ def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, 
         )
         completed = run_jobs(
             ray, jobs, data, budget, model=settings.model_builder,
-            cpus=cpus, gpus=gpus, concurrency=concurrency, stream=stream,
+            cpus=cpus, gpus=gpus, concurrency=concurrency, say=say,
             on_result=lambda job, outcome: store(evaluation_study, job, budget.to_dict(), spec, outcome, "test_accuracy"),
         )
 

@@ -15,7 +15,8 @@ from typing import Iterator
 def ctrl_c_stops(searcher) -> Iterator:
     """A `tune.Stopper` whose `requested` turns True at the first Ctrl-C, which also tells
     `searcher` why its open trials end. Outside the main thread (where Python delivers no
-    signals) it only stops nothing."""
+    signals), or when SIGINT is ignored (started with `&` from a script), it stops
+    nothing: the confirmation and `evaluate` then ignore Ctrl-C too, as the shell asked."""
     from ray import tune
 
     class Stop(tune.Stopper):
@@ -28,7 +29,7 @@ def ctrl_c_stops(searcher) -> Iterator:
             return self.requested
 
     stop = Stop()
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield stop
         return
 

@@ -34,13 +34,13 @@ def train_and_score(policy, seed: int, budget, dataset, model=None, score_test: 
 
 def run_jobs(
     ray, jobs: list, dataset, budget, *, model=None, cpus: float, gpus: float, concurrency: int,
-    on_result: Callable[[object, dict], None], stream=None, metric: str = "test_accuracy",
+    on_result: Callable[[object, dict], None], say: Callable[[str], None], metric: str = "test_accuracy",
 ) -> bool:
     """Train `jobs` (search.trainings_study.Job) on the Ray cluster, calling `on_result(job, outcome)`
-    as each ends, with a progress line on `stream` (None: silent). `metric`: "test_accuracy"
-    (the test split is scored) or "objective" (the search's, on validation images; the test split
-    is not even read). Returns False when Ctrl-C
-    stopped it (running trainings are cancelled; finished ones were already handed over)."""
+    as each ends and `say(line)` (`search.formatting.printer`) with its progress line. `metric`:
+    "test_accuracy" (the test split is scored) or "objective" (the search's, on validation images;
+    the test split is not even read). Returns False when Ctrl-C stopped it (running trainings are
+    cancelled; finished ones were already handed over)."""
     remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=0)(train_and_score)
     dataset_ref = ray.put(dataset)  # once, zero-copy to every worker on this machine
     waiting, running = list(jobs), {}
@@ -58,23 +58,17 @@ def run_jobs(
                 outcome = {"error": str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__}
             on_result(job, outcome)
             done += 1
-            if stream is not None:
-                elapsed = time.monotonic() - started
-                eta = elapsed / done * (len(jobs) - done)
-                what = f"{metric.replace('_', ' ')} {outcome[metric]:.4f}" if "error" not in outcome else f"FAILED: {outcome['error'].splitlines()[0]}"
-                print(
-                    f"[{done}/{len(jobs)}] {' = '.join(job.labels)}, seed {job.seed}: {what} "
-                    f"({format_seconds(outcome.get('wall_seconds'))}) | {format_seconds(elapsed)} elapsed, "
-                    f"ETA {format_seconds(eta) if done < len(jobs) else '0m00s'}",
-                    file=stream, flush=True,
-                )
+            elapsed = time.monotonic() - started
+            eta = elapsed / done * (len(jobs) - done)
+            what = f"{metric.replace('_', ' ')} {outcome[metric]:.4f}" if "error" not in outcome else f"FAILED: {outcome['error'].splitlines()[0]}"
+            say(
+                f"[{done}/{len(jobs)}] {' = '.join(job.labels)}, seed {job.seed}: {what} "
+                f"({format_seconds(outcome.get('wall_seconds'))}) | {format_seconds(elapsed)} elapsed, "
+                f"ETA {format_seconds(eta) if done < len(jobs) else '0m00s'}"
+            )
     except KeyboardInterrupt:
         for ref in running:
             ray.cancel(ref, force=True)
-        if stream is not None:
-            print(
-                f"\nstopped: {done} of {len(jobs)} trainings finished and are stored; run the same command again to "
-                "train the rest.", file=stream,
-            )
+        say(f"\nstopped: {done} of {len(jobs)} trainings finished and are stored; run the same command again to train the rest.")
         return False
     return True
