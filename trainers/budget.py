@@ -134,7 +134,9 @@ def _check_fields(data: dict[str, Any]) -> None:
 #: with a mild policy and ~23-30 s with the KerasCV guide policy, ~6 s of it graph building (the
 #: first trial in a process pays ~8 s more; in `search run` a reused worker's trial takes ~17-22 s,
 #: its model's graph already built). It trains a small set for many epochs because augmentation
-#: can only pay off where a model overfits. Its objective is the accuracy on 6,000 validation
+#: can only pay off where a model overfits; of the same cost, 1,024 images x 30 epochs ranked
+#: policies a little more like `full` and 4,096 x 8 a little less, neither clearly, and the
+#: former's objective is 44 % noisier from seed to seed (docs/benchmarks.md#proxy_fidelity). Its objective is the accuracy on 6,000 validation
 #: images (all Fashion-MNIST holds aside), scored once after the last epoch: on the 1,024 it
 #: validates after each epoch, which images a model happens to get right is a noise of its own.
 #: `full` and `full-gpu` are `search evaluate`'s: a policy's real training, scored on the test
