@@ -14,10 +14,12 @@ training as `search evaluate` does (test accuracy). Printed:
 
 A proxy's score is printed two ways from the same trainings: its last epoch's validation accuracy
 (`proxy`, on the budget's `validation_examples`) and its objective (`objective`: the accuracy on
-`score_examples` validation images after the last epoch, when the budget has them). `--proxy-overrides` tries another proxy (`train_examples=6144,
-epochs=5`), and `--full-from` reuses the full trainings of an earlier run's JSON (same policies
-and seeds), so that proxies are compared on the same full-training means; `--compare A.json
-B.json` then prints A's Spearman minus B's with a paired bootstrap interval over the policies.
+`score_examples` validation images after the last epoch, when the budget has them).
+`--proxy-overrides` tries another proxy (`train_examples=6144,epochs=5`), `--full-overrides`
+another full training (the low-data regime's is `train_examples=1024,epochs=100`), and
+`--full-from` reuses the full trainings of an earlier run's JSON (same policies and seeds), so
+that proxies are compared on the same full-training means; `--compare A.json B.json` then prints
+A's Spearman minus B's with a paired bootstrap interval over the policies.
 
 Raw scores go to `--out` (JSON) so that a long run can be analysed again. The trainings run as
 Ray tasks, `--concurrency` at once. At the defaults (16 + 4 policies, 2 seeds, cpu vs full) it is
@@ -191,6 +193,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seeds the Sobol scramble (default: 0)")
     parser.add_argument("--out", default="proxy_fidelity.json", help="raw scores and the summary (default: proxy_fidelity.json)")
     parser.add_argument("--proxy-overrides", default="", help="budget fields of the proxy to change: 'train_examples=6144,epochs=5'")
+    parser.add_argument("--full-overrides", default="", help="budget fields of full training to change: 'train_examples=1024,epochs=100'")
     parser.add_argument("--full-from", help="reuse the full trainings of an earlier run's --out JSON (same policies and seeds)")
     parser.add_argument("--quick", action="store_true", help="check the script: 2 policies + baselines, smoke budgets")
     parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="train nothing: Spearman of proxy A minus B, with its paired interval")
@@ -206,11 +209,10 @@ def main() -> None:
     ray = start_ray(None)
     policies = spanning_policies(args.policies, args.seed)
     seeds = list(range(1, args.seeds + 1))
-    overrides = {key: _number(value) for key, _, value in (item.partition("=") for item in args.proxy_overrides.split(",") if item)}
     full = _earlier_full(args.full_from, policies, seeds) if args.full_from else None
-    proxy = run_budget(ray, args.proxy, policies, seeds, args, score_test=False, overrides=overrides)
+    proxy = run_budget(ray, args.proxy, policies, seeds, args, score_test=False, overrides=_overrides(args.proxy_overrides))
     if full is None:
-        full = run_budget(ray, args.full, policies, seeds, args, score_test=True)
+        full = run_budget(ray, args.full, policies, seeds, args, score_test=True, overrides=_overrides(args.full_overrides))
     summary = summarise(proxy, full)
     Path(args.out).write_text(json.dumps({
         "args": vars(args), "policies": {label: policy.to_dict() for label, policy in policies.items()},
@@ -224,8 +226,9 @@ def main() -> None:
     print("RESULT " + " ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}" for key, value in summary.items()))
 
 
-def _number(text: str):
-    return float(text) if "." in text else int(text)
+def _overrides(text: str) -> dict:
+    """'train_examples=1024,epochs=30' as budget fields."""
+    return {key: float(value) if "." in value else int(value) for key, _, value in (item.partition("=") for item in text.split(",") if item)}
 
 
 def _earlier_full(path: str, policies: dict[str, Policy], seeds: list[int]) -> dict:
