@@ -160,7 +160,8 @@ def summarise(proxy: dict, full: dict) -> dict:
 
     def rho_interval(key):
         """With 20 policies, how far another spanning set could move Spearman."""
-        low, high = bootstrap_interval(lambda sample: rho_of(mean_scores(proxy, key), full_means, sample), labels, full_means)
+        proxy_means = mean_scores(proxy, key)
+        low, high = bootstrap_interval(lambda sample: rho_of(proxy_means, full_means, sample), labels, full_means)
         return f"[{low:.3f},{high:.3f}]"
 
     def cpu(outcomes):

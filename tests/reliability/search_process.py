@@ -19,7 +19,7 @@ import optuna
 from search.storage import open_storage
 
 SEARCH = (sys.executable, "-m", "search.cli")
-# A suite started in the background (`nohup make test &`) inherits SIGINT ignored, and so would
+# A suite started with `&` from a script (a non-interactive shell) inherits SIGINT ignored, and so would
 # the searches it starts, which must take Ctrl-C as a terminal sends it: an ignored signal stays
 # ignored across exec, a handled one is reset to the default there.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
