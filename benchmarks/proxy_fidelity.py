@@ -17,14 +17,16 @@ A proxy's score is printed two ways from the same trainings: its last epoch's va
 `score_examples` validation images after the last epoch, when the budget has them).
 `--proxy-overrides` tries another proxy (`train_examples=6144,epochs=5`), `--full-overrides`
 another full training (the low-data regime's is `train_examples=1024,epochs=100`), and
-`--full-from` reuses the full trainings of an earlier run's JSON (same policies and seeds), so
-that proxies are compared on the same full-training means; `--compare A.json B.json` then prints
+`--full-from` reuses the policies and full trainings of an earlier run's JSON (its policies, in
+its order, instead of new Sobol points and the baselines, which change with the code), so that
+proxies are compared on the same full-training means; `--compare A.json B.json` then prints
 A's Spearman minus B's with a paired bootstrap interval over the policies.
 
-Raw scores go to `--out` (JSON) so that a long run can be analysed again. The trainings run as
-Ray tasks, `--concurrency` at once. At the defaults (16 + 4 policies, 2 seeds, cpu vs full) it is
-40 proxy trainings (~20 s each) and 40 full ones (~5 min each): hours on 2 cores, so run it in
-the background with its output in a log:
+Raw scores go to `--out` (JSON) so that a long run can be analysed again; each proxy training's
+outcome holds its `curve` (the validation accuracy after each epoch, what ASHA compares; see
+`rung_pruning.py`). The trainings run as Ray tasks, `--concurrency` at once. At the defaults
+(16 + 4 policies, 2 seeds, cpu vs full) it is 40 proxy trainings (~20 s each) and 40 full ones
+(~5 min each): hours on 2 cores, so run it in the background with its output in a log:
 
     nohup .venv/bin/python benchmarks/proxy_fidelity.py > fidelity.log 2>&1 &
     .venv/bin/python benchmarks/proxy_fidelity.py --quick   # a minutes-long check of the script itself
@@ -67,7 +69,8 @@ def spanning_policies(n: int, seed: int) -> dict[str, Policy]:
 
 
 def train_once(policy: Policy, seed: int, budget, dataset, score_test: bool) -> dict:
-    """In a Ray worker: one training, its scores and the worker's CPU-seconds for it."""
+    """In a Ray worker: one training, its scores, its per-epoch validation accuracy and the
+    worker's CPU-seconds for it."""
     from trainers import configure_gpus, train
 
     configure_gpus()
@@ -76,6 +79,7 @@ def train_once(policy: Policy, seed: int, budget, dataset, score_test: bool) -> 
     return {
         "score": result.test_accuracy if score_test else result.val_accuracy,
         "objective": result.objective,
+        "curve": [epoch["val_accuracy"] for epoch in result.history],
         "cpu_seconds": time.process_time() - cpu,
         "wall_seconds": result.wall_seconds,
     }
@@ -185,17 +189,17 @@ def summarise(proxy: dict, full: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--policies", type=int, default=16, help="Sobol policies besides the 4 baselines (default: 16)")
+    parser.add_argument("--policies", type=int, default=16, help="Sobol policies besides the 4 baselines (default: 16; not with --full-from)")
     parser.add_argument("--seeds", type=int, default=2, help="paired seeds per policy and budget (default: 2)")
     parser.add_argument("--proxy", default="cpu", help="the proxy's budget preset (default: cpu)")
     parser.add_argument("--full", default="full", help="full training's budget preset (default: full)")
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--concurrency", type=int, default=2, help="trainings at once (default: 2)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the Sobol scramble (default: 0)")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the Sobol scramble (default: 0; not with --full-from)")
     parser.add_argument("--out", default="proxy_fidelity.json", help="raw scores and the summary (default: proxy_fidelity.json)")
     parser.add_argument("--proxy-overrides", default="", help="budget fields of the proxy to change: 'train_examples=6144,epochs=5'")
     parser.add_argument("--full-overrides", default="", help="budget fields of full training to change: 'train_examples=1024,epochs=100'")
-    parser.add_argument("--full-from", help="reuse the full trainings of an earlier run's --out JSON (same policies and seeds)")
+    parser.add_argument("--full-from", help="reuse the policies and full trainings of an earlier run's --out JSON (same seeds)")
     parser.add_argument("--quick", action="store_true", help="check the script: 2 policies + baselines, smoke budgets")
     parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="train nothing: Spearman of proxy A minus B, with its paired interval")
     args = parser.parse_args()
@@ -208,9 +212,11 @@ def main() -> None:
     from search.tune.cluster import start_ray
 
     ray = start_ray(None)
-    policies = spanning_policies(args.policies, args.seed)
     seeds = list(range(1, args.seeds + 1))
-    full = _earlier_full(args.full_from, policies, seeds) if args.full_from else None
+    if args.full_from:
+        policies, full = _earlier_run(args.full_from, seeds)
+    else:
+        policies, full = spanning_policies(args.policies, args.seed), None
     proxy = run_budget(ray, args.proxy, policies, seeds, args, score_test=False, overrides=_overrides(args.proxy_overrides))
     if full is None:
         full = run_budget(ray, args.full, policies, seeds, args, score_test=True, overrides=_overrides(args.full_overrides))
@@ -232,15 +238,14 @@ def _overrides(text: str) -> dict:
     return {key: float(value) if "." in value else int(value) for key, _, value in (item.partition("=") for item in text.split(",") if item)}
 
 
-def _earlier_full(path: str, policies: dict[str, Policy], seeds: list[int]) -> dict:
-    """The full trainings of an earlier run, checked to be of the same policies and seeds."""
+def _earlier_run(path: str, seeds: list[int]) -> tuple[dict[str, Policy], dict]:
+    """The policies (in the file's order) and full trainings of an earlier run, checked to have `seeds`."""
     earlier = json.loads(Path(path).read_text())
-    if earlier["policies"] != {label: policy.to_dict() for label, policy in policies.items()}:
-        sys.exit(f"--full-from {path}: its policies differ from this run's (use the same --policies and --seed)")
+    policies = {label: Policy.from_dict(data) for label, data in earlier["policies"].items()}
     full = {label: {int(seed): outcome for seed, outcome in by_seed.items()} for label, by_seed in earlier["full"].items()}
     if any(sorted(by_seed) != seeds for by_seed in full.values()):
-        sys.exit(f"--full-from {path}: its seeds differ from this run's {seeds}")
-    return full
+        sys.exit(f"--full-from {path}: its seeds differ from this run's {seeds} (use its --seeds)")
+    return policies, full
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ def upload_trial_artifacts(
 
 def study_note(settings: Mapping[str, Any], references: Mapping[str, Policy], study_name: str | None = None) -> str:
     """The study's note (Markdown) for the dashboard: dataset, seed, the per-trial budget, the
-    search space, the reference policies and what each trial's artifacts are.
+    search space, the baselines it starts from and what each trial's artifacts are.
 
     `settings` is the study's "augsearch" user attribute (dataset, budget, search_space, seed).
     """
@@ -88,7 +88,7 @@ def study_note(settings: Mapping[str, Any], references: Mapping[str, Policy], st
     lines += ["", "### Search space", "", "| field | searched over |", "| --- | --- |"]
     for key, value in (settings.get("search_space") or {}).items():
         lines.append(f"| {key} | {_space_cell(key, value)} |")
-    lines += ["", "### Reference policies", ""]
+    lines += ["", "### Baselines (the first trials)", ""]
     if references:
         lines.append("Enqueued before the search proper; their trials have the user attribute `reference`.")
         lines.append("")

@@ -1,100 +1,275 @@
-"""The confirmed winner as the search study stores it: the race's outcome in a JSON-able record
-(the study's `augsearch_confirmation` user attribute), read back by `search export`, `search
-trials`, `search evaluate --top-k` and the dashboard note.
+"""The race's record: what the final race of a search stored (its contestants, seeds, scores,
+intervals and winner), as one typed `RaceRecord` with one writer (`to_record` + `write_record`)
+and one reader (`read_record`).
 
-A record is written only when a race has finished over the study's current trials; a search
-that explores further clears it first, so a stored record is never about other candidates than
-the study's best.
+The record is the search study's `augsearch_confirmation` user attribute, versioned
+(`RECORD_VERSION`). A record is written only when a race has finished over the study's current
+trials; a search that explores further clears it first, so a stored record is never about other
+contestants than the study's best. Version 1 (before baselines raced) named trials only; it is
+still read, each standing's policy taken from its trial.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import optuna
 
-from results.racing import Race, Standing
-from results.statistics import Interval
+from results.racing import Race
+from results.statistics import Interval, paired_difference
+from space import Policy
 
-#: The search study's user attribute that holds the record (None: no confirmed winner).
+#: The search study's user attribute that holds the record (None: no finished race).
 CONFIRMATION_ATTR = "augsearch_confirmation"
+RECORD_VERSION = 2
 
 
-def to_record(race: Race, *, confirmation_study: str, exploration_trials: int) -> dict[str, Any]:
-    """The finished `race` as a JSON-able dict: the seeds, every candidate's standing (winner
-    first) and the winner's paired difference to the runner-up."""
-    winner = race.winner
-    return {
-        "winner": winner.candidate if winner is not None else None,
-        "runner_up": race.runner_up.candidate if race.runner_up is not None else None,
-        "seeds": list(race.seeds),
-        "standings": [_standing(race, standing) for standing in race.standings],
-        "difference": _interval(race.difference),
-        "confirmation_study": confirmation_study,
-        "exploration_trials": exploration_trials,
-    }
+@dataclass(frozen=True)
+class Contestant:
+    """A policy in the race: a searched trial's (`trial`) or a baseline (`baseline`, by name)."""
+
+    label: str  # "trial 45" or the baseline's name, unique in a race
+    policy: Policy
+    trial: int | None = None
+    baseline: str | None = None
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.baseline is not None
 
 
-def read_record(study: optuna.Study) -> dict[str, Any] | None:
-    """The study's confirmation record with a winner, or None (no confirmation yet, or cleared)."""
-    record = study.user_attrs.get(CONFIRMATION_ATTR)
-    return record if isinstance(record, dict) and record.get("winner") is not None else None
+def trial_contestant(number: int, policy: Policy) -> Contestant:
+    return Contestant(f"trial {number}", policy, trial=number)
 
 
-def winner_standing(record: dict[str, Any]) -> dict[str, Any]:
-    """The winner's standing in `record` (its mean, low, high, n and scores)."""
-    return next(row for row in record["standings"] if row["trial"] == record["winner"])
+def baseline_contestant(name: str, policy: Policy) -> Contestant:
+    return Contestant(name, policy, baseline=name)
 
 
-def summary_line(record: dict[str, Any]) -> str:
-    """'confirmed winner: trial 12, 0.8412 [0.8350, 0.8474] over 5 seeds; +0.61 points [...] over trial 7'."""
-    winner = winner_standing(record)
-    line = (
-        f"confirmed winner: trial {record['winner']}, validation accuracy {winner['mean']:.4f} "
-        f"[{winner['low']:.4f}, {winner['high']:.4f}] over {winner['n']} seeds"
-    )
-    difference = record.get("difference")
-    if record.get("runner_up") is not None and difference is not None:
-        line += (
-            f"; {difference['mean'] * 100:+.2f} points [{difference['low'] * 100:+.2f}, {difference['high'] * 100:+.2f}] "
-            f"over the runner-up, trial {record['runner_up']} (paired, {difference['n']} seeds)"
+@dataclass(frozen=True)
+class Result:
+    """One contestant's outcome: its scores by seed, its mean and interval, when and why it left
+    the race, and its paired difference to the winner (None for the winner, or with < 2 shared seeds)."""
+
+    contestant: Contestant
+    scores: dict[int, float]
+    interval: Interval | None
+    dropped_after: int | None = None
+    reason: str = ""
+    versus_winner: Interval | None = None
+
+    @property
+    def label(self) -> str:
+        return self.contestant.label
+
+
+@dataclass(frozen=True)
+class RaceRecord:
+    """A finished race: results winner first, the seeds, the budget it trained at."""
+
+    results: tuple[Result, ...]
+    seeds: tuple[int, ...]
+    winner: str | None
+    runner_up: str | None
+    difference: Interval | None  # winner minus runner-up, paired
+    budget: dict[str, Any] | None
+    confirmation_study: str
+    exploration_trials: int
+
+    def result(self, label: str) -> Result:
+        return next(result for result in self.results if result.label == label)
+
+    @property
+    def winning(self) -> Result | None:
+        return None if self.winner is None else self.result(self.winner)
+
+    @property
+    def best_searched(self) -> Result | None:
+        """The best-placed contestant that is not a baseline (None: only baselines raced)."""
+        return next((result for result in self.results if not result.contestant.is_baseline), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": RECORD_VERSION,
+            "winner": self.winner,
+            "runner_up": self.runner_up,
+            "seeds": list(self.seeds),
+            "results": [_result_json(result) for result in self.results],
+            "difference": interval_json(self.difference),
+            "budget": self.budget,
+            "confirmation_study": self.confirmation_study,
+            "exploration_trials": self.exploration_trials,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "RaceRecord":
+        return cls(
+            results=tuple(_result_from_json(row) for row in data["results"]),
+            seeds=tuple(data["seeds"]),
+            winner=data["winner"],
+            runner_up=data["runner_up"],
+            difference=_interval_from_json(data["difference"]),
+            budget=data.get("budget"),
+            confirmation_study=data["confirmation_study"],
+            exploration_trials=data["exploration_trials"],
         )
+
+
+def to_record(
+    race: Race, contestants: list[Contestant], *, budget: dict[str, Any] | None, confirmation_study: str,
+    exploration_trials: int,
+) -> RaceRecord:
+    """The finished `race` over `contestants` (the race's candidates are their labels) as a record."""
+    by_label = {contestant.label: contestant for contestant in contestants}
+    winner = race.winner
+    results = tuple(
+        Result(
+            by_label[standing.candidate], dict(standing.scores),
+            race.interval(standing) if standing.scores else None,
+            standing.dropped_after, standing.reason,
+            None if winner is None or standing is winner else _versus(standing.scores, winner.scores),
+        )
+        for standing in race.standings
+    )
+    return RaceRecord(
+        results, tuple(race.seeds), winner.candidate if winner is not None else None,
+        race.runner_up.candidate if race.runner_up is not None else None, race.difference, budget,
+        confirmation_study, exploration_trials,
+    )
+
+
+def write_record(study: optuna.Study, record: RaceRecord | None) -> None:
+    """Store `record` in the search study (None clears it)."""
+    if record is None and study.user_attrs.get(CONFIRMATION_ATTR) is None:
+        return
+    study.set_user_attr(CONFIRMATION_ATTR, None if record is None else record.to_json())
+
+
+def read_record(study: optuna.Study) -> RaceRecord | None:
+    """The study's race record with a winner, or None (no race yet, cleared, or every training failed)."""
+    data = study.user_attrs.get(CONFIRMATION_ATTR)
+    if not isinstance(data, dict) or data.get("winner") is None:
+        return None
+    if data.get("version") == RECORD_VERSION:
+        return RaceRecord.from_json(data)
+    return _from_version_1(data, study)
+
+
+def summary_line(record: RaceRecord) -> str:
+    """'race winner: trial 12, validation accuracy 0.8412 [...] over 5 seeds; +0.61 points [...] over
+    trivialaugment (paired, 5 seeds)', and when a baseline wins, the best searched policy's gap."""
+    winner = record.winning
+    kind = "baseline " if winner.contestant.is_baseline else ""
+    line = f"race winner: {kind}{winner.label}, validation accuracy {_mean_text(winner.interval)} over {winner.interval.n} seeds"
+    if record.runner_up is not None and record.difference is not None:
+        line += f"; {_points(record.difference)} over the runner-up, {record.runner_up} (paired, {record.difference.n} seeds)"
+    searched = record.best_searched
+    if winner.contestant.is_baseline:
+        if searched is None:
+            line += "; no searched policy raced"
+        elif searched.versus_winner is not None:
+            line += (
+                f". No searched policy beat it: the best, {searched.label}, is {_points(searched.versus_winner)} "
+                f"(paired, {searched.versus_winner.n} seeds), so `search export` exports {winner.label}"
+            )
+        else:
+            line += f". No searched policy beat it (the best, {searched.label}, has too few shared seeds to compare)"
     return line
 
 
-def markdown(record: dict[str, Any]) -> str:
+def markdown(record: RaceRecord) -> str:
     """The race as a Markdown table, winner first (the confirmation study's dashboard note)."""
+    budget = record.budget or {}
+    trained = f"{budget['epochs']} epochs x {budget['train_examples']} images" if budget else "the search's budget"
     lines = [
-        "# Confirmation", "",
+        "# The race", "",
         summary_line(record) + ".", "",
-        f"The best trials of the search trained again on {len(record['seeds'])} paired seeds "
-        f"({', '.join(map(str, record['seeds']))}); validation accuracy, 95 % intervals.", "",
-        "| trial | mean | 95 % interval | seeds | outcome |",
-        "| --- | --- | --- | --- | --- |",
+        f"The best searched policies and the baselines trained at {trained} on {len(record.seeds)} paired seeds "
+        f"({', '.join(map(str, record.seeds))}); validation accuracy, 95 % intervals.", "",
+        "| contestant | mean | 95 % interval | vs winner (points) | seeds | outcome |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
-    for row in record["standings"]:
-        outcome = "winner" if row["trial"] == record["winner"] else (f"dropped: {row['reason']}" if row["reason"] else "survived")
-        mean = f"{row['mean']:.4f}" if row["n"] else "-"
-        interval = f"[{row['low']:.4f}, {row['high']:.4f}]" if row["n"] > 1 else "-"
-        lines.append(f"| {row['trial']} | {mean} | {interval} | {row['n']} | {outcome} |")
+    for result in record.results:
+        if result.label == record.winner:
+            outcome = "winner"
+        else:
+            outcome = f"dropped: {result.reason}" if result.reason else "survived"
+        interval = result.interval
+        mean = f"{interval.mean:.4f}" if interval else "-"
+        bounds = f"[{interval.low:.4f}, {interval.high:.4f}]" if interval and interval.n > 1 else "-"
+        versus = _points(result.versus_winner) if result.versus_winner else "-"
+        name = f"{result.label} (baseline)" if result.contestant.is_baseline else result.label
+        lines.append(f"| {name} | {mean} | {bounds} | {versus} | {len(result.scores)} | {outcome} |")
     return "\n".join(lines) + "\n"
 
 
-def _standing(race: Race, standing: Standing) -> dict[str, Any]:
-    row = {
-        "trial": standing.candidate,
-        "scores": [[seed, score] for seed, score in standing.scores.items()],
-        "dropped_after": standing.dropped_after,
-        "reason": standing.reason,
-        "n": len(standing.scores),
+def _versus(scores: dict[int, float], winner: dict[int, float]) -> Interval | None:
+    shared = [seed for seed in scores if seed in winner]
+    if len(shared) < 2:
+        return None
+    return paired_difference([scores[s] for s in shared], [winner[s] for s in shared])
+
+
+def _points(interval: Interval) -> str:
+    return f"{interval.mean * 100:+.2f} points [{interval.low * 100:+.2f}, {interval.high * 100:+.2f}]"
+
+
+def _mean_text(interval: Interval) -> str:
+    return f"{interval.mean:.4f} [{interval.low:.4f}, {interval.high:.4f}]"
+
+
+def _result_json(result: Result) -> dict[str, Any]:
+    contestant = result.contestant
+    return {
+        "label": contestant.label, "policy": contestant.policy.to_dict(), "trial": contestant.trial,
+        "baseline": contestant.baseline,
+        "scores": [[seed, score] for seed, score in result.scores.items()],
+        "interval": interval_json(result.interval), "dropped_after": result.dropped_after,
+        "reason": result.reason, "versus_winner": interval_json(result.versus_winner),
     }
-    interval = race.interval(standing) if standing.scores else None
-    row.update({"mean": None, "low": None, "high": None} if interval is None else
-               {"mean": interval.mean, "low": interval.low, "high": interval.high})
-    return row
 
 
-def _interval(interval: Interval | None) -> dict[str, Any] | None:
+def _result_from_json(row: dict[str, Any]) -> Result:
+    contestant = Contestant(row["label"], Policy.from_dict(row["policy"]), row["trial"], row["baseline"])
+    return Result(
+        contestant, {int(seed): float(score) for seed, score in row["scores"]}, _interval_from_json(row["interval"]),
+        row["dropped_after"], row["reason"], _interval_from_json(row["versus_winner"]),
+    )
+
+
+def interval_json(interval: Interval | None) -> dict[str, Any] | None:
+    """An interval as JSON (None stays None)."""
     if interval is None:
         return None
     return {"mean": interval.mean, "low": interval.low, "high": interval.high, "n": interval.n}
+
+
+def _interval_from_json(data: dict[str, Any] | None) -> Interval | None:
+    return None if data is None else Interval(data["mean"], data["low"], data["high"], data["n"])
+
+
+def _from_version_1(data: dict[str, Any], study: optuna.Study) -> RaceRecord | None:
+    """A record written before baselines raced: standings by trial number, the policies in the trials."""
+    trials = {trial.number: trial for trial in study.get_trials(deepcopy=False)}
+    results, winner_scores = [], None
+    for row in data["standings"]:
+        number = row["trial"]
+        policy = trials[number].user_attrs.get("policy") if number in trials else None
+        if policy is None:
+            return None  # a record about trials this study no longer has: no usable winner
+        scores = {int(seed): float(score) for seed, score in row["scores"]}
+        interval = Interval(row["mean"], row["low"], row["high"], row["n"]) if row["n"] else None
+        if number == data["winner"]:
+            winner_scores = scores
+        results.append((trial_contestant(number, Policy.from_dict(policy)), scores, interval, row))
+    built = []
+    for contestant, scores, interval, row in results:
+        is_winner = winner_scores is None or contestant.trial == data["winner"]
+        versus = None if is_winner else _versus(scores, winner_scores)
+        built.append(Result(contestant, scores, interval, row["dropped_after"], row["reason"], versus))
+    label = lambda number: None if number is None else f"trial {number}"  # noqa: E731
+    return RaceRecord(
+        tuple(built), tuple(data["seeds"]), label(data["winner"]), label(data.get("runner_up")),
+        _interval_from_json(data.get("difference")), None, data["confirmation_study"], data["exploration_trials"],
+    )

@@ -8,7 +8,7 @@
         "batch_stage": {"cutmix": {"rate": p, "layer": {...}},   # serialize_keras_object(CutMix)
                         "mixup":  {"rate": q, "layer": {...}}}   # serialize_keras_object(MixUp)
       },
-      "provenance": {"study", "trial", "objective", "dataset", "budget", "augsearch_version", "exported_at"}
+      "provenance": {"study", "trial", "baseline", "objective", "dataset", "budget", "confirmation", "augsearch_version", "exported_at"}
     }
 
 The batch stage is stored as the two KerasCV layers and their rates rather than one wrapping

@@ -1,8 +1,8 @@
-"""The confirmation race: the best trials of a search trained again on the same extra seeds, the
-clearly worse dropped as evidence comes in, the winner the best paired mean.
+"""The final race: the best searched policies and the baselines trained on the same fresh seeds,
+the clearly worse dropped as evidence comes in, the winner the best paired mean.
 
 Plain data in, plain data out: `race` is a pure function of the candidates, the seeds and the
-scores stored so far, so a confirmation interrupted at any point resumes by calling it again.
+scores stored so far, so a race interrupted at any point resumes by calling it again.
 
 Seeds are run in rounds: every surviving candidate gets seed 1, then seed 2, ... After each round
 from the second on, a candidate is dropped when its paired difference to the leader (the best
@@ -28,7 +28,7 @@ from space import AugSearchError
 class Standing:
     """One candidate's place in the race: its scores by seed, and when and why it left."""
 
-    candidate: int
+    candidate: str
     scores: dict[int, float]
     dropped_after: int | None = None  # seeds seen when dropped; None: it survived
     reason: str = ""
@@ -44,7 +44,7 @@ class Race:
     round); when it is empty the race is over and `standings` ranks every candidate, the winner
     first (survivors by mean, then the dropped, latest first)."""
 
-    pending: list[tuple[int, int]]
+    pending: list[tuple[str, int]]
     standings: list[Standing]
     seeds: list[int]
     difference: Interval | None = None  # winner minus runner-up, over the seeds they share
@@ -72,12 +72,12 @@ class Race:
 
 
 def race(
-    candidates: Sequence[int], seeds: Sequence[int], scores: Mapping[int, Mapping[int, float]],
-    failed: Mapping[int, str] | None = None,
+    candidates: Sequence[str], seeds: Sequence[int], scores: Mapping[str, Mapping[int, float]],
+    failed: Mapping[str, str] | None = None,
 ) -> Race:
     """Replay the race over what is stored: `scores[candidate][seed]` for the trainings done,
     `failed[candidate]` the error of a candidate whose training failed in this run (it leaves the
-    race). Candidates come in the search's order (best objective first), which breaks ties.
+    race). Candidates are labels ("trial 12", "trivialaugment"), in the order that breaks ties.
     Raises AugSearchError for an empty or repeated list of candidates or seeds."""
     if not candidates or len(set(candidates)) != len(candidates):
         raise AugSearchError(f"a race needs distinct candidates, but got candidates={list(candidates)}.")
@@ -104,7 +104,7 @@ def race(
                 alive.remove(c)
                 left.append(Standing(
                     c, _scores(scores, c, so_far), done,
-                    f"{gap.mean * 100:+.2f} points [{gap.low * 100:+.2f}, {gap.high * 100:+.2f}] to trial {leader} "
+                    f"{gap.mean * 100:+.2f} points [{gap.low * 100:+.2f}, {gap.high * 100:+.2f}] to {leader} "
                     f"after {done} seeds",
                 ))
     survivors = sorted(
@@ -116,11 +116,11 @@ def race(
     return Race([], standings, seeds, _difference(standings), rounds_done=len(seeds), dropped=left)
 
 
-def _scores(scores: Mapping[int, Mapping[int, float]], candidate: int, seeds: Sequence[int]) -> dict[int, float]:
+def _scores(scores: Mapping[str, Mapping[int, float]], candidate: str, seeds: Sequence[int]) -> dict[int, float]:
     return {seed: scores[candidate][seed] for seed in seeds if seed in scores.get(candidate, {})}
 
 
-def _mean(scores, candidate: int, seeds: Sequence[int]) -> float:
+def _mean(scores, candidate: str, seeds: Sequence[int]) -> float:
     return statistics.fmean(scores[candidate][seed] for seed in seeds)
 
 

@@ -1,28 +1,62 @@
-"""Choosing a study's trial, its policy and the provenance an exported policy file records."""
+"""Choosing a study's policy: "best" (defined once, here), a trial by number, and the provenance
+an exported policy file records."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from results.confirmation import read_record, winner_standing
+from results.confirmation import RaceRecord, interval_json, read_record
 from space import AugSearchError, Policy
 
 
-def pick_trial(study: optuna.Study, which: str | int = "best") -> FrozenTrial:
-    """`which` is "best" (the confirmed winner, else the highest objective) or a trial number.
-    Raises AugSearchError when there is no such finished trial, or the trial did not complete
-    (FAIL, PRUNED, RUNNING) and so has no objective to trust."""
+@dataclass(frozen=True)
+class Choice:
+    """A policy chosen from a study: a trial's, or a baseline that won the race.
+
+    `label` is "trial 12" or the baseline's name; `trial` is None for a baseline; `race` is the
+    race's record when the race chose it.
+    """
+
+    label: str
+    policy: Policy
+    trial: FrozenTrial | None = None
+    baseline: str | None = None
+    race: RaceRecord | None = None
+
+
+def best(study: optuna.Study) -> Choice:
+    """The study's best policy: the race's winner (a searched trial or a baseline) when a race has
+    finished, else the COMPLETE trial with the highest exploration objective (the lower number on
+    a tie). Raises AugSearchError when there is neither."""
+    record = read_record(study)
+    if record is not None:
+        winner = record.winning.contestant
+        trial = None
+        if winner.trial is not None:
+            trial = next((t for t in study.get_trials(deepcopy=False) if t.number == winner.trial), None)
+        return Choice(winner.label, winner.policy, trial, winner.baseline, record)
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not complete:
+        raise AugSearchError(f"--trial best: study {study.study_name!r} has no complete trial yet; run `search run` first.")
+    top = max(complete, key=lambda trial: (trial.value, -trial.number))
+    return Choice(f"trial {top.number}", trial_policy(top), top)
+
+
+def choose(study: optuna.Study, which: str | int = "best") -> Choice:
+    """`which` is "best" (see `best`) or the number of a COMPLETE trial. Raises AugSearchError."""
     if which == "best":
-        if not complete:
-            raise AugSearchError(
-                f"--trial best: study {study.study_name!r} has no complete trial yet; run `search run` first."
-            )
-        record = read_record(study)
-        if record is not None:
-            return next(trial for trial in complete if trial.number == record["winner"])
-        return max(complete, key=lambda trial: trial.value)
+        return best(study)
+    trial = pick_trial(study, which)
+    return Choice(f"trial {trial.number}", trial_policy(trial), trial)
+
+
+def pick_trial(study: optuna.Study, which: str | int) -> FrozenTrial:
+    """The COMPLETE trial numbered `which`. Raises AugSearchError when there is no such trial, or
+    it did not complete (FAIL, PRUNED, RUNNING) and so has no objective to trust."""
     try:
         number = int(which)
     except (TypeError, ValueError):
@@ -49,19 +83,40 @@ def trial_policy(trial: FrozenTrial) -> Policy:
     return Policy.from_dict(trial.user_attrs["policy"])
 
 
-def trial_provenance(study: optuna.Study, trial: FrozenTrial) -> dict:
-    provenance = {
+def export(study: optuna.Study, path, which: str | int = "best") -> tuple[Choice, Path]:
+    """Write the policy `which` names (see `choose`) as an export file with its provenance;
+    returns the choice and the path written. Raises AugSearchError."""
+    from results.export import export_policy
+
+    chosen = choose(study, which)
+    return chosen, export_policy(chosen.policy, path, provenance(study, chosen))
+
+
+def provenance(study: optuna.Study, choice: Choice) -> dict:
+    """What an export file records of where its policy comes from: the study, the trial (None for
+    a baseline) and its objective, the data and budget, and the race's verdict when the race chose it."""
+    trial = choice.trial
+    settings = study.user_attrs.get("augsearch", {})
+    record = {
         "study": study.study_name,
-        "trial": trial.number,
-        "objective": trial.value,
-        "dataset": trial.user_attrs.get("dataset"),
-        "budget": trial.user_attrs.get("budget"),
+        "trial": trial.number if trial is not None else None,
+        "baseline": choice.baseline,
+        "objective": trial.value if trial is not None else None,
+        "dataset": trial.user_attrs.get("dataset") if trial is not None else settings.get("dataset"),
+        "budget": trial.user_attrs.get("budget") if trial is not None else settings.get("budget"),
     }
-    record = read_record(study)
-    if record is not None and record["winner"] == trial.number:
-        winner = winner_standing(record)
-        provenance["confirmation"] = {
-            "mean": winner["mean"], "low": winner["low"], "high": winner["high"], "seeds": record["seeds"],
-            "runner_up": record["runner_up"], "difference": record["difference"],
+    race = choice.race if choice.race is not None else _race_of(study, choice)
+    if race is not None:
+        result = race.result(choice.label)
+        record["confirmation"] = {
+            "mean": result.interval.mean, "low": result.interval.low, "high": result.interval.high,
+            "seeds": list(race.seeds), "budget": race.budget, "runner_up": race.runner_up,
+            "difference": interval_json(race.difference),
         }
-    return provenance
+    return record
+
+
+def _race_of(study: optuna.Study, choice: Choice) -> RaceRecord | None:
+    """The race's record when `choice` is its winner (chosen by number, not as "best")."""
+    record = read_record(study)
+    return record if record is not None and record.winner == choice.label else None

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import TrialState
 
-from space import EXTENDED_OPS, STANDARD_OPS, AugSearchError, Policy
+from space import AugSearchError, Policy
+from space.ops import OP_SETS
 
 #: `select_rows` sort keys: the row attribute each sorts by, and whether highest comes first.
 SORT_KEYS = {"number": ("number", False), "value": ("value", True), "wall": ("wall_seconds", True), "epochs": ("epochs", True)}
@@ -81,8 +82,8 @@ def policy_line(policy: Policy) -> str:
     """The policy in one short line: magnitude±stddev (or U(0,magnitude) for a uniform draw), ops
     per image, rate, the ops, CutMix, MixUp.
 
-    Op sets are named relative to the nearest catalogue set: "standard", "standard -solarization",
-    or the ops themselves when that is shorter.
+    Op sets are named relative to the nearest named set (`space.ops.OP_SETS`): "standard",
+    "trivialaugment -solarization", or the ops themselves when that is shorter.
     """
     return (
         f"m={policy.magnitude_text()} n={policy.augmentations_per_image} "
@@ -94,7 +95,7 @@ def policy_line(policy: Policy) -> str:
 def ops_line(ops: tuple[str, ...]) -> str:
     chosen = set(ops)
     candidates = [",".join(ops)]
-    for name, catalogue in (("standard", STANDARD_OPS), ("extended", EXTENDED_OPS)):
+    for name, catalogue in OP_SETS.items():
         if chosen <= set(catalogue):
             missing = [op for op in catalogue if op not in chosen]
             candidates.append(name + "".join(f" -{op}" for op in missing))

@@ -1,16 +1,21 @@
-"""The confirmation stage of `run_search`: the best trials raced on extra paired seeds.
+"""The final race of `run_search`: the best searched policies against the baselines, at the
+training the user will run.
 
-Exploration's objective is one seed's score, and its best trial the luckiest of several equal
-draws. Here the `confirm_top` best distinct policies are trained again at the search's budget on
-the same `confirm_seeds` fresh seeds (paired: a seed gives every policy the same initial weights
-and data order), in rounds, and `results.racing` drops the clearly worse as the rounds come in.
-Exploration scores are left out of the winner's mean: they are what selected the candidates, so
-they are biased upwards.
+Exploration ranks policies by one seed of a short proxy training, which favours mild policies
+(they learn fastest) and picks the luckiest of several equal draws. So the race retrains the
+`confirm_top` best distinct searched policies and the `race_baselines` (TrivialAugment and no
+augmentation by default) on the same `confirm_seeds` fresh seeds (paired: a seed gives every
+contestant the same initial weights and data order) at the target budget, in rounds, and
+`results.racing` drops the clearly worse as the rounds come in. The winner, the best paired mean,
+is the search's "best" even when it is a baseline: the tool never exports a policy that its own
+race measured worse than one that costs no search. Exploration scores are left out of the means:
+they selected the contestants, so they are biased upwards.
 
 Each training is one trial of the confirmation study (the search study's name +
-`search.storage.CONFIRMATION_SUFFIX`), stored when it ends: COMPLETE with the validation
-accuracy the search's objective measures, or FAIL with its error. The race is replayed from those, so an interrupted
-confirmation resumes where it stopped. The test split is never loaded here.
+`search.storage.CONFIRMATION_SUFFIX`), stored when it ends: COMPLETE with its validation accuracy
+(the race budget's `score_examples` validation images), or FAIL with its error. The race is
+replayed from those, so an interrupted race resumes where it stopped. The test split is never
+loaded here.
 """
 
 from __future__ import annotations
@@ -21,32 +26,44 @@ import sys
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from results.confirmation import CONFIRMATION_ATTR, markdown, summary_line, to_record
+from results.confirmation import (
+    Contestant,
+    RaceRecord,
+    baseline_contestant,
+    markdown,
+    summary_line,
+    to_record,
+    trial_contestant,
+    write_record,
+)
 from results.evaluation import stored_accuracies, training_key
 from results.racing import race
 from results.trial_policies import trial_policy
 from search.formatting import printer
 from search.settings import SearchSettings
+from space import BASELINES
 
-#: Confirmation seeds follow the trial seeds of this many trial numbers, so they differ from
-#: every exploration trial's seed (`search.tune.trainable.trial_seed`).
+#: Race seeds follow the trial seeds of this many trial numbers, so they differ from every
+#: exploration trial's seed (`search.tune.trainable.trial_seed`).
 SEED_OFFSET = 1_000_000
 
-#: What a confirmation training's stored value is: the search's objective (validation images).
+#: What a race training's stored value is: its validation accuracy, scored like the objective.
 METRIC = "objective"
 
 
 def confirmation_seeds(search_seed: int, count: int) -> list[int]:
-    """The paired seeds of the confirmation, reproducible from the search seed."""
+    """The paired seeds of the race, reproducible from the search seed."""
     from search.tune.trainable import trial_seed
 
     return [trial_seed(search_seed, SEED_OFFSET + i) for i in range(count)]
 
 
-def candidates(study: optuna.Study, top: int) -> list[FrozenTrial]:
-    """The `top` COMPLETE trials with the highest objective, one per distinct policy, best first."""
+def candidates(study: optuna.Study, top: int, exclude=()) -> list[FrozenTrial]:
+    """The `top` COMPLETE trials with the highest objective, one per distinct policy and none
+    whose policy is in `exclude` (the racing baselines), best first."""
     complete = sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: (-t.value, t.number))
-    chosen, seen = [], set()
+    seen = {json.dumps(policy.to_dict(), sort_keys=True) for policy in exclude}
+    chosen = []
     for trial in complete:
         policy = json.dumps(trial.user_attrs.get("policy"), sort_keys=True)
         if policy not in seen:
@@ -57,57 +74,61 @@ def candidates(study: optuna.Study, top: int) -> list[FrozenTrial]:
     return chosen
 
 
-def clear_record(study: optuna.Study) -> None:
-    """Forget the confirmed winner before exploring further: the best trials may change."""
-    if study.user_attrs.get(CONFIRMATION_ATTR) is not None:
-        study.set_user_attr(CONFIRMATION_ATTR, None)
+def contestants(settings: SearchSettings, study: optuna.Study) -> list[Contestant]:
+    """The race's contestants: the best distinct searched policies, then the baselines (an empty
+    list when no searched trial completed: there is nothing to race the baselines against)."""
+    baselines = [baseline_contestant(name, BASELINES[name]) for name in settings.race_baselines]
+    searched = candidates(study, settings.confirm_top, exclude=[b.policy for b in baselines])
+    if not searched:
+        return []
+    return [trial_contestant(trial.number, trial_policy(trial)) for trial in searched] + baselines
 
 
 def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget, resources, load_dataset) -> bool:
-    """Race the study's best trials (see the module docstring); store the winner's record in the
-    study. `load_dataset()` gives the search's dataset (without the test split), called only when
-    a training is left to run. Returns True when Ctrl-C stopped it (the record is then not written)."""
+    """Run the race (see the module docstring) at `budget`; store its record in the study.
+    `load_dataset()` gives the race's data (without the test split), called only when a training is
+    left to run. Returns True when Ctrl-C stopped it (the record is then not written)."""
     from search.trainings_study import Job, store
     from search.tune.training_tasks import run_jobs
 
-    chosen = candidates(study, settings.confirm_top)
-    if not chosen:
+    field = contestants(settings, study)
+    if not field:
         return False
     trainings = _trainings_study(url, study)
     name = trainings.study_name
     seeds = confirmation_seeds(settings.seed, settings.confirm_seeds)
-    policies = {trial.number: trial_policy(trial) for trial in chosen}
+    by_label = {contestant.label: contestant for contestant in field}
     budget_dict, spec = budget.to_dict(), settings.dataset_spec
-    keys = {(c, seed): training_key(policy, seed, budget_dict, spec) for c, policy in policies.items() for seed in seeds}
+    keys = {(c.label, seed): training_key(c.policy, seed, budget_dict, spec) for c in field for seed in seeds}
     cpus, gpus, concurrency = resources
     say = printer(settings.verbose)
-    failed: dict[int, str] = {}
-    announced: set[int] = set()
+    failed: dict[str, str] = {}
+    announced: set[str] = set()
     dataset = None
     say(
-        f"confirmation: trials {', '.join(map(str, policies))} on {len(seeds)} paired seeds, the clearly worse "
-        f"dropped after each round (study {name!r})"
+        f"race: {', '.join(by_label)} on {len(seeds)} paired seeds at {budget.epochs} epochs x {budget.train_examples} "
+        f"images, the clearly worse dropped after each round (study {name!r})"
     )
     while True:
         stored = stored_accuracies(trainings)
-        scores = {c: {seed: stored[keys[c, seed]] for seed in seeds if keys[c, seed] in stored} for c in policies}
-        current = race(list(policies), seeds, scores, failed)
+        scores = {c: {seed: stored[keys[c, seed]] for seed in seeds if keys[c, seed] in stored} for c in by_label}
+        current = race(list(by_label), seeds, scores, failed)
         for standing in current.dropped:
             if standing.candidate not in announced:
                 announced.add(standing.candidate)
-                say(f"confirmation: trial {standing.candidate} dropped ({standing.reason})")
+                say(f"race: {standing.candidate} dropped ({standing.reason})")
         if current.finished:
             break
         if dataset is None:
             dataset = load_dataset()
-        jobs = [Job(keys[c, seed], policies[c], seed, [f"trial {c}"]) for c, seed in current.pending]
-        candidate_of = {keys[c, seed]: c for c, seed in current.pending}
-        say(f"confirmation: seed {current.rounds_done + 1} of {len(seeds)} for {len(jobs)} policies")
+        jobs = [Job(keys[c, seed], by_label[c].policy, seed, [c]) for c, seed in current.pending]
+        label_of = {keys[c, seed]: c for c, seed in current.pending}
+        say(f"race: seed {current.rounds_done + 1} of {len(seeds)} for {len(jobs)} contestants")
 
         def on_result(job, outcome):
             store(trainings, job, budget_dict, spec, outcome, METRIC)
             if "error" in outcome:
-                failed[candidate_of[job.key]] = outcome["error"].splitlines()[0]
+                failed[label_of[job.key]] = outcome["error"].splitlines()[0]
 
         completed = run_jobs(
             ray, jobs, dataset, budget, model=settings.model_builder, cpus=cpus, gpus=gpus, concurrency=concurrency,
@@ -116,9 +137,9 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget
         if not completed:
             return True
     finished_trials = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
-    record = to_record(current, confirmation_study=name, exploration_trials=finished_trials)
-    study.set_user_attr(CONFIRMATION_ATTR, record)
-    if current.winner is not None:
+    record = to_record(current, field, budget=budget_dict, confirmation_study=name, exploration_trials=finished_trials)
+    write_record(study, record)
+    if record.winner is not None:
         say(summary_line(record))
         _write_note(trainings, record)
     return False
@@ -131,11 +152,11 @@ def _trainings_study(url: str, study: optuna.Study) -> optuna.Study:
 
     return open_trainings_study(
         open_storage(url), study.study_name + CONFIRMATION_SUFFIX, "augsearch_confirmation_of",
-        {"study": study.study_name, "value": "the search's objective"},
+        {"study": study.study_name, "value": "validation accuracy at the race's budget"},
     )
 
 
-def _write_note(trainings: optuna.Study, record: dict) -> None:
+def _write_note(trainings: optuna.Study, record: RaceRecord) -> None:
     """The race's table as the confirmation study's dashboard note; a failure is one line."""
     try:
         from optuna_dashboard import save_note

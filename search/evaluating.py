@@ -93,32 +93,35 @@ def _entries(settings: EvaluationSettings, study) -> list[Entry]:
     """The policies to evaluate, in the order they are reported: trials (top_k, then trials),
     policy files and objects, then baselines. With none of the first three, the study's best trial."""
     from results.compare import from_file
-    from results.trial_policies import pick_trial, trial_policy
+    from results.trial_policies import choose
     from space.baselines import BASELINES
     from space.errors import require
 
-    trials = []
+    choices = []
     if settings.top_k:
         complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         require(
             len(complete) >= settings.top_k, "top_k", settings.top_k,
             f"at most the {len(complete)} complete trials of study {study.study_name!r}",
         )
-        trials += _ranked(study, complete)[: settings.top_k]
-    trials += [pick_trial(study, which) for which in settings.trials]
-    if not (trials or settings.policies) and study is not None and study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        trials.append(pick_trial(study, "best"))
+        choices += [choose(study, trial.number) for trial in _ranked(study, complete)[: settings.top_k]]
+    choices += [choose(study, which) for which in settings.trials]
+    if not (choices or settings.policies) and study is not None and study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        choices.append(choose(study, "best"))
     entries, seen = [], set()
-    for trial in trials:
-        if trial.number not in seen:
-            seen.add(trial.number)
-            entries.append(Entry(f"trial {trial.number}", "trial", trial_policy(trial), proxy_objective=trial.value))
+    baselines = list(settings.baselines)
+    for choice in choices:
+        if choice.trial is None:  # a baseline won the race: it is evaluated as the baseline it is
+            baselines += [choice.baseline] if choice.baseline not in baselines else []
+        elif choice.label not in seen:
+            seen.add(choice.label)
+            entries.append(Entry(choice.label, "trial", choice.policy, proxy_objective=choice.trial.value))
     for number, policy in enumerate(settings.policies, start=1):
         if isinstance(policy, Policy):
             entries.append(Entry(f"policy {number}", "file", policy))
         else:
             entries.append(Entry(Path(policy).name, "file", from_file(policy).policy))
-    entries += [Entry(name, "baseline", BASELINES[name]) for name in settings.baselines]
+    entries += [Entry(name, "baseline", BASELINES[name]) for name in baselines]
     if not entries:
         raise AugSearchError(
             "nothing to evaluate: give policy files, trials, top_k or baselines (and a study for trials)."
@@ -127,12 +130,12 @@ def _entries(settings: EvaluationSettings, study) -> list[Entry]:
 
 
 def _ranked(study, complete: list) -> list:
-    """Complete trials best first: the confirmation's standings (winner first) when the search
-    has a confirmed winner, then the rest by exploration objective."""
+    """Complete trials best first: the searched contestants of the race in its order when the
+    search has a race winner, then the rest by exploration objective."""
     from results.confirmation import read_record
 
     record = read_record(study)
-    confirmed = [row["trial"] for row in record["standings"]] if record is not None else []
+    confirmed = [] if record is None else [r.contestant.trial for r in record.results if r.contestant.trial is not None]
     by_number = {trial.number: trial for trial in complete}
     rest = sorted((t for t in complete if t.number not in confirmed), key=lambda trial: (-trial.value, trial.number))
     return [by_number[number] for number in confirmed if number in by_number] + rest

@@ -16,7 +16,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from search.formatting import printer
 from search.settings import SearchSettings
-from space import AugSearchError, Policy
+from space import BASELINES, AugSearchError, Policy
 
 
 @dataclass(frozen=True)
@@ -28,22 +28,30 @@ class SearchResult:
     interrupted: bool = False
 
     @property
-    def confirmation(self) -> dict | None:
-        """The confirmation's record (`results.confirmation`): the winner, every candidate's
-        paired scores and intervals; None when no confirmation has finished."""
+    def confirmation(self):
+        """The race's record (`results.confirmation.RaceRecord`): its contestants (the best searched
+        policies and the baselines), their paired scores and intervals, the winner; None when no
+        race has finished."""
         from results.confirmation import read_record
 
         return read_record(self.study)
 
     @property
-    def best_trial(self) -> FrozenTrial | None:
-        """The confirmed winner's trial, else the COMPLETE trial with the highest objective; None
-        before any completes."""
-        from results.trial_policies import pick_trial
+    def best(self):
+        """The search's best (`results.trial_policies.Choice`): the race's winner, a searched trial
+        or a baseline, else the COMPLETE trial with the highest objective; None before any completes."""
+        from results.trial_policies import best
 
-        if not self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        try:
+            return best(self.study)
+        except AugSearchError:
             return None
-        return pick_trial(self.study, "best")
+
+    @property
+    def best_trial(self) -> FrozenTrial | None:
+        """The best's trial (None when a baseline won the race, or before any trial completes)."""
+        best = self.best
+        return None if best is None else best.trial
 
     @property
     def best_value(self) -> float | None:
@@ -53,20 +61,16 @@ class SearchResult:
 
     @property
     def best_policy(self) -> Policy | None:
-        from results.trial_policies import trial_policy
-
-        best = self.best_trial
-        return None if best is None else trial_policy(best)
+        best = self.best
+        return None if best is None else best.policy
 
     def export(self, path: str | Path, trial: str | int = "best") -> Path:
-        """Write the policy of `trial` ("best": the confirmed winner, else the highest objective;
-        or a number) as `search export` does; returns the path. Raises AugSearchError when that
-        trial is not COMPLETE."""
-        from results import export_policy
-        from results.trial_policies import pick_trial, trial_policy, trial_provenance
+        """Write the policy of `trial` ("best": the race's winner, which may be a baseline, else the
+        highest objective; or a trial number) as `search export` does; returns the path. Raises
+        AugSearchError when that trial is not COMPLETE."""
+        from results.trial_policies import export
 
-        chosen = pick_trial(self.study, trial)
-        return export_policy(trial_policy(chosen), path, trial_provenance(self.study, chosen))
+        return export(self.study, path, trial)[1]
 
 
 def run_search(settings: SearchSettings) -> SearchResult:
@@ -96,8 +100,9 @@ def _require_settings(settings) -> None:
 
 
 def _search(settings: SearchSettings, url: str) -> SearchResult:
+    from results.confirmation import write_record
     from results.trials import progress
-    from search.confirming import clear_record, confirm
+    from search.confirming import confirm
     from search.storage import shown
     from search.study import (
         enqueue_reference_policies,
@@ -105,10 +110,11 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
         make_sampler,
         open_study,
     )
-    from search.tune.cluster import place
+    from search.tune.cluster import has_gpus, place
     from trainers.data import load_dataset
 
     ray, budget, (cpus, gpus, concurrency) = place(settings)
+    race_budget = settings.race_budget_for(gpus=has_gpus(ray))
     say = printer(settings.verbose)
 
     study_settings = {
@@ -120,7 +126,8 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
     if stale:
         say(f"marked trials {', '.join(map(str, stale))} FAIL: a previous run left them RUNNING")
     if settings.baselines:
-        enqueue_reference_policies(study, settings.space)
+        # No more than the trials asked for: a trial left waiting would outlive the run.
+        enqueue_reference_policies(study, settings.space, dict(list(BASELINES.items())[: settings.trials]))
 
     already = progress(study).finished
     say(
@@ -128,17 +135,21 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
         f"{settings.dataset_spec} | budget {budget.epochs} epochs x {budget.train_examples} images at "
         f"{budget.image_size}px, model {budget.model} | {concurrency} at once, {cpus:g} CPU + {gpus:g} GPU each"
     )
-    # The search's data (no test split: `search evaluate` alone reads it), loaded once, when needed.
-    dataset = functools.cache(lambda: load_dataset(
-        settings.dataset, image_size=budget.image_size, train_examples=budget.train_examples,
-        validation_examples=budget.validation_to_load, seed=settings.seed, data_dir=settings.data_dir,
-    ))
+
+    def data_for(at):
+        # The search's data (no test split: `search evaluate` alone reads it), loaded when needed.
+        # The validation carve does not depend on the training size: exploration and race score alike.
+        return functools.cache(lambda: load_dataset(
+            settings.dataset, image_size=at.image_size, train_examples=at.train_examples,
+            validation_examples=at.validation_to_load, seed=settings.seed, data_dir=settings.data_dir,
+        ))
+
     if already < settings.trials:
-        clear_record(study)
-        if _explore(settings, study, budget, dataset(), (cpus, gpus, concurrency)):
+        write_record(study, None)  # the best trials may change: the race is run again
+        if _explore(settings, study, budget, data_for(budget)(), (cpus, gpus, concurrency)):
             return SearchResult(study, url, interrupted=True)
     if settings.confirm_top:
-        if confirm(settings, study, url, ray, budget, (cpus, gpus, concurrency), dataset):
+        if confirm(settings, study, url, ray, race_budget, (cpus, gpus, concurrency), data_for(race_budget)):
             return SearchResult(study, url, interrupted=True)
     return SearchResult(study, url)
 
@@ -244,9 +255,11 @@ class _Round:
 
         if self.settings.pruner == "none":
             return FIFOScheduler()
-        # Rungs from half the epochs on: the first epoch or two are warm-up and say little.
+        # One rung at two thirds of the epochs keeping the better half: strong augmentation lags
+        # early and catches up late, and earlier or harsher rungs stopped 2 of full training's 5
+        # best policies per search (docs/benchmarks.md#ashas-rungs).
         epochs = self.budget.epochs
         return AsyncHyperBandScheduler(
             metric=metric, mode="max", time_attr="training_iteration", max_t=epochs,
-            grace_period=max(1, epochs // 2), reduction_factor=3,
+            grace_period=max(1, 2 * epochs // 3), reduction_factor=2,
         )

@@ -27,6 +27,10 @@ SAMPLERS = ("tpe", "random", "cmaes", "gp", "qmc")
 PRUNERS = ("asha", "none")
 SEARCH_BUDGETS = ("smoke", "cpu", "gpu")
 EVALUATION_BUDGETS = ("full", "full-gpu", "smoke")
+#: The race's budgets: the user's training (evaluate's presets), or "proxy", exploration's own.
+TARGET_BUDGETS = (*EVALUATION_BUDGETS, "proxy")
+#: The baselines that race the best searched policies by default.
+RACE_BASELINES = ("trivialaugment", "none")
 DEFAULT_DATASET = "fashion_mnist"
 
 #: A model: a built-in name, a KerasCV preset, "package.module:function", or a callable
@@ -187,13 +191,21 @@ class SearchSettings(_Training):
 
     `sampler`: tpe (multivariate, constant liar), random, cmaes, gp or qmc. `pruner`: asha (Ray
     Tune's ASHA over epochs) or none. `seed` seeds the sampler, the data split and each trial.
-    `baselines`: run the reference policies (no augmentation, the KerasCV guide's) first.
+    `baselines`: the study's first trials are the baselines (`space.BASELINES`), so the sampler
+    learns from known-good points.
     `max_failures`: stop when this many trials in a row fail. `reuse_workers`: Ray workers (and
     their compiled models) run trial after trial; False starts a fresh worker per trial.
     `keras_callbacks`: called in the worker with the trial number, returns extra Keras callbacks
-    for that trial's training. `confirm_top` / `confirm_seeds`: after exploration, the best
-    `confirm_top` policies are trained again on `confirm_seeds` paired seeds, the clearly worse
-    dropped on the way (`results.racing`); the winner is the best paired mean. 0 turns it off.
+    for that trial's training.
+
+    The final race, after exploration: the `confirm_top` best distinct searched policies and the
+    `race_baselines` are trained on `confirm_seeds` fresh paired seeds at the target budget, the
+    clearly worse dropped on the way (`results.racing`); the winner, the best paired mean, is the
+    search's "best", a baseline when none of the searched beat it. `confirm_top` 0 turns the race
+    off. `target_budget` is the training the user will run, as `search evaluate` trains: None is
+    full (full-gpu when Ray sees a GPU), "proxy" races at exploration's budget (cheaper, and
+    biased like the proxy); `target_overrides` change its fields. The race scores on validation
+    images (`score_examples` of the exploration budget when the target has none), never the test split.
     """
 
     dataset: str | ArrayData = DEFAULT_DATASET
@@ -206,11 +218,23 @@ class SearchSettings(_Training):
     max_failures: int = 10
     reuse_workers: bool = True
     keras_callbacks: KerasCallbacks | None = None
-    confirm_top: int = 5
+    confirm_top: int = 3
     confirm_seeds: int = 5
+    race_baselines: Sequence[str] | str = RACE_BASELINES
+    target_budget: str | Budget | None = None
+    target_overrides: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        baselines = self.race_baselines if isinstance(self.race_baselines, str) else ",".join(self.race_baselines)
+        object.__setattr__(self, "race_baselines", resolve_baselines(baselines, argument="race_baselines"))
+        require(
+            self.target_budget is None or isinstance(self.target_budget, Budget) or self.target_budget in TARGET_BUDGETS,
+            "target_budget", self.target_budget, f"None, a trainers.Budget or one of {', '.join(TARGET_BUDGETS)}",
+        )
+        require(isinstance(self.target_overrides, Mapping), "target_overrides", self.target_overrides, "a dict of Budget fields")
+        object.__setattr__(self, "target_overrides", dict(self.target_overrides))
+        self.race_budget_for(gpus=False)
         require(self.dataset is not None, "dataset", self.dataset, "a dataset spec or an ArrayData")
         require(is_int(self.trials) and self.trials >= 1, "trials", self.trials, "an integer >= 1")
         require(isinstance(self.space, SearchSpace), "space", self.space, "a space.SearchSpace")
@@ -224,7 +248,7 @@ class SearchSettings(_Training):
         require(self.pruner in PRUNERS, "pruner", self.pruner, f"one of {', '.join(PRUNERS)}")
         require(is_int(self.seed) and self.seed >= 0, "seed", self.seed, "an integer >= 0")
         require(is_int(self.max_failures) and self.max_failures >= 1, "max_failures", self.max_failures, "an integer >= 1")
-        require(is_int(self.confirm_top) and self.confirm_top >= 0, "confirm_top", self.confirm_top, "an integer >= 0 (0: no confirmation)")
+        require(is_int(self.confirm_top) and self.confirm_top >= 0, "confirm_top", self.confirm_top, "an integer >= 0 (0: no race)")
         require(
             is_int(self.confirm_seeds) and self.confirm_seeds >= 2, "confirm_seeds", self.confirm_seeds,
             "an integer >= 2 (an interval needs two seeds)",
@@ -238,6 +262,28 @@ class SearchSettings(_Training):
     def dataset_spec(self) -> str:
         return dataset_spec(self.dataset)
 
+    def race_budget_for(self, gpus: bool) -> Budget:
+        """The race's budget on a cluster with (`gpus`) or without GPUs: the target (see the class
+        docstring) with its overrides and the model, scored on validation images."""
+        exploration = self.budget_for(gpus)
+        if self.target_budget == "proxy":
+            base = exploration
+        elif isinstance(self.target_budget, Budget):
+            base = self.target_budget
+        else:
+            base = PRESETS[self.target_budget or ("full-gpu" if gpus else "full")]
+        changes = dict(self.target_overrides)
+        if self.model is not None:
+            changes["model"] = self.model_name
+        try:
+            target = base.replace(**changes)
+        except AugSearchError as error:  # "epochs must be ..." is about --target-epochs here
+            field = str(error).split(" ", 1)[0]
+            raise AugSearchError("target_" + str(error).replace(f" {field}=", f" target_{field}=")) from None
+        if target.score_examples == 0 and "score_examples" not in self.target_overrides:
+            target = target.replace(score_examples=exploration.score_examples)
+        return target
+
     @property
     def study_name(self) -> str:
         from search.study import default_study_name
@@ -250,9 +296,10 @@ class EvaluationSettings(_Training):
     """An evaluation: each policy trained `seeds` times at a full budget, scored on the test split.
 
     The policies, reported in this order: the `top_k` best complete trials of the study (the
-    confirmation's standings first when it has a confirmed winner), the `trials` ("best" or numbers), the `policies` (exported files or Policy objects), then the
-    `baselines` (names of `space.BASELINES`, or a comma-separated string). With no trial, file or
-    Policy, the study's best trial. `dataset` None: the study's, else fashion_mnist; it needs a
+    race's searched contestants first, in its order, when it has a winner), the `trials` ("best"
+    or numbers), the `policies` (exported files or Policy objects), then the `baselines` (names of
+    `space.BASELINES`, or a comma-separated string). With no trial, file or Policy, the study's
+    best (`results.trial_policies.best`; a baseline that won the race is evaluated as that baseline). `dataset` None: the study's, else fashion_mnist; it needs a
     test split. `budget` None: full-gpu if Ray sees a GPU, else full. Seeds run from `seed` to
     `seed + seeds - 1`. `command` is recorded in the reports (how to reproduce them).
     """

@@ -1,5 +1,5 @@
-"""The search study: created or resumed with the same settings, its sampler, the reference
-policies it runs first, and trials a dead run left RUNNING.
+"""The search study: created or resumed with the same settings, its sampler, the baselines it
+runs first, and trials a dead run left RUNNING.
 
 A study's settings (dataset, budget, search space, seed) are its "augsearch" user attribute; each
 trial's own (policy, budget, dataset, seed) are user attributes the driver sets when it asks
@@ -19,12 +19,14 @@ from optuna.trial import TrialState
 from results._optuna_internals import trial_id
 from search.settings import SAMPLERS
 from search.storage import open_storage, shown
-from space import REFERENCE_POLICIES, AugSearchError, Policy, SearchSpace, policy_params
+from space import BASELINES, AugSearchError, Policy, SearchSpace, policy_params
 
 #: The user attribute that holds why a trial failed.
 ERROR_ATTR = "error"
-#: The user attribute that names the reference policy an enqueued trial runs.
+#: The user attribute that names the baseline an enqueued trial runs.
 REFERENCE_ATTR = "reference"
+#: What studies made before every baseline was enqueued called their two.
+LEGACY_REFERENCES = {"no_augmentation": "none", "kerascv_guide": "guide"}
 STALE_RUNNING_MESSAGE = "left RUNNING by a search run that ended abruptly; marked FAIL when the next run started"
 
 
@@ -68,7 +70,9 @@ def open_study(url: str, name: str, sampler: optuna.samplers.BaseSampler, settin
     if stored is None:
         study.set_user_attr("augsearch", settings)
         return study
-    differences = [_difference(key, stored.get(key), settings[key]) for key in ("dataset", "budget", "search_space")]
+    stored = {**stored, "search_space": _stored_space(stored.get("search_space"))}
+    now = {**settings, "search_space": _stored_space(settings["search_space"])}
+    differences = [_difference(key, stored.get(key), now[key]) for key in ("dataset", "budget", "search_space")]
     differences = [text for text in differences if text]
     if differences:
         raise AugSearchError(
@@ -76,6 +80,15 @@ def open_study(url: str, name: str, sampler: optuna.samplers.BaseSampler, settin
             "run with the original flags to resume it, or pass --study NEW_NAME to start a new study."
         )
     return study
+
+
+def _stored_space(data: Any) -> Any:
+    """A stored search space as this code writes it (a space stored before a field existed gets
+    the value that older code searched), so that only a real difference refuses a resume."""
+    try:
+        return SearchSpace.from_dict(data).to_dict()
+    except (AugSearchError, TypeError):
+        return data
 
 
 def _difference(key: str, stored: Any, now: Any) -> str | None:
@@ -108,13 +121,13 @@ def fail_stale_trials(study: optuna.Study) -> list[int]:
 
 
 def enqueue_reference_policies(
-    study: optuna.Study, space: SearchSpace, policies: Mapping[str, Policy] = REFERENCE_POLICIES
+    study: optuna.Study, space: SearchSpace, policies: Mapping[str, Policy] = BASELINES
 ) -> list[str]:
-    """Enqueue each reference policy once (again on resume: a no-op), tagged `reference=<name>`.
+    """Enqueue each baseline once (again on resume: a no-op), tagged `reference=<name>`.
 
-    `study.ask()` pops enqueued trials before sampling, so they run first. Returns the names
-    that fit `space`; a policy using an op outside `space.ops` has no parameters in this study
-    and is left out.
+    `study.ask()` pops enqueued trials before sampling, so they run first, and the sampler learns
+    from known-good points. Returns the names that fit `space`; a policy outside it (an op that
+    is not a candidate, a field outside the bounds) has no parameters in this study and is left out.
     """
     names = []
     for name, policy in policies.items():
@@ -130,6 +143,16 @@ def enqueue_reference_policies(
 
 
 def reference_policies(study: optuna.Study) -> dict[str, Policy]:
-    """The reference policies enqueued in `study` (by the trials' `reference` user attribute)."""
-    names = {t.user_attrs[REFERENCE_ATTR] for t in study.get_trials(deepcopy=False) if REFERENCE_ATTR in t.user_attrs}
-    return {name: policy for name, policy in REFERENCE_POLICIES.items() if name in names}
+    """The baselines enqueued in `study`, by the trials' `reference` user attribute (the policy a
+    trial recorded, or, while it waits, the baseline's)."""
+    found = {}
+    for trial in study.get_trials(deepcopy=False):
+        tag = trial.user_attrs.get(REFERENCE_ATTR)
+        if tag is None:
+            continue
+        name = LEGACY_REFERENCES.get(tag, tag)
+        if "policy" in trial.user_attrs:
+            found[name] = Policy.from_dict(trial.user_attrs["policy"])
+        elif name in BASELINES:
+            found[name] = BASELINES[name]
+    return found

@@ -11,8 +11,8 @@ warnings.filterwarnings("ignore", message="'space.ops' found in sys.modules", ca
 
 from space.baselines import BASELINES, resolve_baselines
 from space.errors import AugSearchError
-from space.ops import EXTENDED_OPS, MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, resolve_ops
-from space.policy import GUIDE_POLICY, NO_AUGMENTATION, REFERENCE_POLICIES, Policy
+from space.ops import EXTENDED_OPS, MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, TRIVIALAUGMENT_OPS, resolve_ops
+from space.policy import GUIDE_POLICY, NO_AUGMENTATION, Policy
 from space.search_space import SearchSpace, op_param, policy_params, suggest_policy
 
 __all__ = [
@@ -24,9 +24,9 @@ __all__ = [
     "NO_AUGMENTATION",
     "OPS",
     "Policy",
-    "REFERENCE_POLICIES",
     "STANDARD_OPS",
     "SearchSpace",
+    "TRIVIALAUGMENT_OPS",
     "op_param",
     "policy_params",
     "resolve_baselines",

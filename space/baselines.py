@@ -6,17 +6,24 @@
 - `randaugment`: `keras_cv.layers.RandAugment` with its defaults, which are `Policy()`'s
   (magnitude 0.5, magnitude_stddev 0.15, 3 ops per image, rate 10/11, the ten standard ops).
 - `trivialaugment`: TrivialAugment (Müller & Hutter, "TrivialAugment: Tuning-free Yet
-  State-of-the-Art Data Augmentation", ICCV 2021): one op per image, always applied, its strength
-  drawn uniformly from [0, 1] per image. Restricted to the standard ops, as our issue asks (the
-  paper uses its own, wider op set).
+  State-of-the-Art Data Augmentation", ICCV 2021): each image gets one op drawn uniformly from its
+  14 (identity, auto_contrast, equalize, rotate, solarize, color, posterize, contrast, brightness,
+  sharpness, shear_x/y, translate_x/y) at a strength drawn uniformly per image. The catalogue has
+  13 of them as layers (`TRIVIALAUGMENT_OPS`); the identity is the pipeline's rate 13/14, so that
+  each of the 14 choices has chance 1/14, as in the paper. The strength range is the catalogue's
+  at magnitude 1, one mapping for every policy: close to the paper's wide range (torchvision's
+  and timm's default TA) for shear, translate, contrast, brightness, colour, sharpness and
+  solarize, and RandAugment's standard range for rotation (±30°, wide: ±135°) and posterization
+  (4 bits, wide: down to 2), whose wide values destroy most of a small image.
 
-Pure Python: the layers are built from these Policies like from any other.
+Pure Python: the layers are built from these Policies like from any other. Every baseline lies
+in the default `SearchSpace`, so a search can start from them (`search.study`).
 """
 
 from __future__ import annotations
 
 from space.errors import AugSearchError
-from space.ops import STANDARD_OPS
+from space.ops import TRIVIALAUGMENT_OPS
 from space.policy import GUIDE_POLICY, NO_AUGMENTATION, Policy
 
 #: The baselines by name, in the order they are evaluated and shown (see the module docstring
@@ -27,30 +34,31 @@ BASELINES: dict[str, Policy] = {
     "randaugment": Policy(),
     "trivialaugment": Policy(
         magnitude=1.0, magnitude_stddev=0.0, magnitude_distribution="uniform",
-        augmentations_per_image=1, rate=1.0, ops=STANDARD_OPS,
+        augmentations_per_image=1, rate=len(TRIVIALAUGMENT_OPS) / (len(TRIVIALAUGMENT_OPS) + 1),
+        ops=TRIVIALAUGMENT_OPS,
     ),
 }
 
 
-def resolve_baselines(text: str) -> tuple[str, ...]:
+def resolve_baselines(text: str, *, argument: str = "baselines") -> tuple[str, ...]:
     """The baseline names of a comma-separated list such as "none,guide", in the order given.
 
     An empty string (or only commas and spaces) means no baselines. Raises AugSearchError naming
-    `baselines` (the CLI says `--baselines`) for a name that is not in `BASELINES` or a name given twice.
+    `argument` (the CLI says `--baselines`) for a name that is not in `BASELINES` or a name given twice.
     """
     known = ", ".join(BASELINES)
     if not isinstance(text, str):
-        raise AugSearchError(f"baselines must be a comma-separated list of: {known}, but got baselines={text!r}.")
+        raise AugSearchError(f"{argument} must be a comma-separated list of: {known}, but got {argument}={text!r}.")
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     unknown = [name for name in names if name not in BASELINES]
     if unknown:
         raise AugSearchError(
-            f"baselines has unknown baseline {unknown[0]!r}; expected a comma-separated list of: {known}, "
-            f"but got baselines={text!r}."
+            f"{argument} has unknown baseline {unknown[0]!r}; expected a comma-separated list of: {known}, "
+            f"but got {argument}={text!r}."
         )
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise AugSearchError(
-            f"baselines must name distinct baselines, but {repeated[0]!r} is given more than once in baselines={text!r}."
+            f"{argument} must name distinct baselines, but {repeated[0]!r} is given more than once in {argument}={text!r}."
         )
     return names

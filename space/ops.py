@@ -231,11 +231,17 @@ _CATALOGUE = (
 OPS: dict[str, OpInfo] = {op.name: op for op in _CATALOGUE}
 STANDARD_OPS: tuple[str, ...] = tuple(op.name for op in _CATALOGUE if op.op_set == "standard")
 EXTENDED_OPS: tuple[str, ...] = tuple(OPS)
-OP_SETS: dict[str, tuple[str, ...]] = {"standard": STANDARD_OPS, "extended": EXTENDED_OPS}
+#: TrivialAugment's op set (Müller & Hutter, 2021) as far as the catalogue has it: the standard ten
+#: plus rotation, posterization and sharpness. Its 14th op, the identity, is no layer: a pipeline
+#: gives it as the chance 1/14 of applying no op (`space.baselines`).
+TRIVIALAUGMENT_OPS: tuple[str, ...] = (*STANDARD_OPS, "rotation", "posterization", "sharpness")
+OP_SETS: dict[str, tuple[str, ...]] = {
+    "standard": STANDARD_OPS, "trivialaugment": TRIVIALAUGMENT_OPS, "extended": EXTENDED_OPS,
+}
 
 
 def resolve_ops(spec: str | tuple[str, ...] | list[str], *, argument: str = "ops") -> tuple[str, ...]:
-    """Turn "standard", "extended", "a,b,c" or a sequence of names into catalogue-ordered names.
+    """Turn "standard", "trivialaugment", "extended", "a,b,c" or a sequence of names into catalogue-ordered names.
 
     Raises AugSearchError naming the unknown op and listing the known ones.
     """
@@ -247,18 +253,22 @@ def resolve_ops(spec: str | tuple[str, ...] | list[str], *, argument: str = "ops
         names = list(spec)
     if not names:
         raise AugSearchError(
-            f"{argument} must name at least one op ('standard', 'extended' or a comma-separated "
+            f"{argument} must name at least one op ({_set_names()} or a comma-separated "
             f"list), but got {argument}={spec!r}."
         )
     unknown = [name for name in names if name not in OPS]
     if unknown:
         raise AugSearchError(
-            f"{argument} has unknown op {unknown[0]!r}; expected 'standard', 'extended' or names "
+            f"{argument} has unknown op {unknown[0]!r}; expected {_set_names()} or names "
             f"from: {', '.join(OPS)}."
         )
     if len(set(names)) != len(names):
         raise AugSearchError(f"{argument} must name distinct ops, but got {argument}={spec!r}.")
     return canonical_order(names)
+
+
+def _set_names() -> str:
+    return ", ".join(f"'{name}'" for name in OP_SETS)
 
 
 def canonical_order(names) -> tuple[str, ...]:

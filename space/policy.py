@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from space.errors import AugSearchError, is_int, is_number, require, require_unit_interval
-from space.ops import MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, resolve_ops
+from space.ops import MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, TRIVIALAUGMENT_OPS, resolve_ops
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,8 @@ class Policy:
         return f"{self.magnitude:.2f}±{self.magnitude_stddev:.2f}"
 
     def __repr__(self) -> str:
-        ops = "standard" if self.ops == STANDARD_OPS else ",".join(self.ops)
+        named = {STANDARD_OPS: "standard", TRIVIALAUGMENT_OPS: "trivialaugment"}
+        ops = named.get(self.ops, ",".join(self.ops))
         return (
             f"Policy(m={self.magnitude_text()} n={self.augmentations_per_image} "
             f"rate={self.rate:.2f} ops=[{ops}] cutmix={self.cutmix_rate:.2f}(α={self.cutmix_alpha:g}) "
@@ -116,8 +117,9 @@ class Policy:
         )
 
 
-#: No augmentation at all: the first reference policy of every search.
-NO_AUGMENTATION = Policy(rate=0.0, magnitude=0.0, magnitude_stddev=0.0, augmentations_per_image=1)
+#: No augmentation at all (rate 0: no op ever runs). Its ops are the default search space's
+#: candidates, so that the space gives it back exactly.
+NO_AUGMENTATION = Policy(rate=0.0, magnitude=0.0, magnitude_stddev=0.0, augmentations_per_image=1, ops=TRIVIALAUGMENT_OPS)
 
 #: The KerasCV guide's hand-set pipeline: RandAugment(magnitude=0.3, magnitude_stddev=0.2,
 #: augmentations_per_image=3, rate=1.0), then CutMix and MixUp on every batch.
@@ -125,5 +127,3 @@ GUIDE_POLICY = Policy(
     magnitude=0.3, magnitude_stddev=0.2, rate=1.0, augmentations_per_image=3,
     cutmix_rate=1.0, mixup_rate=1.0,
 )
-
-REFERENCE_POLICIES: dict[str, Policy] = {"no_augmentation": NO_AUGMENTATION, "kerascv_guide": GUIDE_POLICY}

@@ -1,11 +1,13 @@
 """The Optuna search space: bounds for each Policy field and a define-by-run `suggest_policy`.
 
 Parameter names are part of the on-disk format (studies outlive code): flat and explicit,
-`magnitude`, `magnitude_stddev`, `rate`, `augmentations_per_image`, `op.<name>`, `cutmix_rate`,
-`mixup_rate`. Changing them needs a migration or a new study.
+`magnitude_distribution`, `magnitude`, `magnitude_stddev`, `rate`, `augmentations_per_image`,
+`op.<name>`, `cutmix_rate`, `mixup_rate`. Changing them needs a migration or a new study.
 
-`magnitude_distribution` is not searched: every suggested Policy keeps "normal" (KerasCV
-RandAugment's per-image draw), which is what the stored parameters describe.
+`magnitude_distribution` ("normal": KerasCV RandAugment's per-image draw, "uniform":
+TrivialAugment's) is searched when the space allows both; `magnitude_stddev` exists only under
+"normal" (a uniform draw has none), a conditional parameter that Optuna's grouped TPE samples
+as such. The default space holds every baseline of `space.baselines` exactly.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from space.errors import AugSearchError, is_int, is_number, require
-from space.ops import STANDARD_OPS, resolve_ops
+from space.ops import MAGNITUDE_DISTRIBUTIONS, TRIVIALAUGMENT_OPS, resolve_ops
 from space.policy import Policy
 
 FLOAT_FIELDS = ("magnitude", "magnitude_stddev", "rate", "cutmix_rate", "mixup_rate")
@@ -30,15 +32,17 @@ def op_param(name: str) -> str:
 class SearchSpace:
     """What `search run` may propose. Each bound is (low, high), inclusive; low == high fixes it.
 
-    `ops` are the candidate ops ("standard", "extended", a comma-separated string or names);
-    each candidate is switched on or off per trial. The alphas are not searched.
+    `ops` are the candidate ops ("trivialaugment", "standard", "extended", a comma-separated string
+    or names); each candidate is switched on or off per trial. `magnitude_distributions` are the
+    distributions a trial may choose ("normal", "uniform" or both). The alphas are not searched.
     """
 
     magnitude: tuple[float, float] = (0.0, 1.0)
     magnitude_stddev: tuple[float, float] = (0.0, 0.5)
+    magnitude_distributions: tuple[str, ...] = tuple(MAGNITUDE_DISTRIBUTIONS)
     rate: tuple[float, float] = (0.0, 1.0)
     augmentations_per_image: tuple[int, int] = (1, 4)
-    ops: tuple[str, ...] = STANDARD_OPS
+    ops: tuple[str, ...] = TRIVIALAUGMENT_OPS
     cutmix_rate: tuple[float, float] = (0.0, 1.0)
     mixup_rate: tuple[float, float] = (0.0, 1.0)
     cutmix_alpha: float = 1.0
@@ -52,6 +56,7 @@ class SearchSpace:
             _bounds("augmentations_per_image", self.augmentations_per_image, 1, None, integer=True),
         )
         object.__setattr__(self, "ops", resolve_ops(self.ops))
+        object.__setattr__(self, "magnitude_distributions", _distributions(self.magnitude_distributions))
         # Validates the alphas with Policy's own rules and messages.
         Policy(cutmix_alpha=self.cutmix_alpha, mixup_alpha=self.mixup_alpha)
 
@@ -62,8 +67,20 @@ class SearchSpace:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "SearchSpace":
+        """Rebuild a stored space; one stored before distributions were searched was all "normal"."""
         values = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+        values.setdefault("magnitude_distributions", ("normal",))
         return cls(**values)
+
+
+def _distributions(value) -> tuple[str, ...]:
+    names = tuple(value.split(",")) if isinstance(value, str) else value
+    known = ", ".join(MAGNITUDE_DISTRIBUTIONS)
+    ok = isinstance(names, (tuple, list)) and len(names) > 0 and len(set(names)) == len(names)
+    ok = ok and all(isinstance(name, str) and name.strip() in MAGNITUDE_DISTRIBUTIONS for name in names)
+    require(ok, "magnitude_distributions", value, f"distinct names from: {known}")
+    chosen = {name.strip() for name in names}
+    return tuple(name for name in MAGNITUDE_DISTRIBUTIONS if name in chosen)
 
 
 def _bounds(name, value, lowest, highest, *, integer=False):
@@ -91,7 +108,16 @@ def suggest_policy(trial, space: SearchSpace) -> Policy:
     parameters still say exactly what was decided.
     """
     values: dict[str, Any] = {}
+    distributions = space.magnitude_distributions
+    distribution = (
+        trial.suggest_categorical("magnitude_distribution", list(distributions)) if len(distributions) > 1
+        else distributions[0]
+    )
+    values["magnitude_distribution"] = distribution
     for name in FLOAT_FIELDS:
+        if name == "magnitude_stddev" and distribution == "uniform":
+            values[name] = 0.0
+            continue
         low, high = getattr(space, name)
         values[name] = trial.suggest_float(name, low, high)
     low, high = space.augmentations_per_image
@@ -107,13 +133,14 @@ def suggest_policy(trial, space: SearchSpace) -> Policy:
 def policy_params(policy: Policy, space: SearchSpace) -> dict[str, Any]:
     """The Optuna parameters that make `suggest_policy` return `policy` (for enqueue_trial).
 
-    Raises AugSearchError if the policy uses an op that is not a candidate of `space`, or a
-    magnitude distribution other than "normal" (the only one the space proposes).
+    Raises AugSearchError if the policy lies outside `space`: a field outside its bounds, an op
+    that is not a candidate, or a magnitude distribution that `space` does not propose.
     """
-    if policy.magnitude_distribution != "normal":
+    distributions = space.magnitude_distributions
+    if policy.magnitude_distribution not in distributions:
         raise AugSearchError(
             f"policy has magnitude_distribution={policy.magnitude_distribution!r}, which the search space "
-            f"does not propose (its policies are all 'normal')."
+            f"does not propose (its distributions: {', '.join(distributions)})."
         )
     extra = [name for name in policy.ops if name not in space.ops]
     if extra:
@@ -122,6 +149,16 @@ def policy_params(policy: Policy, space: SearchSpace) -> dict[str, Any]:
         )
     params: dict[str, Any] = {name: getattr(policy, name) for name in FLOAT_FIELDS}
     params["augmentations_per_image"] = policy.augmentations_per_image
+    if policy.magnitude_distribution == "uniform":
+        del params["magnitude_stddev"]
+    for name, value in params.items():
+        low, high = getattr(space, name)
+        if not low <= value <= high:
+            raise AugSearchError(
+                f"policy has {name}={value:g}, outside the search space's bounds [{low:g}, {high:g}]."
+            )
+    if len(distributions) > 1:
+        params["magnitude_distribution"] = policy.magnitude_distribution
     *others, last = space.ops
     on = set(policy.ops)
     params.update({op_param(name): name in on for name in others})

@@ -59,7 +59,7 @@ def small_study(tmp_path) -> optuna.Study:
             },
         ))
 
-    add(TrialState.COMPLETE, [0.6, 0.80], GUIDE_POLICY, 61.0, reference="kerascv_guide")
+    add(TrialState.COMPLETE, [0.6, 0.80], GUIDE_POLICY, 61.0, reference="guide")
     add(TrialState.COMPLETE, [0.7, 0.85], BEST_POLICY, 59.0)
     add(TrialState.PRUNED, [0.1], Policy(), 20.0)
     add(TrialState.FAIL, [], Policy(), 3.0, error="FloatingPointError: loss is NaN")

@@ -44,8 +44,10 @@ def add_budget_arguments(group, budgets=SEARCH_BUDGETS, default: str = "gpu if R
     )
 
 
-def budget_overrides(args: argparse.Namespace) -> dict:
-    return {name: getattr(args, name) for name in BUDGET_OVERRIDES if getattr(args, name) is not None}
+def budget_overrides(args: argparse.Namespace, prefix: str = "") -> dict:
+    """The budget fields the flags override (`prefix` "target_": the --target-* flags)."""
+    given = {name: getattr(args, prefix + name, None) for name in BUDGET_OVERRIDES}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def add_ray_arguments(parser: argparse.ArgumentParser) -> None:

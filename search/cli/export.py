@@ -17,20 +17,22 @@ NEEDS_TENSORFLOW = True
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--trial", default="best", help="a trial number, or best (default: the confirmed winner, else the complete trial with the highest objective)")
+    parser.add_argument(
+        "--trial", default="best",
+        help="a trial number, or best (default: the race's winner, a searched trial or a baseline; before a race, "
+        "the complete trial with the highest objective)",
+    )
     parser.add_argument("--out", default="policy.json", help="the file to write (default: policy.json)")
     add_study_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from results import export_policy
-    from results.trial_policies import pick_trial, trial_policy, trial_provenance
+    from results.trial_policies import export
     from search.storage import load_existing_study
 
     study = load_existing_study(args.runs_dir, args.storage, args.study)
-    trial = pick_trial(study, args.trial)
-    policy = trial_policy(trial)
-    path = export_policy(policy, args.out, trial_provenance(study, trial))
-    print(f"trial {trial.number} of study {study.study_name!r} (val_accuracy {trial.value:.4f}): {policy!r}", file=sys.stderr)
+    chosen, path = export(study, args.out, args.trial)
+    kind = "the baseline " if chosen.baseline else ""
+    print(f"{kind}{chosen.label} of study {study.study_name!r}: {chosen.policy!r}", file=sys.stderr)
     print(path)
     return 0

@@ -38,10 +38,11 @@ def load_study_if_needed(args, items: list[str]):
 
 def load_candidates(study, items: list[str]):
     """One `results.compare.Candidate` per item, in order. A trial number may name a trial in any
-    state that has a policy (a pruned or failed policy is worth a look too); `best` is the best
-    complete trial. Raises AugSearchError naming the item that does not resolve."""
-    from results.compare import from_file, from_trial
-    from results.trial_policies import pick_trial
+    state that has a policy (a pruned or failed policy is worth a look too); `best` is the study's
+    best (`results.trial_policies.best`: the race's winner, which may be a baseline). Raises
+    AugSearchError naming the item that does not resolve."""
+    from results.compare import Candidate, from_file, from_trial
+    from results.trial_policies import best
     from results.trials import trial_rows
 
     rows = {row.number: row for row in trial_rows(study)} if study is not None else {}
@@ -51,7 +52,11 @@ def load_candidates(study, items: list[str]):
             candidates.append(from_file(item))
             continue
         if item == "best":
-            number = pick_trial(study, "best").number
+            chosen = best(study)
+            if chosen.trial is None:  # a baseline won the race
+                candidates.append(Candidate(label=chosen.label, policy=chosen.policy))
+                continue
+            number = chosen.trial.number
         elif item.isdigit() and int(item) in rows:
             number = int(item)
         else:

@@ -9,7 +9,8 @@ from search.cli.arguments import add_study_arguments
 HELP = "table of the study's trials"
 DESCRIPTION = (
     "One line per trial: number, state, objective, epochs, wall time and the policy; above them, the "
-    "confirmed winner (the best paired mean over the confirmation's seeds) when the search has one."
+    "race's winner (the best paired mean of the best searched policies and the baselines, at the "
+    "target budget) when the search has one."
 )
 #: --sort keys, those of `results.trials.SORT_KEYS`: named here, since results.trials imports
 #: Optuna, which `search --help` must not.
@@ -39,12 +40,12 @@ def run(args: argparse.Namespace) -> int:
     rows = select_rows(trial_rows(study), args.state, args.sort, args.limit)
     p = progress(study)
     record = read_record(study)
-    # With a confirmed winner, "best" is the winner: exploration's top is only its highest objective.
+    # With a race winner, "best" is the winner: exploration's top is only its highest objective.
     label = "highest objective" if record is not None else "best"
     best = f"; {label}: trial {p.best_number} ({p.best_value:.4f})" if p.best_number is not None else ""
     print(f"study {study.study_name!r}: {p.complete} complete, {p.pruned} pruned, {p.failed} failed, {p.running} running{best}")
     if record is not None:
-        print(f"{summary_line(record)} (its trainings: study {record['confirmation_study']!r})")
+        print(f"{summary_line(record)} (its trainings: study {record.confirmation_study!r})")
     if not rows:
         print("No trials" + (f" in state {args.state}." if args.state else " yet."))
         return 0

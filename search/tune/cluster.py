@@ -66,6 +66,11 @@ def place(settings):
     return ray, settings.budget_for(gpus=bool(gpus)), settings.resources.per_trial(cpus, gpus)
 
 
+def has_gpus(ray) -> bool:
+    """Whether the Ray cluster has GPUs (then the default budgets are the GPU presets)."""
+    return bool(ray.cluster_resources().get("GPU", 0))
+
+
 def _check_reachable(address: str | None, timeout: float = 10.0) -> None:
     """A HOST:PORT that nothing answers on is one clear error now: Ray itself would retry for
     many minutes before it gave up."""

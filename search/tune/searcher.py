@@ -1,7 +1,7 @@
 """The study as a Ray Tune `Searcher`: Optuna's public ask-and-tell, storing every trial the way
 the design asks.
 
-- Each trial is asked from the study (enqueued reference policies first, then the sampler), and
+- Each trial is asked from the study (the enqueued baselines first, then the sampler), and
   `propose(trial)` turns it into the trainable's config; that is where the driver records the
   trial's settings (policy, budget, dataset, seed) as user attributes, once.
 - Each epoch's `curve_metric` is reported as an intermediate value; a COMPLETE trial's value is

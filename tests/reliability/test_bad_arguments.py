@@ -24,7 +24,16 @@ BAD_ARGUMENTS = {
     ),
     "unknown op": (
         ["--ops", "brightness,blur"],
-        "--ops has unknown op 'blur'; expected 'standard', 'extended' or names from: auto_contrast, equalization,",
+        "--ops has unknown op 'blur'; expected 'standard', 'trivialaugment', 'extended' or names from: auto_contrast, equalization,",
+    ),
+    "unknown race baseline": (
+        ["--race-baselines", "trivialaugment,autoaugment"],
+        "--race-baselines has unknown baseline 'autoaugment'; expected a comma-separated list of: none, guide, randaugment, trivialaugment",
+    ),
+    "zero target epochs": (["--target-epochs", "0"], "--target-epochs must be an integer >= 1, but got --target-epochs=0."),
+    "unknown distribution": (
+        ["--magnitude-distributions", "normal,beta"],
+        "--magnitude-distributions must be distinct names from: normal, uniform, but got --magnitude-distributions='normal,beta'.",
     ),
     "bound above 1": (
         ["--magnitude", "0.5,1.5"], "--magnitude must be two numbers low <= high, both >= 0.0, <= 1.0, but got --magnitude=(0.5, 1.5)."

@@ -10,13 +10,18 @@ import signal
 
 from optuna.trial import TrialState
 
+from results.confirmation import read_record
 from search_process import TINY_MODEL, cli, load, reap, start_search, study_ready, wait_for
 
 EXPLORATION = (
     "run", "--budget", "smoke", "--model", TINY_MODEL, "--epochs", "1", "--train-examples", "64", "--trials", "3",
     "--no-baselines", "--concurrency", "2",
 )
-COMMAND = (*EXPLORATION, "--confirm-top", "2", "--confirm-seeds", "3")
+#: The race at a target budget other than exploration's (both tiny), against one baseline.
+COMMAND = (
+    *EXPLORATION, "--confirm-top", "2", "--confirm-seeds", "3", "--race-baselines", "none",
+    "--target-budget", "smoke", "--target-train-examples", "96", "--target-epochs", "1",
+)
 
 
 def trainings(runs):
@@ -52,9 +57,10 @@ def test_an_interrupted_confirmation_finishes_without_retraining(tmp_path):
     done = cli(*command)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "3/3 trials finished" in done.stderr, "exploration was already done"
-    record = load(runs).user_attrs["augsearch_confirmation"]
-    assert f"confirmed winner: trial {record['winner']}" in done.stdout
+    record = read_record(load(runs))
+    assert f"race winner: {'baseline ' if record.winning.contestant.is_baseline else ''}{record.winner}" in done.stdout
     final = trainings(runs)
     assert {t.user_attrs["key"]: t.value for t in final if t.user_attrs["key"] in before} == before, "kept as they were"
     assert len({t.user_attrs["key"] for t in final}) == len(final), "nothing trained twice"
-    assert len(final) == sum(row["n"] for row in record["standings"])
+    assert len(final) == sum(len(r.scores) for r in record.results)
+    assert {t.user_attrs["budget"]["train_examples"] for t in final} == {96}, "the race trains at the target budget"

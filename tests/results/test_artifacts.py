@@ -18,7 +18,7 @@ from results.artifacts import (
     write_study_note,
 )
 from results.curves import learning_curve_png
-from space import GUIDE_POLICY, REFERENCE_POLICIES, SearchSpace
+from space import GUIDE_POLICY, BASELINES, SearchSpace
 
 SETTINGS = {
     "dataset": "fashion_mnist",
@@ -95,13 +95,13 @@ def test_a_finished_trial_cannot_take_artifacts(study, tmp_path):
 
 
 def test_the_study_note_gives_dataset_budget_space_and_references():
-    note = study_note(SETTINGS, REFERENCE_POLICIES, "fashion_mnist")
+    note = study_note(SETTINGS, BASELINES, "fashion_mnist")
     assert note.startswith("## AugSearch study `fashion_mnist`")
     assert "`fashion_mnist`" in note and "**Seed:** 7" in note
     assert "| epochs | 3 |" in note and "| model | `small` |" in note
     assert "| magnitude | 0.0 to 1.0 |" in note and "| augmentations_per_image | 1 to 4 |" in note
     assert "`solarization`" in note and "| mixup_alpha | 0.2 (fixed) |" in note
-    for name, policy in REFERENCE_POLICIES.items():
+    for name, policy in BASELINES.items():
         assert f"- **{name}**: `{policy!r}`" in note
     assert GRID_FILE in note and CURVE_FILE in note
 
@@ -112,9 +112,9 @@ def test_the_study_note_without_references_says_so():
 
 def test_write_study_note_saves_it_for_the_dashboard_and_replaces_the_last(study):
     write_study_note(study, {})
-    body = write_study_note(study, REFERENCE_POLICIES)
+    body = write_study_note(study, BASELINES)
     assert get_note(study) == body
-    assert "kerascv_guide" in body and "`s`" in body
+    assert "guide" in body and "`s`" in body
 
 
 @pytest.mark.parametrize("state", [TrialState.COMPLETE, TrialState.PRUNED], ids=["complete", "pruned"])

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from results import FORMAT_VERSION, export_policy, load_policy_file
-from space import BASELINES, STANDARD_OPS, AugSearchError, Policy
+from space import BASELINES, TRIVIALAUGMENT_OPS, AugSearchError, Policy
 
 POLICY = Policy(
     magnitude=0.6, magnitude_stddev=0.1, rate=0.9, augmentations_per_image=2,
@@ -100,9 +100,10 @@ def run_script(tmp_path, policy_files, mode):
     return seen, [np.load(tmp_path / f"{mode}-{index}.npy") for index in range(len(policy_files))]
 
 
-STANDARD_LAYERS = [
+TRIVIALAUGMENT_LAYERS = [
     "AutoContrast", "Equalization", "Solarization", "RandomColorDegeneration", "RandomContrast",
     "RandomBrightness", "RandomShear", "RandomShear", "RandomTranslation", "RandomTranslation",
+    "RandomRotation", "Posterization", "RandomSharpness",
 ]
 
 
@@ -110,7 +111,7 @@ STANDARD_LAYERS = [
 EXPORTED = [
     (POLICY, ["Solarization", "RandomBrightness", "RandomRotation", "GridMask"], [["CutMix", 0.5], ["MixUp", 0.25]]),
     # Its uniform magnitude is plain KerasCV too: UniformFactorSampler configs.
-    (BASELINES["trivialaugment"], STANDARD_LAYERS, [["CutMix", 0.0], ["MixUp", 0.0]]),
+    (BASELINES["trivialaugment"], TRIVIALAUGMENT_LAYERS, [["CutMix", 0.0], ["MixUp", 0.0]]),
 ]
 
 
@@ -148,8 +149,8 @@ def test_uniform_magnitude_exports_uniform_factor_samplers_and_loads_back(tmp_pa
     assert "UniformFactorSampler" in names and "NormalFactorSampler" not in names
     loaded = load_policy_file(path)
     assert loaded.policy == trivial
-    assert len(loaded.pipeline.layers) == len(STANDARD_OPS)
-    shear = loaded.pipeline.layers[STANDARD_OPS.index("shear_x")]
+    assert len(loaded.pipeline.layers) == len(TRIVIALAUGMENT_OPS)
+    shear = loaded.pipeline.layers[TRIVIALAUGMENT_OPS.index("shear_x")]
     assert type(shear.x_factor) is keras_cv.core.UniformFactorSampler
     assert (shear.x_factor.lower, shear.x_factor.upper) == (0, 1.0)
 

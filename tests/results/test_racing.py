@@ -30,7 +30,7 @@ def test_a_clearly_worse_policy_is_dropped_and_trains_no_more_seeds():
     state = race([1, 2, 3], SEEDS, upto(2))  # after 2 seeds: -2.0 and -1.9 points, a tight gap
     assert state.pending == [(1, 13), (2, 13)]
     assert [(s.candidate, s.dropped_after) for s in state.dropped] == [(3, 2)]
-    assert "to trial 1 after 2 seeds" in state.dropped[0].reason
+    assert "to 1 after 2 seeds" in state.dropped[0].reason
 
 
 def test_a_tie_is_not_dropped_and_the_winner_is_the_best_paired_mean():

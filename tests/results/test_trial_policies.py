@@ -4,13 +4,13 @@ import optuna
 import pytest
 
 from results import load_policy_file
-from results.trial_policies import pick_trial
+from results.trial_policies import best, pick_trial
 from search.cli import main
 from space import AugSearchError
 
 def test_best_is_the_complete_trial_with_the_highest_value(small_study):
     study = small_study
-    assert pick_trial(study, "best").number == 1
+    assert best(study).trial.number == 1 and best(study).label == "trial 1"
     assert pick_trial(study, "0").number == 0
 
 
@@ -32,7 +32,7 @@ def test_unusable_trials_are_clear_errors(small_study, which, message):
 def test_no_complete_trial_is_a_clear_error(tmp_path):
     study = optuna.create_study(storage=f"sqlite:///{tmp_path}/s.db", study_name="empty")
     with pytest.raises(AugSearchError, match="has no complete trial yet"):
-        pick_trial(study, "best")
+        best(study)
 
 
 def test_search_export_writes_the_best_policy_with_provenance(best_policy, tmp_path, small_study, capsys):

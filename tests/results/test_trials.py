@@ -10,7 +10,7 @@ def test_trial_rows_read_values_curves_and_attributes(small_study):
         (0, "COMPLETE", 0.80), (1, "COMPLETE", 0.85), (2, "PRUNED", None), (3, "FAIL", None),
     ]
     assert rows[0].curve == (0.6, 0.8) and rows[2].curve == (0.1,) and rows[3].curve == ()
-    assert rows[0].reference == "kerascv_guide" and rows[3].error.startswith("FloatingPointError")
+    assert rows[0].reference == "guide" and rows[3].error.startswith("FloatingPointError")
     assert rows[1].wall_seconds == 59.0 and rows[1].epochs == 2
     assert [r.number for r in best_rows(small_study, 1)] == [1]
 

@@ -21,13 +21,14 @@ def test_search_joins_the_cluster_and_its_trials_run_on_both_nodes(ray_cluster, 
     # the suite use the tiny test model.
     done = search(
         "run", "--budget", "smoke", "--trials", "2", "--confirm-top", "1", "--confirm-seeds", "2",
+        "--pruner", "none", "--race-baselines", "none", "--target-budget", "smoke",
         "--address", ray_cluster.address, "--runs-dir", runs, env=ray_cluster.env,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     # The default concurrency is what the cluster fits: two nodes of one CPU each, so the two
-    # trials (the reference policies) run one on each node.
+    # trials (the first two baselines) run one on each node.
     assert "2 at once, 1 CPU + 0 GPU each" in done.stderr, done.stderr[-3000:]
-    assert "confirmed winner: trial " in done.stdout, "the confirmation's trainings run on the cluster too"
+    assert "race winner: " in done.stdout, "the race's trainings run on the cluster too"
 
     study = optuna.load_study(study_name="fashion_mnist", storage=open_storage(f"sqlite:///{runs}/search.db"))
     finished = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]

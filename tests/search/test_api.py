@@ -36,6 +36,8 @@ def test_a_search_from_python_with_my_model_and_my_arrays(arrays, tmp_path):
         dataset=arrays, model=tiny_cnn, trials=3, budget="smoke",
         budget_overrides={"epochs": 1, "image_size": 16, "train_examples": 64, "validation_examples": 20},
         runs_dir=tmp_path / "runs", resources=search.Resources(concurrency=2), confirm_top=2, confirm_seeds=2,
+        race_baselines="none", target_budget="smoke",
+        target_overrides={"epochs": 2, "image_size": 16, "train_examples": 64, "validation_examples": 20},
     )
     result = search.run_search(settings)
 
@@ -59,12 +61,19 @@ def test_a_search_from_python_with_my_model_and_my_arrays(arrays, tmp_path):
         # Measured by the training in the worker.
         assert attrs["epochs_run"] == 1 and attrs["accelerator"] == "cpu" and trial.intermediate_values == {1: trial.value}
 
-    # The best trial is the confirmation's winner: two of the best trained again on 2 paired seeds.
-    assert len(result.confirmation["standings"]) == 2
-    best = trials[result.confirmation["winner"]]
-    assert best in sorted(trials, key=lambda t: -t.value)[:2]
-    assert result.best_trial.number == best.number and result.best_value == best.value
-    assert result.best_policy == Policy.from_dict(best.user_attrs["policy"])
+    # The best is the race's winner: the two best searched (trial 0 is the `none` baseline, which
+    # races as itself) and `none`, trained again on 2 paired seeds at the target budget.
+    record = result.confirmation
+    assert [r.label for r in record.results if r.contestant.is_baseline] == ["none"]
+    assert sorted(r.contestant.trial for r in record.results if not r.contestant.is_baseline) == [1, 2]
+    assert record.budget == settings.race_budget_for(gpus=False).to_dict() and record.budget["epochs"] == 2
+    best = result.best
+    assert best.label == record.winner and result.best_policy == best.policy
+    if best.trial is None:
+        assert best.baseline == "none" and result.best_trial is None and result.best_value is None
+    else:
+        assert result.best_trial.number == best.trial.number and result.best_value == best.trial.value
+        assert result.best_policy == Policy.from_dict(best.trial.user_attrs["policy"])
     path = result.export(tmp_path / "policy.json")
     assert path == tmp_path / "policy.json"
     assert load_policy_file(path).policy == result.best_policy

@@ -1,7 +1,8 @@
-"""The confirmation stage of `run_search` end to end: real Ray, real trainings of the tiny model
-at a tiny budget, a real SQLite study. Its trainings are stored in the confirmation study, the
-winner in the search study, and `export` writes the winner; running the same search again
-trains nothing, and exploring further clears the winner until a new race confirms one."""
+"""The final race of `run_search` end to end: real Ray, real trainings of the tiny model at
+tiny budgets, a real SQLite study. The best searched trials race a baseline at a target budget
+other than exploration's; the trainings are stored in the confirmation study, the record in the
+search study, and `export` writes the winner, a baseline when it wins; running the same search
+again trains nothing, and exploring further clears the winner until a new race ends."""
 
 import json
 
@@ -13,15 +14,21 @@ from search import Resources, SearchSettings, run_search
 from search.confirming import candidates, confirmation_seeds
 from search.storage import load_existing_study
 from search.tune.trainable import trial_seed
+from space import BASELINES, Policy
 
 MODEL = "tests_pkg.nets:build"
 
 
+#: The race's budget: 2 epochs on 96 images, where exploration trains 1 epoch on 64.
+TARGET = {"epochs": 2, "train_examples": 96, "score_examples": 256}
+
+
 def settings(runs_dir, trials, **fields):
-    fields = {"confirm_top": 2, "confirm_seeds": 2, **fields}
+    fields = {"confirm_top": 2, "confirm_seeds": 2, "race_baselines": "none", **fields}
     return SearchSettings(
         trials=trials, budget="smoke", budget_overrides={"epochs": 1, "train_examples": 64, "score_examples": 256}, model=MODEL,
-        baselines=False, runs_dir=runs_dir, resources=Resources(concurrency=2), **fields,
+        baselines=False, runs_dir=runs_dir, resources=Resources(concurrency=2),
+        target_budget="smoke", target_overrides=TARGET, **fields,
     )
 
 
@@ -29,42 +36,80 @@ def confirmation_trials(runs):
     return load_existing_study(runs, None, "fashion_mnist.confirmation").get_trials(deepcopy=False)
 
 
-def test_the_best_trials_race_on_paired_seeds_and_the_winner_is_exported(tmp_path, capsys):
+def test_the_best_trials_race_a_baseline_at_the_target_budget_and_the_winner_is_exported(tmp_path, capsys):
     runs = tmp_path / "runs"
     result = run_search(settings(runs, 3))
     err = capsys.readouterr().err
     record = result.confirmation
     assert record is not None and not result.interrupted
-    chosen = [t.number for t in candidates(result.study, 2)]
-    assert [row["trial"] for row in sorted(record["standings"], key=lambda row: chosen.index(row["trial"]))] == chosen
-    assert record["seeds"] == confirmation_seeds(0, 2)
-    assert not set(record["seeds"]) & {trial_seed(0, n) for n in range(3)}, "fresh seeds, not exploration's"
-    assert "confirmation: trials " in err and "confirmed winner: trial" in err
+    chosen = [f"trial {t.number}" for t in candidates(result.study, 2)]
+    labels = [r.label for r in record.results]
+    assert sorted(labels) == sorted([*chosen, "none"])
+    assert record.result("none").contestant.policy == BASELINES["none"]
+    assert list(record.seeds) == confirmation_seeds(0, 2)
+    assert not set(record.seeds) & {trial_seed(0, n) for n in range(3)}, "fresh seeds, not exploration's"
+    assert "race: trial " in err and ", none on 2 paired seeds at 2 epochs x 96 images" in err and "race winner: " in err
 
     trainings = confirmation_trials(runs)
-    survivors = [row for row in record["standings"] if row["dropped_after"] is None]
-    assert len(trainings) == sum(row["n"] for row in record["standings"])
-    assert all(row["n"] == 2 for row in survivors)
+    assert len(trainings) == sum(len(r.scores) for r in record.results)
+    assert all(len(r.scores) == 2 for r in record.results if r.dropped_after is None)
     assert {t.state for t in trainings} == {TrialState.COMPLETE}
     for training in trainings:
-        assert training.user_attrs["seed"] in record["seeds"] and training.user_attrs["labels"][0].startswith("trial ")
-        assert 0.0 <= training.value <= 1.0 and training.intermediate_values
+        assert training.user_attrs["seed"] in record.seeds and training.user_attrs["labels"][0] in labels
+        assert training.user_attrs["budget"] == {**result.study.trials[0].user_attrs["budget"], **TARGET}
+        assert 0.0 <= training.value <= 1.0 and set(training.intermediate_values) == {1, 2}
         assert "test_accuracy" not in training.user_attrs
-    assert result.best_trial.number == record["winner"]
-    # The objective is scored on 256 validation images after the last epoch; the curve on 128.
+    # Exploration's objective is scored on 256 validation images after its one epoch.
     for trial in result.study.get_trials(states=(TrialState.COMPLETE,)):
         assert trial.value * 256 == pytest.approx(round(trial.value * 256), abs=1e-3)
         assert set(trial.intermediate_values) == {1}
 
+    winner = record.winning.contestant
+    assert result.best.label == winner.label and result.best_policy == winner.policy
     exported = json.loads(result.export(tmp_path / "policy.json").read_text())
-    assert exported["provenance"]["trial"] == record["winner"]
-    assert exported["provenance"]["confirmation"]["seeds"] == record["seeds"]
-    assert exported["policy"] == result.study.trials[record["winner"]].user_attrs["policy"]
+    assert exported["policy"] == winner.policy.to_dict()
+    assert exported["provenance"]["trial"] == winner.trial and exported["provenance"]["baseline"] == winner.baseline
+    assert exported["provenance"]["confirmation"]["seeds"] == list(record.seeds)
 
-    # The same search again: exploration and confirmation are both done; nothing is retrained.
+    # The same search again: exploration and the race are both done; nothing is retrained.
     again = run_search(settings(runs, 3))
     assert len(confirmation_trials(runs)) == len(trainings) and again.confirmation == record
 
     # Exploring further clears the winner: until a new race ends, there is none (export falls back).
     explored = run_search(settings(runs, 4, confirm_top=0))
-    assert explored.confirmation is None and explored.best_trial.value == max(t.value for t in explored.study.get_trials(states=(TrialState.COMPLETE,)))
+    complete = explored.study.get_trials(states=(TrialState.COMPLETE,))
+    assert explored.confirmation is None and explored.best_trial.value == max(t.value for t in complete)
+
+
+def test_a_baseline_that_wins_the_race_is_exported_and_the_search_says_so(tmp_path, capsys):
+    """The race's trainings are planted in its study as finished, the baseline scoring higher on
+    every seed: the race replays them (training nothing), names the baseline, and export writes it."""
+    from results.evaluation import training_key
+    from search.cli import main
+    from search.confirming import _trainings_study, contestants
+    from search.trainings_study import Job, store
+
+    runs = tmp_path / "runs"
+    explored = run_search(settings(runs, 2, confirm_top=0))
+    race_settings = settings(runs, 2, confirm_top=1)
+    budget = race_settings.race_budget_for(gpus=False).to_dict()
+    trainings = _trainings_study(explored.storage_url, explored.study)
+    for contestant in contestants(race_settings, explored.study):
+        for seed in confirmation_seeds(0, 2):
+            score = 0.9 if contestant.is_baseline else 0.5 + seed % 7 / 100
+            job = Job(training_key(contestant.policy, seed, budget, "fashion_mnist"), contestant.policy, seed, [contestant.label])
+            store(trainings, job, budget, "fashion_mnist", {"objective": score}, "objective")
+    capsys.readouterr()
+
+    result = run_search(race_settings)
+    err = capsys.readouterr().err
+    assert "race winner: baseline none, validation accuracy 0.9000" in err
+    assert "No searched policy beat it: the best, trial " in err and "so `search export` exports none" in err
+    assert len(confirmation_trials(runs)) == 4, "the stored trainings were replayed, none retrained"
+    assert result.best.baseline == "none" and result.best_trial is None and result.best_policy == BASELINES["none"]
+
+    assert main(["export", "--runs-dir", str(runs), "--out", str(tmp_path / "policy.json")]) == 0
+    assert "the baseline none of study 'fashion_mnist'" in capsys.readouterr().err
+    exported = json.loads((tmp_path / "policy.json").read_text())
+    assert Policy.from_dict(exported["policy"]) == BASELINES["none"]
+    assert exported["provenance"]["baseline"] == "none" and exported["provenance"]["trial"] is None

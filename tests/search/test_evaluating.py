@@ -37,14 +37,20 @@ def test_top_k_takes_the_confirmation_standings_first(tmp_path):
     import optuna
     from optuna.trial import create_trial
 
-    from results.confirmation import CONFIRMATION_ATTR
+    from results.confirmation import baseline_contestant, to_record, trial_contestant, write_record
+    from results.racing import race
     from search.evaluating import _ranked
+    from space import BASELINES
 
     study = optuna.create_study(direction="maximize")
     for value in (0.90, 0.88, 0.86, 0.84):
-        study.add_trial(create_trial(value=value))
+        study.add_trial(create_trial(value=value, user_attrs={"policy": Policy(magnitude=value).to_dict()}))
     complete = study.get_trials(deepcopy=False)
     assert [t.number for t in _ranked(study, complete)] == [0, 1, 2, 3]
-    # Trial 2 won the race, trial 0 was dropped; trial 3 never raced.
-    study.set_user_attr(CONFIRMATION_ATTR, {"winner": 2, "standings": [{"trial": 2}, {"trial": 1}, {"trial": 0}]})
+    # Trial 2 won the race, then none (a baseline: no trial), trial 1 and trial 0; trial 3 never raced.
+    contestants = [trial_contestant(n, Policy(magnitude=v)) for n, v in ((0, 0.90), (1, 0.88), (2, 0.86))]
+    contestants.append(baseline_contestant("none", BASELINES["none"]))
+    scores = {"trial 2": {1: 0.9, 2: 0.91}, "none": {1: 0.89, 2: 0.9}, "trial 1": {1: 0.88, 2: 0.89}, "trial 0": {1: 0.87, 2: 0.875}}
+    finished = race([c.label for c in contestants], [1, 2], scores)
+    write_record(study, to_record(finished, contestants, budget=None, confirmation_study="c", exploration_trials=4))
     assert [t.number for t in _ranked(study, complete)] == [2, 1, 0, 3]

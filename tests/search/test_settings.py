@@ -53,7 +53,10 @@ SEARCH = {
     "baselines": (dict(baselines="no"), r"^baselines must be True or False, but got baselines='no'\.$"),
     "reuse-workers": (dict(reuse_workers=0), r"^reuse_workers must be True or False, but got reuse_workers=0\.$"),
     "verbose": (dict(verbose=None), r"^verbose must be True or False, but got verbose=None\.$"),
-    "confirm-top": (dict(confirm_top=-1), r"^confirm_top must be an integer >= 0 \(0: no confirmation\), but got confirm_top=-1\.$"),
+    "confirm-top": (dict(confirm_top=-1), r"^confirm_top must be an integer >= 0 \(0: no race\), but got confirm_top=-1\.$"),
+    "race-baselines": (dict(race_baselines="none,autoaugment"), r"^race_baselines has unknown baseline 'autoaugment'; expected a comma-separated list of: none, guide, randaugment, trivialaugment, but got race_baselines='none,autoaugment'\.$"),
+    "target-budget": (dict(target_budget="cpu"), r"^target_budget must be None, a trainers\.Budget or one of full, full-gpu, smoke, proxy, but got target_budget='cpu'\.$"),
+    "target-overrides": (dict(target_overrides={"epochs": 0}), r"^target_epochs must be an integer >= 1, but got target_epochs=0\.$"),
     "confirm-seeds": (dict(confirm_seeds=1), r"^confirm_seeds must be an integer >= 2 \(an interval needs two seeds\), but got confirm_seeds=1\.$"),
     "keras-callbacks": (dict(keras_callbacks=[1]), r"^keras_callbacks must be None or a callable trial_number -> list of keras\.callbacks\.Callback, but got keras_callbacks=\[1\]\.$"),
 }
@@ -114,6 +117,21 @@ def test_the_budget_is_the_preset_then_the_overrides_then_the_model():
     assert EvaluationSettings().budget_for(gpus=False) == PRESETS["full"]
     assert EvaluationSettings().budget_for(gpus=True) == PRESETS["full-gpu"]
     assert SearchSettings(space=SearchSpace(ops="rotation")).space.ops == ("rotation",)
+
+
+def test_the_race_trains_at_the_target_budget_scored_on_validation_images():
+    cpu = SearchSettings()
+    assert cpu.race_budget_for(gpus=False) == PRESETS["full"].replace(score_examples=PRESETS["cpu"].score_examples)
+    assert cpu.race_budget_for(gpus=True) == PRESETS["full-gpu"].replace(score_examples=PRESETS["gpu"].score_examples)
+    low = SearchSettings(budget_overrides={"train_examples": 1024}, target_overrides={"train_examples": 1024, "epochs": 100})
+    race = low.race_budget_for(gpus=False)
+    assert (race.train_examples, race.epochs, race.score_examples) == (1024, 100, 6000)
+    assert SearchSettings(target_budget="proxy").race_budget_for(gpus=False) == PRESETS["cpu"]
+    scored = SearchSettings(target_overrides={"score_examples": 0}).race_budget_for(gpus=False)
+    assert scored.score_examples == 0, "an explicit 0 is kept: the last epoch's validation decides"
+    assert SearchSettings(model="efficientnetv2_b0").race_budget_for(gpus=False).model == "efficientnetv2_b0"
+    assert SearchSettings(race_baselines=["trivialaugment"]).race_baselines == ("trivialaugment",)
+    assert SearchSettings(race_baselines="").race_baselines == ()
 
 
 def test_resources_per_trial_fill_the_cluster_by_default():

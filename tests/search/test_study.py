@@ -71,6 +71,19 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
         open_study(url, "s", make_sampler("random", 0), changed)
 
 
+def test_a_study_stored_before_distributions_were_searched_resumes_with_its_space_or_is_refused_in_one_line(tmp_path):
+    url = f"sqlite:///{tmp_path}/search.db"
+    then = SearchSpace(ops="standard", magnitude_distributions="normal").to_dict()
+    del then["magnitude_distributions"]  # as the code before the field stored it
+    open_study(url, "s", make_sampler("random", 0), {**SETTINGS, "search_space": then})
+    same = SearchSpace(ops="standard", magnitude_distributions="normal").to_dict()
+    assert open_study(url, "s", make_sampler("random", 0), {**SETTINGS, "search_space": same}).study_name == "s"
+    with pytest.raises(AugSearchError) as refused:
+        open_study(url, "s", make_sampler("random", 0), {**SETTINGS, "search_space": SearchSpace().to_dict()})
+    message = str(refused.value)
+    assert "\n" not in message and "'magnitude_distributions': ['normal']" in message and "--study NEW_NAME" in message
+
+
 def test_trials_a_dead_run_left_running_become_fail_and_finished_ones_stay(tmp_path):
     url = f"sqlite:///{tmp_path}/search.db"
     study = open_study(url, "s", make_sampler("random", 0), SETTINGS)

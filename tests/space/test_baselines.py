@@ -1,9 +1,22 @@
 import inspect
 
 import keras_cv
+import optuna
 import pytest
 
-from space import BASELINES, GUIDE_POLICY, NO_AUGMENTATION, STANDARD_OPS, AugSearchError, Policy, resolve_baselines
+from space import (
+    BASELINES,
+    GUIDE_POLICY,
+    NO_AUGMENTATION,
+    STANDARD_OPS,
+    TRIVIALAUGMENT_OPS,
+    AugSearchError,
+    Policy,
+    SearchSpace,
+    policy_params,
+    resolve_baselines,
+    suggest_policy,
+)
 
 
 def test_baselines_in_their_order():
@@ -38,11 +51,20 @@ def test_randaugment_is_kerascv_randaugment_with_its_defaults():
     assert randaugment.cutmix_rate == randaugment.mixup_rate == 0.0
 
 
-def test_trivialaugment_is_one_standard_op_per_image_at_a_uniform_strength():
+def test_trivialaugment_is_one_of_its_14_choices_per_image_at_a_uniform_strength():
     trivial = BASELINES["trivialaugment"]
     assert (trivial.magnitude, trivial.magnitude_stddev, trivial.magnitude_distribution) == (1.0, 0.0, "uniform")
-    assert (trivial.augmentations_per_image, trivial.rate, trivial.ops) == (1, 1.0, STANDARD_OPS)
+    assert trivial.ops == (*STANDARD_OPS, "rotation", "posterization", "sharpness") == TRIVIALAUGMENT_OPS
+    # The identity, TrivialAugment's 14th op, is the chance of applying none: 1/14, like each op.
+    assert trivial.augmentations_per_image == 1 and trivial.rate == pytest.approx(13 / 14)
     assert trivial.cutmix_rate == trivial.mixup_rate == 0.0
+
+
+@pytest.mark.parametrize("name", list(BASELINES))
+def test_every_baseline_round_trips_through_the_default_space(name):
+    space = SearchSpace()
+    params = policy_params(BASELINES[name], space)
+    assert suggest_policy(optuna.trial.FixedTrial(params), space) == BASELINES[name]
 
 
 @pytest.mark.parametrize(

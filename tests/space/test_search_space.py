@@ -2,10 +2,12 @@ import optuna
 import pytest
 
 from space import (
+    BASELINES,
     EXTENDED_OPS,
     GUIDE_POLICY,
     NO_AUGMENTATION,
     STANDARD_OPS,
+    TRIVIALAUGMENT_OPS,
     AugSearchError,
     Policy,
     SearchSpace,
@@ -21,14 +23,28 @@ def test_parameter_names_are_stable_and_flat():
     trial = optuna.trial.FixedTrial(policy_params(GUIDE_POLICY, SearchSpace()))
     suggest_policy(trial, SearchSpace())
     assert set(trial.params) == {
-        "magnitude", "magnitude_stddev", "rate", "augmentations_per_image", "cutmix_rate", "mixup_rate",
-        *(f"op.{name}" for name in STANDARD_OPS),
+        "magnitude_distribution", "magnitude", "magnitude_stddev", "rate", "augmentations_per_image",
+        "cutmix_rate", "mixup_rate", *(f"op.{name}" for name in TRIVIALAUGMENT_OPS),
     }
+
+
+def test_a_uniform_policy_has_no_stddev_parameter():
+    trial = optuna.trial.FixedTrial(policy_params(BASELINES["trivialaugment"], SearchSpace()))
+    assert suggest_policy(trial, SearchSpace()) == BASELINES["trivialaugment"]
+    assert trial.params["magnitude_distribution"] == "uniform" and "magnitude_stddev" not in trial.params
+
+
+def test_a_space_of_one_distribution_has_no_distribution_parameter_as_studies_before_it():
+    space = SearchSpace(magnitude_distributions="normal", ops="standard")
+    trial = optuna.trial.FixedTrial(policy_params(GUIDE_POLICY, space))
+    assert suggest_policy(trial, space) == GUIDE_POLICY and "magnitude_distribution" not in trial.params
+    stored_before = {key: value for key, value in space.to_dict().items() if key != "magnitude_distributions"}
+    assert SearchSpace.from_dict(stored_before) == space, "a space stored before the field searched 'normal' only"
 
 
 def test_fixed_trial_gives_the_policy_built_from_the_same_values():
     values = {
-        "magnitude": 0.42, "magnitude_stddev": 0.1, "rate": 0.7, "augmentations_per_image": 2,
+        "magnitude_distribution": "normal", "magnitude": 0.42, "magnitude_stddev": 0.1, "rate": 0.7, "augmentations_per_image": 2,
         "cutmix_rate": 0.3, "mixup_rate": 0.6,
         **{op_param(name): name in ("solarization", "rotation") for name in EXTENDED_OPS},
     }
@@ -46,23 +62,31 @@ def test_policy_params_round_trip_through_suggest(policy):
     assert suggest_policy(optuna.trial.FixedTrial(params), SearchSpace()) == policy
 
 
-def test_suggested_policies_draw_normally_and_survive_storage_as_dicts():
+def test_suggested_policies_draw_both_distributions_and_survive_storage_as_dicts():
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    for _ in range(10):
+    seen = set()
+    for _ in range(20):
         policy = suggest_policy(study.ask(), SearchSpace(ops="extended"))
-        assert policy.magnitude_distribution == "normal"
+        seen.add(policy.magnitude_distribution)
+        assert policy.magnitude_distribution == "normal" or policy.magnitude_stddev == 0.0
         assert Policy.from_dict(policy.to_dict()) == policy
+    assert seen == {"normal", "uniform"}
 
 
 def test_policy_params_rejects_a_distribution_the_space_does_not_propose():
     uniform = Policy(magnitude_stddev=0.0, magnitude_distribution="uniform")
     with pytest.raises(AugSearchError, match="magnitude_distribution='uniform', which the search space does not propose"):
-        policy_params(uniform, SearchSpace())
+        policy_params(uniform, SearchSpace(magnitude_distributions=("normal",)))
 
 
 def test_policy_params_rejects_ops_outside_the_space():
-    with pytest.raises(AugSearchError, match="'rotation'"):
-        policy_params(Policy(ops=("rotation",)), SearchSpace())
+    with pytest.raises(AugSearchError, match="'hue'"):
+        policy_params(Policy(ops=("hue",)), SearchSpace())
+
+
+def test_policy_params_rejects_a_field_outside_the_bounds():
+    with pytest.raises(AugSearchError, match=r"policy has magnitude=1, outside the search space's bounds \[0, 0.5\]"):
+        policy_params(BASELINES["trivialaugment"], SearchSpace(magnitude=(0.0, 0.5)))
 
 
 @pytest.mark.parametrize("candidates", [("brightness",), ("brightness", "contrast"), STANDARD_OPS], ids=len)
@@ -100,6 +124,7 @@ def test_suggestions_stay_within_bounds():
         ("mixup_rate", 0.5, r"mixup_rate must be two numbers"),
         ("augmentations_per_image", (0, 3), r"augmentations_per_image must be two integers low <= high, both >= 1"),
         ("ops", "blur", r"unknown op 'blur'"),
+        ("magnitude_distributions", "normal,beta", r"magnitude_distributions must be distinct names from: normal, uniform"),
         ("cutmix_alpha", 0.0, r"cutmix_alpha must be a number > 0"),
     ],
     ids=lambda v: str(v),

@@ -21,7 +21,7 @@ from results.artifacts import CURVE_FILE, GRID_FILE, artifact_store, upload_tria
 from results.curves import learning_curve_png
 from results.samples import Samples, png_bytes, sample_grid
 from search.cli import main
-from space import GUIDE_POLICY, REFERENCE_POLICIES, SearchSpace
+from space import GUIDE_POLICY, BASELINES, SearchSpace
 
 SEARCH = Path(sys.executable).parent / "search"
 CHROMIUM_FLAGS = (
@@ -31,8 +31,8 @@ CHROMIUM_FLAGS = (
 
 
 def confirmation_study(study):
-    """The confirmation of `study`'s trial 0 on 2 seeds, stored the way `search run` stores it."""
-    from results.confirmation import markdown, to_record
+    """The race of `study`'s trial 0 on 2 seeds, stored the way `search run` stores it."""
+    from results.confirmation import markdown, to_record, trial_contestant
     from results.racing import race
     from search.confirming import _write_note
     from search.storage import CONFIRMATION_SUFFIX
@@ -42,9 +42,11 @@ def confirmation_study(study):
     )
     for seed, value in ((11, 0.61), (12, 0.63)):
         trainings.add_trial(optuna.trial.create_trial(value=value, user_attrs={"seed": seed, "labels": ["trial 0"]}))
-    record = to_record(race([0], [11, 12], {0: {11: 0.61, 12: 0.63}}), confirmation_study=trainings.study_name, exploration_trials=2)
+    finished = race(["trial 0"], [11, 12], {"trial 0": {11: 0.61, 12: 0.63}})
+    contestants = [trial_contestant(0, GUIDE_POLICY)]
+    record = to_record(finished, contestants, budget=None, confirmation_study=trainings.study_name, exploration_trials=2)
     _write_note(trainings, record)
-    assert markdown(record).startswith("# Confirmation")
+    assert markdown(record).startswith("# The race")
     return trainings
 
 
@@ -58,7 +60,7 @@ def small_study(runs):
         "dataset": "fashion_mnist", "budget": {"epochs": 2, "image_size": 32},
         "search_space": SearchSpace().to_dict(), "seed": 0,
     })
-    write_study_note(study, REFERENCE_POLICIES)
+    write_study_note(study, BASELINES)
     rng = np.random.default_rng(0)
     samples = Samples(rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8), np.array([0, 1, 0, 1]), ("a", "b"))
     store = artifact_store(runs)
@@ -123,12 +125,12 @@ def test_dashboard_serves_the_study_its_trials_and_artifacts_to_a_real_browser(t
         assert [s["study_name"] for s in summaries] == ["fashion_mnist", confirmation.study_name]
         study_id = summaries[0]["study_id"]
         race = json.loads(get(f"{base}/api/studies/{summaries[1]['study_id']}")[2])
-        assert len(race["trials"]) == 2 and race["note"]["body"].startswith("# Confirmation")
+        assert len(race["trials"]) == 2 and race["note"]["body"].startswith("# The race")
 
         detail = json.loads(get(f"{base}/api/studies/{study_id}")[2])
         assert [t["number"] for t in detail["trials"]] == [0, 1]
         assert [t["state"] for t in detail["trials"]] == ["Complete", "Pruned"]
-        assert "kerascv_guide" in detail["note"]["body"]
+        assert "guide" in detail["note"]["body"]
         first = detail["trials"][0]
         artifacts = {a["filename"]: a for a in first["artifacts"]}
         assert set(artifacts) == {GRID_FILE, CURVE_FILE}

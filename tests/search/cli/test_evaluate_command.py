@@ -110,11 +110,12 @@ def test_the_search_never_reads_the_test_split_and_evaluate_does(tmp_path, capsy
 
     code, _, err = search(
         capsys, "run", "--budget", "smoke", "--epochs", "1", "--train-examples", "64", "--trials", "1", "--no-baselines",
-        "--model", "tests_pkg.nets:build", "--confirm-top", "1", "--confirm-seeds", "2",
+        "--model", "tests_pkg.nets:build", "--confirm-top", "1", "--confirm-seeds", "2", "--race-baselines", "none",
+        "--target-budget", "smoke", "--target-epochs", "1", "--target-train-examples", "96",
         "--runs-dir", runs, "--data-dir", data_dir,
     )
     assert code == 0, err[-4000:]
-    assert "confirmed winner: trial 0" in err, "the confirmation trains too, without the test split"
+    assert "race winner: " in err, "the race at the target budget trains too, without the test split"
 
     code, _, err = search(capsys, "evaluate", "--baselines", "none", "--seeds", "1", *TINY, "--runs-dir", runs, "--data-dir", data_dir)
     assert code == 2

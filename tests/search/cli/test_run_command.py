@@ -8,9 +8,10 @@ from optuna.artifacts import get_all_artifact_meta
 from optuna.trial import TrialState
 from optuna_dashboard import get_note
 
+from results.confirmation import read_record
 from search.cli import main
 from search.tune.trainable import MEASURED
-from space import GUIDE_POLICY, NO_AUGMENTATION, Policy
+from space import BASELINES, Policy
 
 #: What the driver records on each trial when it asks for it.
 RECORDED = ("policy", "budget", "dataset", "seed")
@@ -25,6 +26,9 @@ def test_search_run_with_my_model_end_to_end(tmp_path, capsys):
     argv = [
         "run", "--model", "tests_pkg.nets:build", "--budget", "smoke", "--train-examples", "64", "--trials", "6",
         "--concurrency", "2", "--confirm-top", "2", "--confirm-seeds", "2", "--runs-dir", str(runs),
+        # The race at a budget of its own: the target (tiny here), not exploration's. No pruning, so
+        # that searched trials complete and race (ASHA's own tests: tests/search/tune/test_searcher.py).
+        "--pruner", "none", "--target-budget", "smoke", "--target-train-examples", "64", "--target-epochs", "2", "--race-baselines", "none",
     ]
     assert main(argv) == 0
     out, err = capsys.readouterr()
@@ -35,10 +39,11 @@ def test_search_run_with_my_model_end_to_end(tmp_path, capsys):
     finished = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
     assert len(finished) == 6, [(t.number, t.state, t.user_attrs.get("error")) for t in study.trials]
     assert TrialState.RUNNING not in states and TrialState.WAITING not in states
-    references = {t.user_attrs.get("reference"): t for t in study.trials if "reference" in t.user_attrs}
-    assert set(references) == {"no_augmentation", "kerascv_guide"}
-    assert Policy.from_dict(references["kerascv_guide"].user_attrs["policy"]) == GUIDE_POLICY
-    assert Policy.from_dict(references["no_augmentation"].user_attrs["policy"]).rate == NO_AUGMENTATION.rate == 0
+    # A new study's first trials are the baselines, each exactly as `space.BASELINES` has it.
+    references = [t.user_attrs.get("reference") for t in study.trials[:4]]
+    assert references == list(BASELINES) and "reference" not in study.trials[4].user_attrs
+    for trial in study.trials[:4]:
+        assert Policy.from_dict(trial.user_attrs["policy"]) == BASELINES[trial.user_attrs["reference"]]
     for trial in finished:
         missing = [key for key in (*RECORDED, *MEASURED) if key not in trial.user_attrs]
         assert not missing, f"trial {trial.number} lacks {missing}"
@@ -49,14 +54,17 @@ def test_search_run_with_my_model_end_to_end(tmp_path, capsys):
         # The dashboard's per-trial pictures, made by the driver before it stored the trial.
         files = sorted(meta.filename for meta in get_all_artifact_meta(trial, storage=study._storage))
         assert files == ["learning_curve.png", "samples.png"], f"trial {trial.number} has artifacts {files}"
-    assert "kerascv_guide" in get_note(study), "the study note lists the reference policies"
+    assert "guide" in get_note(study), "the study note lists the reference policies"
     assert "6 trials finished" in out
-    winner = study.user_attrs["augsearch_confirmation"]["winner"]
-    assert f"confirmed winner: trial {winner}, validation accuracy " in out
-    assert f"Export the best: search export --study fashion_mnist --runs-dir {runs} --trial {winner} --out" in out
+    record = read_record(study)
+    assert record.budget["epochs"] == 2 and record.budget["train_examples"] == 64
+    assert [r.label for r in record.results if r.contestant.is_baseline] == ["none"]
+    winner = record.winner
+    assert f"race winner: {'baseline ' if winner == 'none' else ''}{winner}, validation accuracy " in out
+    assert f"Export the best ({winner}): search export --study fashion_mnist --runs-dir {runs} --out" in out
     assert main(["trials", "--runs-dir", str(runs)]) == 0
     out, _ = capsys.readouterr()
-    assert f"confirmed winner: trial {winner}" in out and "(its trainings: study 'fashion_mnist.confirmation')" in out
+    assert "race winner: " in out and "(its trainings: study 'fashion_mnist.confirmation')" in out
     assert "; highest objective: trial " in out.splitlines()[0]
     assert (runs / "ray").is_dir(), "Ray Tune's results belong under the run directory"
 

@@ -6,7 +6,7 @@ def test_trials_prints_one_line_per_trial_with_its_numbers(small_study, tmp_path
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "study 'fashion_mnist': 2 complete, 1 pruned, 1 failed, 0 running; best: trial 1 (0.8500)"
     table = {line.split()[0]: line.split() for line in out[2:]}
-    assert table["0"][:5] == ["0", "complete", "0.8000", "2", "1m01s"] and out[2].endswith("[kerascv_guide]")
+    assert table["0"][:5] == ["0", "complete", "0.8000", "2", "1m01s"] and out[2].endswith("[guide]")
     assert table["1"][:5] == ["1", "complete", "0.8500", "2", "0m59s"]
     assert "ops=brightness,rotation" in out[3]  # Policy keeps ops in catalogue order
     assert table["2"][:5] == ["2", "pruned", "(0.1000)", "1", "0m20s"]  # not a full-budget value

@@ -14,7 +14,7 @@ from ray.exceptions import RayTaskError
 
 from search.study import ERROR_ATTR, REFERENCE_ATTR, enqueue_reference_policies
 from search.tune.searcher import StudySearcher
-from space import REFERENCE_POLICIES, AugSearchError, Policy, SearchSpace, suggest_policy
+from space import BASELINES, AugSearchError, Policy, SearchSpace, suggest_policy
 
 SPACE = SearchSpace()
 EPOCHS = 4
@@ -207,24 +207,25 @@ def test_trials_open_when_the_run_ends_fail(searcher, storage, interrupt, messag
     assert second.state == TrialState.COMPLETE
 
 
-def test_reference_policies_run_first_and_once(study, storage):
-    assert enqueue_reference_policies(study, SPACE) == list(REFERENCE_POLICIES)
-    enqueue_reference_policies(study, SPACE)  # a resumed run enqueues again: no-op
-    searcher = StudySearcher(study, propose, metric="accuracy", max_steps=EPOCHS)
-    policies = [Policy.from_dict(searcher.suggest(f"t{i}")["policy"]) for i in range(3)]
-    assert policies[:2] == list(REFERENCE_POLICIES.values())
+def test_the_baselines_run_first_and_once(study, storage):
+    assert enqueue_reference_policies(study, SearchSpace()) == list(BASELINES)
+    enqueue_reference_policies(study, SearchSpace())  # a resumed run enqueues again: no-op
+    searcher = StudySearcher(study, lambda trial: {"policy": suggest_policy(trial, SearchSpace()).to_dict()},
+                             metric="accuracy", max_steps=EPOCHS)
+    policies = [Policy.from_dict(searcher.suggest(f"t{i}")["policy"]) for i in range(5)]
+    assert policies[:4] == list(BASELINES.values()), "each baseline exactly, from the default space"
     trials = stored_trials(storage)
-    assert len(trials) == 3  # nothing left WAITING
-    assert [t.user_attrs.get(REFERENCE_ATTR) for t in trials] == [*REFERENCE_POLICIES, None]
+    assert len(trials) == 5  # nothing left WAITING
+    assert [t.user_attrs.get(REFERENCE_ATTR) for t in trials] == [*BASELINES, None]
     # Also once after they ran: skip_if_exists looks at finished trials too.
     searcher.on_trial_complete("t0", result=result(EPOCHS, 0.5))
-    enqueue_reference_policies(study, SPACE)
-    assert len(stored_trials(storage)) == 3
+    enqueue_reference_policies(study, SearchSpace())
+    assert len(stored_trials(storage)) == 5
 
 
-def test_reference_outside_the_space_is_left_out_but_no_augmentation_fits_any_space(study):
-    # The guide's policy uses the standard ops; no augmentation (rate 0) runs no op at all.
-    assert enqueue_reference_policies(study, SearchSpace(ops="rotation,hue")) == ["no_augmentation"]
+def test_a_baseline_outside_the_space_is_left_out_but_no_augmentation_fits_any_space(study):
+    # The others use ops outside this space; no augmentation (rate 0) runs no op at all.
+    assert enqueue_reference_policies(study, SearchSpace(ops="rotation,hue")) == ["none"]
     (waiting,) = study.trials
     fixed = waiting.system_attrs["fixed_params"]
     assert fixed["rate"] == 0.0 and fixed["op.rotation"] is True

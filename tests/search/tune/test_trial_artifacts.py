@@ -13,7 +13,7 @@ from results.samples import Samples
 from search.study import enqueue_reference_policies, reference_policies
 from search.tune.searcher import StudySearcher
 from search.tune.trial_artifacts import TrialArtifacts, start_artifacts
-from space import REFERENCE_POLICIES, SearchSpace, suggest_policy
+from space import BASELINES, SearchSpace, suggest_policy
 
 EPOCHS = 3
 
@@ -63,7 +63,7 @@ def artifacts_of(study, trial):
 @pytest.mark.parametrize("epochs, state", [(EPOCHS, TrialState.COMPLETE), (1, TrialState.PRUNED)], ids=["complete", "pruned"])
 def test_finished_trials_get_a_sample_grid_and_a_learning_curve(study, tmp_path, epochs, state):
     store = artifact_store(tmp_path / "runs")
-    searcher = searcher_with(study, TrialArtifacts(store, tiny_samples()), REFERENCE_POLICIES["kerascv_guide"].to_dict())
+    searcher = searcher_with(study, TrialArtifacts(store, tiny_samples()), BASELINES["guide"].to_dict())
     run_fake_trial(searcher, "t0", epochs)
     trial = study.trials[0]
     assert trial.state == state and trial.user_attrs["epochs_run"] == epochs
@@ -86,7 +86,7 @@ def test_failed_trials_get_no_artifacts(study, tmp_path):
 def test_a_grid_that_cannot_be_made_is_one_warning_and_the_trial_still_completes(study, tmp_path, capsys):
     store = artifact_store(tmp_path)
     broken = Samples(images=np.zeros((2, 5, 3), np.uint8), labels=np.zeros(2, int), class_names=("a",))
-    searcher = searcher_with(study, TrialArtifacts(store, broken), REFERENCE_POLICIES["kerascv_guide"].to_dict())
+    searcher = searcher_with(study, TrialArtifacts(store, broken), BASELINES["guide"].to_dict())
     run_fake_trial(searcher, "t0", EPOCHS)
     trial = study.trials[0]
     assert trial.state == TrialState.COMPLETE and trial.value == pytest.approx(0.3)
@@ -121,9 +121,9 @@ def test_start_artifacts_writes_the_note_and_picks_the_samples(study, tmp_path):
     hook = start_artifacts(study, tmp_path / "runs", FakeDataset(), images=4, seed=1)
     assert (tmp_path / "runs" / "artifacts").is_dir()
     assert hook.samples.images.shape == (4, 32, 32, 3)
-    assert set(reference_policies(study)) == set(REFERENCE_POLICIES)
+    assert set(reference_policies(study)) == set(BASELINES)
     note = get_note(study)
-    assert "fashion_mnist" in note and "kerascv_guide" in note and "no_augmentation" in note
+    assert "fashion_mnist" in note and "guide" in note and "none" in note
 
 
 def test_start_artifacts_never_raises(study, tmp_path, capsys):
