@@ -112,4 +112,6 @@ def test_the_flags_become_search_settings():
     assert (made.runs_dir, made.study, made.storage, made.dataset) == ("elsewhere", "mine", None, "fashion_mnist")
     defaults = settings(build_parser().parse_args(["run"]))
     assert defaults.reuse_workers is True and defaults.baselines is True and defaults.budget is None
-    assert (defaults.confirm_top, defaults.confirm_seeds) == (5, 5), "confirmation is on by default"
+    assert (defaults.confirm_top, defaults.confirm_seeds) == (3, 5), "the race is on by default"
+    assert defaults.race_baselines == ("trivialaugment", "none") and defaults.target_budget is None
+    assert defaults.space == SearchSpace(), "the default space, which holds every baseline"
