@@ -112,7 +112,8 @@ def _entries(settings: EvaluationSettings, study) -> list[Entry]:
     baselines = list(settings.baselines)
     for choice in choices:
         if choice.trial is None:  # a baseline won the race: it is evaluated as the baseline it is
-            baselines += [choice.baseline] if choice.baseline not in baselines else []
+            if choice.baseline not in baselines:
+                baselines.append(choice.baseline)
         elif choice.label not in seen:
             seen.add(choice.label)
             entries.append(Entry(choice.label, "trial", choice.policy, proxy_objective=choice.trial.value))
