@@ -1,4 +1,4 @@
-"""Trainings as Ray tasks (`evaluate`'s full trainings, the search's confirmation), at most
+"""Trainings on Ray workers (`evaluate`'s full trainings, the search's confirmation), at most
 `concurrency` at once, each reported to the driver as it ends (the driver stores it at once, so
 an interruption keeps what finished)."""
 
@@ -32,6 +32,13 @@ def train_and_score(policy, seed: int, budget, dataset, model=None, score_test: 
     }
 
 
+class TrainingWorker:
+    """A Ray actor that runs trainings one after another (`run_jobs` kills it when done)."""
+
+    def train(self, policy, seed: int, budget, dataset, model=None, score_test: bool = True) -> dict:
+        return train_and_score(policy, seed, budget, dataset, model, score_test)
+
+
 def run_jobs(
     ray, jobs: list, dataset, budget, *, model=None, cpus: float, gpus: float, concurrency: int,
     on_result: Callable[[object, dict], None], say: Callable[[str], None], metric: str = "test_accuracy",
@@ -40,21 +47,27 @@ def run_jobs(
     as each ends and `say(line)` (`search.formatting.printer`) with its progress line. `metric`:
     "test_accuracy" (the test split is scored) or "objective" (the search's, on validation images;
     the test split is not even read). Returns False when Ctrl-C stopped it (running trainings are
-    cancelled; finished ones were already handed over)."""
-    remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=0)(train_and_score)
+    killed; finished ones were already handed over).
+
+    The trainings run in `concurrency` worker actors, each one training at a time, all killed at
+    the end: stopping a Ray task (`ray.cancel`) just as it ends crashes Ray 2.60's driver."""
+    worker_class = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=0, max_task_retries=0)(TrainingWorker)
     dataset_ref = ray.put(dataset)  # once, zero-copy to every worker on this machine
-    waiting, running = list(jobs), {}
+    score_test = metric == "test_accuracy"
+    waiting, running, idle = list(jobs), {}, []
     started, done = time.monotonic(), 0
     try:
         while waiting or running:
             while waiting and len(running) < concurrency:
                 job = waiting.pop(0)
-                running[remote.remote(job.policy, job.seed, budget, dataset_ref, model, metric == "test_accuracy")] = job
+                worker = idle.pop() if idle else worker_class.remote()
+                running[worker.train.remote(job.policy, job.seed, budget, dataset_ref, model, score_test)] = job, worker
             ready, _ = ray.wait(list(running), num_returns=1)
-            job = running.pop(ready[0])
+            job, worker = running.pop(ready[0])
             try:
                 outcome = ray.get(ready[0])
-            except ray.exceptions.RayError as error:  # the worker died (killed, out of memory)
+                idle.append(worker)
+            except ray.exceptions.RayError as error:  # the worker died (killed, out of memory): a new one next
                 outcome = {"error": str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__}
             on_result(job, outcome)
             done += 1
@@ -67,8 +80,9 @@ def run_jobs(
                 f"ETA {format_seconds(eta) if done < len(jobs) else '0m00s'}"
             )
     except KeyboardInterrupt:
-        for ref in running:
-            ray.cancel(ref, force=True)
         say(f"\nstopped: {done} of {len(jobs)} trainings finished and are stored; run the same command again to train the rest.")
         return False
+    finally:
+        for worker in idle + [worker for _, worker in running.values()]:
+            ray.kill(worker)
     return True
