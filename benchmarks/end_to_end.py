@@ -49,11 +49,15 @@ def main() -> None:
     parser.add_argument("--run-flags", default="", help="more flags for search run (quoted)")
     parser.add_argument("--evaluate-flags", default="", help="more flags for search evaluate (quoted)")
     parser.add_argument("--log", help="the commands' output (default: RUNS_DIR.log)")
+    parser.add_argument("--no-evaluate", action="store_true", help="stop after search run (its race is then the result)")
     args = parser.parse_args()
 
     runs = Path(args.runs_dir)
     with open(args.log or f"{runs}.log", "a") as log:
         search = step("search run", ["run", "--trials", str(args.trials), "--runs-dir", str(runs), *shlex.split(args.run_flags)], log)
+        if args.no_evaluate:
+            print(f"RESULT search_cpu_hours={search['cpu_hours']:.2f} search_wall_hours={search['wall_hours']:.2f}")
+            return
         evaluation = step("search evaluate", [
             "evaluate", "--top-k", str(args.top_k), "--seeds", str(args.seeds), "--runs-dir", str(runs),
             *shlex.split(args.evaluate_flags),

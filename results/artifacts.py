@@ -20,6 +20,7 @@ from optuna.artifacts import FileSystemArtifactStore, get_all_artifact_meta, upl
 from optuna.trial import FrozenTrial
 
 from results._optuna_internals import study_storage
+from results.stored import read_settings
 from space import Policy
 
 #: The artifact store's folder inside the run directory.
@@ -79,7 +80,7 @@ def study_note(settings: Mapping[str, Any], references: Mapping[str, Policy], st
     """The study's note (Markdown) for the dashboard: dataset, seed, the per-trial budget, the
     search space, the baselines it starts from and what each trial's artifacts are.
 
-    `settings` is the study's "augsearch" user attribute (dataset, budget, search_space, seed).
+    `settings` is the study's `results.stored.StudySettings` as a dict (dataset, budget, search_space, seed).
     """
     lines = [f"## AugSearch study `{study_name}`" if study_name else "## AugSearch study", ""]
     lines += [f"**Dataset:** `{settings.get('dataset', '?')}` &nbsp; **Seed:** {settings.get('seed', '?')}", ""]
@@ -112,7 +113,8 @@ def write_study_note(study: optuna.Study, references: Mapping[str, Policy]) -> s
     one: optuna-dashboard keeps a version counter). Returns the Markdown."""
     from optuna_dashboard import save_note  # only the dashboard reads it; import it when needed
 
-    body = study_note(study.user_attrs.get("augsearch") or {}, references, study.study_name)
+    settings = read_settings(study)
+    body = study_note(settings.to_dict() if settings else {}, references, study.study_name)
     save_note(study, body)
     return body
 

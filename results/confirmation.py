@@ -18,10 +18,9 @@ import optuna
 
 from results.racing import Race
 from results.statistics import Interval, paired_difference
+from results.stored import CONFIRMATION_ATTR
 from space import Policy
 
-#: The search study's user attribute that holds the record (None: no finished race).
-CONFIRMATION_ATTR = "augsearch_confirmation"
 RECORD_VERSION = 2
 
 

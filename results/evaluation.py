@@ -3,24 +3,20 @@ its paired difference to the best baseline, and how well the proxy ranked the tr
 
 Compute, then render: `summarise` returns plain data; `table_lines`, `markdown` and `to_dict`
 only format it (the bar chart is `results.evaluation_chart`). Stored trainings are read from the
-evaluation study (`stored_accuracies`), which `search.evaluating` writes.
+evaluation study (`results.stored.read_scores`), which `search.evaluating` writes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import dataclass
-from typing import Any
-
-import optuna
-from optuna.trial import TrialState
+from typing import Any, Literal
 
 from results.statistics import Interval, mean_interval, paired_difference, spearman
 from space import Policy
 
-KINDS = ("trial", "file", "baseline")
+#: Where an entry's policy comes from.
+EntryKind = Literal["trial", "file", "baseline"]
 
 
 @dataclass(frozen=True)
@@ -28,26 +24,9 @@ class Entry:
     """One policy to evaluate: a trial of the study, an exported file, or a baseline."""
 
     label: str  # "trial 12", "policy.json", "guide"
-    kind: str  # one of KINDS
+    kind: EntryKind
     policy: Policy
     proxy_objective: float | None = None  # a trial's objective in the search
-
-
-def training_key(policy: Policy, seed: int, budget: dict, dataset: str) -> str:
-    """What identifies one training: the same policy, seed, budget and dataset train the same
-    model, so a stored one is never trained again (whichever entry or label asked for it)."""
-    text = json.dumps({"policy": policy.to_dict(), "seed": seed, "budget": budget, "dataset": dataset}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-def stored_accuracies(study: optuna.Study) -> dict[str, float]:
-    """The value of each COMPLETE stored training (the test accuracy in an evaluation study, the
-    objective in a confirmation study), by `training_key`."""
-    return {
-        trial.user_attrs["key"]: trial.value
-        for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if "key" in trial.user_attrs
-    }
 
 
 @dataclass(frozen=True)

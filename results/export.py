@@ -29,6 +29,7 @@ from typing import Any
 
 from results._files import write_atomically
 from space import AugSearchError, Policy
+from space.errors import first_line
 
 FORMAT = "augsearch-policy"
 FORMAT_VERSION = 1
@@ -152,7 +153,7 @@ def _deserialize(keras, config, expected_type, path, where):
     try:
         layer = keras.saving.deserialize_keras_object(config, safe_mode=True)
     except Exception as error:  # Keras raises TypeError, ValueError or its own errors here.
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        message = first_line(error)
         # Keras appends the whole config to some messages: not what a one-line error needs.
         message = message.split(" Full object config:")[0]
         raise refuse(message if len(message) <= 400 else message[:400] + "...") from None

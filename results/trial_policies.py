@@ -10,7 +10,9 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from results.confirmation import RaceRecord, interval_json, read_record
+from results.stored import ERROR_ATTR, StudySettings, read_settings
 from space import AugSearchError, Policy
+from space.errors import first_line
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,10 @@ def pick_trial(study: optuna.Study, which: str | int) -> FrozenTrial:
         )
     trial = trials[number]
     if trial.state != TrialState.COMPLETE:
-        why = trial.user_attrs.get("error", "")
+        why = trial.user_attrs.get(ERROR_ATTR, "")
         raise AugSearchError(
             f"--trial {number} is {trial.state.name}, not COMPLETE, so it has no full-budget objective"
-            + (f" (error: {why.strip().splitlines()[0]})" if why else "")
+            + (f" (error: {first_line(why)})" if why else "")
             + "; pick a complete trial (`--trial best`)."
         )
     return trial
@@ -96,14 +98,14 @@ def provenance(study: optuna.Study, choice: Choice) -> dict:
     """What an export file records of where its policy comes from: the study, the trial (None for
     a baseline) and its objective, the data and budget, and the race's verdict when the race chose it."""
     trial = choice.trial
-    settings = study.user_attrs.get("augsearch", {})
+    settings = read_settings(study) or StudySettings(None, {}, {})
     record = {
         "study": study.study_name,
         "trial": trial.number if trial is not None else None,
         "baseline": choice.baseline,
         "objective": trial.value if trial is not None else None,
-        "dataset": trial.user_attrs.get("dataset") if trial is not None else settings.get("dataset"),
-        "budget": trial.user_attrs.get("budget") if trial is not None else settings.get("budget"),
+        "dataset": trial.user_attrs.get("dataset") if trial is not None else settings.dataset,
+        "budget": trial.user_attrs.get("budget") if trial is not None else (settings.budget or None),
     }
     race = choice.race if choice.race is not None else _race_of(study, choice)
     if race is not None:

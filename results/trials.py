@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import TrialState
 
+from results.stored import ERROR_ATTR
 from space import AugSearchError, Policy
 from space.ops import OP_SETS
 
@@ -43,7 +44,7 @@ def trial_rows(study: optuna.Study) -> list[TrialRow]:
             wall_seconds=attrs.get("wall_seconds"),
             policy=policy,
             reference=attrs.get("reference"),
-            error=attrs.get("error"),
+            error=attrs.get(ERROR_ATTR),
             curve=tuple(trial.intermediate_values[step] for step in sorted(trial.intermediate_values)),
         ))
     return rows

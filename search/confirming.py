@@ -12,7 +12,7 @@ race measured worse than one that costs no search. Exploration scores are left o
 they selected the contestants, so they are biased upwards.
 
 Each training is one trial of the confirmation study (the search study's name +
-`search.storage.CONFIRMATION_SUFFIX`), stored when it ends: COMPLETE with its validation accuracy
+`results.stored.CONFIRMATION_SUFFIX`), stored when it ends: COMPLETE with its validation accuracy
 (the race budget's `score_examples` validation images), or FAIL with its error. The race is
 replayed from those, so an interrupted race resumes where it stopped. The test split is never
 loaded here.
@@ -36,12 +36,22 @@ from results.confirmation import (
     trial_contestant,
     write_record,
 )
-from results.evaluation import stored_accuracies, training_key
 from results.racing import race
+from results.stored import (
+    CONFIRMATION_STUDY_ATTR,
+    CONFIRMATION_SUFFIX,
+    Training,
+    open_trainings_study,
+    read_scores,
+    training_key,
+    write_training,
+)
 from results.trial_policies import trial_policy
 from search.formatting import printer
-from search.settings import SearchSettings
+from search.settings import Placement, SearchSettings
 from space import BASELINES
+from space.errors import first_line
+from trainers.budget import Budget
 
 #: Race seeds follow the trial seeds of this many trial numbers, so they differ from every
 #: exploration trial's seed (`search.tune.trainable.trial_seed`).
@@ -84,11 +94,10 @@ def contestants(settings: SearchSettings, study: optuna.Study) -> list[Contestan
     return [trial_contestant(trial.number, trial_policy(trial)) for trial in searched] + baselines
 
 
-def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget, resources, load_dataset) -> bool:
+def confirm(settings: SearchSettings, study: optuna.Study, url: str, budget: Budget, placement: Placement, load_dataset) -> bool:
     """Run the race (see the module docstring) at `budget`; store its record in the study.
     `load_dataset()` gives the race's data (without the test split), called only when a training is
     left to run. Returns True when Ctrl-C stopped it (the record is then not written)."""
-    from search.trainings_study import Job, store
     from search.tune.training_tasks import run_jobs
 
     field = contestants(settings, study)
@@ -100,7 +109,6 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget
     by_label = {contestant.label: contestant for contestant in field}
     budget_dict, spec = budget.to_dict(), settings.dataset_spec
     keys = {(c.label, seed): training_key(c.policy, seed, budget_dict, spec) for c in field for seed in seeds}
-    cpus, gpus, concurrency = resources
     say = printer(settings.verbose)
     failed: dict[str, str] = {}
     announced: set[str] = set()
@@ -110,7 +118,7 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget
         f"images, the clearly worse dropped after each round (study {name!r})"
     )
     while True:
-        stored = stored_accuracies(trainings)
+        stored = read_scores(trainings)
         scores = {c: {seed: stored[keys[c, seed]] for seed in seeds if keys[c, seed] in stored} for c in by_label}
         current = race(list(by_label), seeds, scores, failed)
         for standing in current.dropped:
@@ -121,18 +129,18 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget
             break
         if dataset is None:
             dataset = load_dataset()
-        jobs = [Job(keys[c, seed], by_label[c].policy, seed, [c]) for c, seed in current.pending]
+        jobs = [Training(keys[c, seed], by_label[c].policy, seed, [c]) for c, seed in current.pending]
         label_of = {keys[c, seed]: c for c, seed in current.pending}
         say(f"race: seed {current.rounds_done + 1} of {len(seeds)} for {len(jobs)} contestants")
 
         def on_result(job, outcome):
-            store(trainings, job, budget_dict, spec, outcome, METRIC)
+            write_training(trainings, job, budget_dict, spec, outcome, METRIC)
             if "error" in outcome:
-                failed[label_of[job.key]] = outcome["error"].splitlines()[0]
+                failed[label_of[job.key]] = first_line(outcome["error"])
 
         completed = run_jobs(
-            ray, jobs, dataset, budget, model=settings.model_builder, cpus=cpus, gpus=gpus, concurrency=concurrency,
-            on_result=on_result, say=say, metric=METRIC,
+            jobs, dataset, budget, model=settings.model_builder, placement=placement, on_result=on_result, say=say,
+            metric=METRIC,
         )
         if not completed:
             return True
@@ -147,11 +155,10 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, ray, budget
 
 def _trainings_study(url: str, study: optuna.Study) -> optuna.Study:
     """The confirmation study of `study`, created on first use."""
-    from search.storage import CONFIRMATION_SUFFIX, open_storage
-    from search.trainings_study import open_trainings_study
+    from search.storage import open_storage
 
     return open_trainings_study(
-        open_storage(url), study.study_name + CONFIRMATION_SUFFIX, "augsearch_confirmation_of",
+        open_storage(url), study.study_name + CONFIRMATION_SUFFIX, CONFIRMATION_STUDY_ATTR,
         {"study": study.study_name, "value": "validation accuracy at the race's budget"},
     )
 

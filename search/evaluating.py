@@ -1,7 +1,7 @@
 """`evaluate`: full trainings of searched policies and baselines, scored on the test split.
 
 Every training (a policy, a seed, a budget, a dataset) is one trial of the evaluation study
-(`search.storage.EVALUATION_SUFFIX`, kept by `search.trainings_study`), its value the test
+(`results.stored.EVALUATION_SUFFIX`, written by `results.stored.write_training`), its value the test
 accuracy: an interrupted evaluation leaves nothing half-done, and the same evaluation again
 trains only what is missing.
 """
@@ -15,10 +15,17 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
-from results.evaluation import Entry, Evaluation, training_key
+from results.evaluation import Entry, Evaluation
+from results.stored import (
+    EVALUATION_STUDY_ATTR,
+    Training,
+    open_trainings_study,
+    read_scores,
+    training_key,
+    write_training,
+)
 from search.formatting import printer
 from search.settings import DEFAULT_DATASET, EvaluationSettings, dataset_spec
-from search.trainings_study import Job, open_trainings_study, store
 from space import AugSearchError, Policy
 
 
@@ -39,9 +46,10 @@ def evaluate(settings: EvaluationSettings) -> EvaluationResult:
 
     Raises AugSearchError for bad settings or data, and for a second evaluation of the same study.
     """
+    from results.stored import EVALUATION_SUFFIX, read_settings
     from search.locks import check_runs_dir, driver_lock
-    from search.storage import EVALUATION_SUFFIX, storage_url
-    from search.study import default_study_name
+    from search.settings import default_study_name
+    from search.storage import storage_url
     from trainers.data import check_dataset
 
     if not isinstance(settings, EvaluationSettings):
@@ -50,20 +58,20 @@ def evaluate(settings: EvaluationSettings) -> EvaluationResult:
     check_runs_dir(settings.runs_dir)
     url = storage_url(settings.runs_dir, settings.storage)
     study = _search_study(settings)
-    stored = study.user_attrs.get("augsearch", {}) if study is not None else {}
+    stored = read_settings(study)
     entries = _entries(settings, study)
-    dataset = settings.dataset if settings.dataset is not None else stored.get("dataset") or DEFAULT_DATASET
+    dataset = settings.dataset if settings.dataset is not None else (stored and stored.dataset) or DEFAULT_DATASET
     check_dataset(dataset, settings.data_dir)
     name = (study.study_name if study is not None else settings.study or default_study_name(dataset_spec(dataset)))
     name += EVALUATION_SUFFIX
     with driver_lock(settings.runs_dir, name, url, command="search evaluate"):
-        return _evaluate(settings, url, name, study, entries, dataset, stored.get("seed", 0))
+        return _evaluate(settings, url, name, study, entries, dataset, stored.seed if stored else 0)
 
 
-def plan(entries: list[Entry], seeds: list[int], budget: dict, dataset: str, done: set[str]) -> tuple[list[Job], int]:
+def plan(entries: list[Entry], seeds: list[int], budget: dict, dataset: str, done: set[str]) -> tuple[list[Training], int]:
     """The trainings still to run, each once however many entries share its policy, and how many
     of those `entries` x `seeds` asked for are already in `done` (stored keys)."""
-    jobs: dict[str, Job] = {}
+    jobs: dict[str, Training] = {}
     stored = set()
     for entry in entries:
         for seed in seeds:
@@ -71,7 +79,7 @@ def plan(entries: list[Entry], seeds: list[int], budget: dict, dataset: str, don
             if key in done:
                 stored.add(key)
                 continue
-            jobs.setdefault(key, Job(key, entry.policy, seed)).labels.append(entry.label)
+            jobs.setdefault(key, Training(key, entry.policy, seed)).labels.append(entry.label)
     return list(jobs.values()), len(stored)
 
 
@@ -143,24 +151,25 @@ def _ranked(study, complete: list) -> list:
 
 
 def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, data_seed) -> EvaluationResult:
-    from results.evaluation import stored_accuracies, summarise
+    from results.evaluation import summarise
     from search.storage import open_storage, shown
     from search.tune.cluster import place
     from search.tune.training_tasks import run_jobs
 
-    ray, budget, (cpus, gpus, concurrency) = place(settings)
+    placement = place(settings.resources)
+    budget = settings.budget_for(gpus=placement.has_gpus)
     seeds = [settings.seed + i for i in range(settings.seeds)]
     spec = dataset_spec(dataset)
     evaluation_study = open_trainings_study(
-        open_storage(url), name, "augsearch_evaluation", {"study": study.study_name if study else None, "value": "test accuracy"},
+        open_storage(url), name, EVALUATION_STUDY_ATTR, {"study": study.study_name if study else None, "value": "test accuracy"},
     )
-    jobs, stored = plan(entries, seeds, budget.to_dict(), spec, set(stored_accuracies(evaluation_study)))
+    jobs, stored = plan(entries, seeds, budget.to_dict(), spec, set(read_scores(evaluation_study)))
     say = printer(settings.verbose)
     say(
         f"evaluating {len(entries)} policies x {len(seeds)} seeds in study {name!r} of {shown(url)} | dataset "
         f"{spec}, test split | budget {budget.epochs} epochs x {budget.train_examples} images at "
         f"{budget.image_size}px, model {budget.model} | {stored} trainings stored, {len(jobs)} to run, "
-        f"{min(concurrency, max(len(jobs), 1))} at once ({cpus:g} CPU + {gpus:g} GPU each)",
+        f"{min(placement.concurrency, max(len(jobs), 1))} at once ({placement.cpus:g} CPU + {placement.gpus:g} GPU each)",
     )
     completed = True
     if jobs:
@@ -172,12 +181,11 @@ def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, 
             include_test=True,
         )
         completed = run_jobs(
-            ray, jobs, data, budget, model=settings.model_builder,
-            cpus=cpus, gpus=gpus, concurrency=concurrency, say=say,
-            on_result=lambda job, outcome: store(evaluation_study, job, budget.to_dict(), spec, outcome, "test_accuracy"),
+            jobs, data, budget, model=settings.model_builder, placement=placement, say=say,
+            on_result=lambda job, outcome: write_training(evaluation_study, job, budget.to_dict(), spec, outcome, "test_accuracy"),
         )
 
-    accuracies = stored_accuracies(evaluation_study)
+    accuracies = read_scores(evaluation_study)
     by_entry = []
     for entry in entries:
         keys = {seed: training_key(entry.policy, seed, budget.to_dict(), spec) for seed in seeds}

@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from search.storage import first_line, shown
+from search.storage import shown
 from space import AugSearchError
+from space.errors import first_line
 
 # A search needs room for its study, Ray Tune's results and the trials' artifacts.
 MIN_FREE_BYTES = 64 * 2**20

@@ -1,18 +1,18 @@
 """`run_search`: Optuna proposes, Ray Tune runs the trials in parallel, the study remembers.
 
-Rounds of `Tuner.fit` run until the study holds `settings.trials` finished trials: running the
-same search again resumes it. The driver (this process) is the study's only writer.
+Rounds of `Tuner.fit` (`search.tune.exploration`) run until the study holds `settings.trials`
+finished trials, then the final race (`search.confirming`): running the same search again
+resumes it. The driver (this process) is the study's only writer.
 """
 
 from __future__ import annotations
 
 import functools
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import optuna
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 
 from search.formatting import printer
 from search.settings import SearchSettings
@@ -101,6 +101,7 @@ def _require_settings(settings) -> None:
 
 def _search(settings: SearchSettings, url: str) -> SearchResult:
     from results.confirmation import write_record
+    from results.stored import StudySettings
     from results.trials import progress
     from search.confirming import confirm
     from search.storage import shown
@@ -110,17 +111,16 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
         make_sampler,
         open_study,
     )
-    from search.tune.cluster import has_gpus, place
+    from search.tune.cluster import place
+    from search.tune.exploration import explore
     from trainers.data import load_dataset
 
-    ray, budget, (cpus, gpus, concurrency) = place(settings)
-    race_budget = settings.race_budget_for(gpus=has_gpus(ray))
+    placement = place(settings.resources)
+    budget = settings.budget_for(gpus=placement.has_gpus)
+    race_budget = settings.race_budget_for(gpus=placement.has_gpus)
     say = printer(settings.verbose)
 
-    study_settings = {
-        "dataset": settings.dataset_spec, "budget": budget.to_dict(), "search_space": settings.space.to_dict(),
-        "seed": settings.seed,
-    }
+    study_settings = StudySettings(settings.dataset_spec, budget.to_dict(), settings.space.to_dict(), settings.seed)
     study = open_study(url, settings.study_name, make_sampler(settings.sampler, settings.seed), study_settings)
     stale = fail_stale_trials(study)
     if stale:
@@ -133,7 +133,8 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
     say(
         f"study {settings.study_name!r} in {shown(url)}: {already}/{settings.trials} trials finished | dataset "
         f"{settings.dataset_spec} | budget {budget.epochs} epochs x {budget.train_examples} images at "
-        f"{budget.image_size}px, model {budget.model} | {concurrency} at once, {cpus:g} CPU + {gpus:g} GPU each"
+        f"{budget.image_size}px, model {budget.model} | {placement.concurrency} at once, {placement.cpus:g} CPU + "
+        f"{placement.gpus:g} GPU each"
     )
 
     def data_for(at):
@@ -146,120 +147,9 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
 
     if already < settings.trials:
         write_record(study, None)  # the best trials may change: the race is run again
-        if _explore(settings, study, budget, data_for(budget)(), (cpus, gpus, concurrency)):
+        if explore(settings, study, budget, data_for(budget)(), placement):
             return SearchResult(study, url, interrupted=True)
     if settings.confirm_top:
-        if confirm(settings, study, url, ray, race_budget, (cpus, gpus, concurrency), data_for(race_budget)):
+        if confirm(settings, study, url, race_budget, placement, data_for(race_budget)):
             return SearchResult(study, url, interrupted=True)
     return SearchResult(study, url)
-
-
-def _explore(settings: SearchSettings, study: optuna.Study, budget, dataset, resources) -> bool:
-    """Rounds of Tune trials until the study holds `settings.trials` finished ones; returns True
-    when Ctrl-C stopped them."""
-    from results.trials import progress
-    from search.tune.failure_limit import FailureLimit, ended_count
-    from search.tune.trial_artifacts import start_artifacts
-
-    # The study note and each finished trial's sample grid and learning curve, for the dashboard.
-    artifacts = start_artifacts(study, settings.runs_dir, dataset)
-    limit = FailureLimit(study, settings.max_failures)
-    round_ = _Round(settings, study, budget, dataset, resources, artifacts, limit)
-    while progress(study).finished < settings.trials:
-        ended_before = ended_count(study)
-        if round_.run(remaining=settings.trials - progress(study).finished):
-            return True
-        if limit.check():
-            raise AugSearchError(limit.message())
-        if ended_count(study) == ended_before:  # never seen; it would loop forever
-            raise AugSearchError("Ray Tune ran no trial in a round; the search stopped (run it with --debug to see why).")
-    return False
-
-
-@dataclass
-class _Round:
-    """One `Tuner.fit` of at most `remaining` trials, all with the same set-up."""
-
-    settings: SearchSettings
-    study: optuna.Study
-    budget: object
-    dataset: object
-    resources: tuple[float, float, int]
-    artifacts: object
-    limit: object
-
-    def run(self, remaining: int) -> bool:
-        """Run the trials; returns True when the user interrupted them (Ctrl-C)."""
-        from ray import tune
-        from ray.tune.search import ConcurrencyLimiter
-        from ray.tune.stopper import CombinedStopper
-
-        from search.tune.interrupt import ctrl_c_stops
-        from search.tune.progress import ProgressLine
-        from search.tune.searcher import StudySearcher
-        from search.tune.trainable import CURVE, MEASURED, OBJECTIVE, run_trial
-
-        settings, budget = self.settings, self.budget
-        cpus, gpus, concurrency = self.resources
-        searcher = StudySearcher(
-            self.study, self._propose, metric=OBJECTIVE, curve_metric=CURVE, max_steps=budget.epochs, user_attrs=MEASURED,
-            before_tell=self.artifacts,
-        )
-        trainable = tune.with_resources(
-            tune.with_parameters(
-                run_trial, dataset=self.dataset, budget=budget,
-                model=settings.model_builder,
-                keras_callbacks=settings.keras_callbacks, reuse=settings.reuse_workers,
-            ),
-            {"cpu": cpus, "gpu": gpus},
-        )
-        tune_config = tune.TuneConfig(
-            search_alg=ConcurrencyLimiter(searcher, max_concurrent=concurrency),
-            scheduler=self._scheduler(CURVE),
-            num_samples=remaining,
-            # A worker runs trial after trial (a failed trial's worker is replaced): no process
-            # start, imports or graph building again; trials stay independent (trainers.train).
-            reuse_actors=settings.reuse_workers,
-        )
-        progress = [ProgressLine(self.study, settings.trials)] if settings.verbose else []
-        with ctrl_c_stops(searcher) as stop:
-            run_config = tune.RunConfig(
-                name=f"{self.study.study_name}-{time.strftime('%Y%m%d-%H%M%S')}",
-                storage_path=str((Path(settings.runs_dir) / "ray").resolve()),
-                # The limit's check after the searcher's callback, which writes failed trials to the study.
-                callbacks=[searcher.callback(), *progress, self.limit.callback(searcher)],
-                stop=CombinedStopper(stop, self.limit.stopper()),
-                verbose=0,
-                failure_config=tune.FailureConfig(max_failures=0),
-            )
-            tune.Tuner(trainable, tune_config=tune_config, run_config=run_config).fit()
-        return stop.requested
-
-    def _propose(self, trial: optuna.Trial) -> dict:
-        """The trainable's config for a new trial; the driver records its settings here, once."""
-        from search.tune.trainable import trial_seed
-        from space import suggest_policy
-
-        policy = suggest_policy(trial, self.settings.space)
-        seed = trial_seed(self.settings.seed, trial.number)
-        record = {
-            "policy": policy.to_dict(), "budget": self.budget.to_dict(), "dataset": self.settings.dataset_spec,
-            "seed": seed,
-        }
-        for key, value in record.items():
-            trial.set_user_attr(key, value)
-        return {"policy": policy, "seed": seed, "trial_number": trial.number}
-
-    def _scheduler(self, metric: str):
-        from ray.tune.schedulers import AsyncHyperBandScheduler, FIFOScheduler
-
-        if self.settings.pruner == "none":
-            return FIFOScheduler()
-        # One rung at two thirds of the epochs keeping the better half: strong augmentation lags
-        # early and catches up late, and earlier or harsher rungs stopped 2 of full training's 5
-        # best policies per search (docs/benchmarks.md#ashas-rungs).
-        epochs = self.budget.epochs
-        return AsyncHyperBandScheduler(
-            metric=metric, mode="max", time_attr="training_iteration", max_t=epochs,
-            grace_period=max(1, 2 * epochs // 3), reduction_factor=2,
-        )

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from space import BASELINES, AugSearchError, Policy, SearchSpace, resolve_baselines
 from space.errors import is_int, is_number, require
@@ -38,6 +40,27 @@ DEFAULT_DATASET = "fashion_mnist"
 Model = str | Callable[..., Any]
 #: Extra Keras callbacks for one trial's training, by trial number (`search.testing` injects faults so).
 KerasCallbacks = Callable[[int], Sequence[Any]]
+
+
+def default_study_name(dataset: str) -> str:
+    """'fashion_mnist', 'tfds-oxford_flowers102', 'folder-pets': readable and URL-safe."""
+    kind, _, rest = dataset.partition(":")
+    name = Path(rest.rstrip("/")).name if kind == "folder" else rest
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{kind}-{name}" if rest else kind)
+
+
+class Placement(NamedTuple):
+    """Where trainings run (`Resources.per_trial`): each one's CPUs and GPUs, how many at once,
+    and the GPUs the whole cluster has (any: the default budgets are the GPU presets)."""
+
+    cpus: float
+    gpus: float
+    concurrency: int
+    cluster_gpus: float = 0.0
+
+    @property
+    def has_gpus(self) -> bool:
+        return bool(self.cluster_gpus)
 
 
 @dataclass(frozen=True)
@@ -79,8 +102,8 @@ class Resources:
                 "its study, progress line and Ctrl-C; run `search run --address auto` on a machine of the cluster instead."
             )
 
-    def per_trial(self, cluster_cpus: float, cluster_gpus: float) -> tuple[float, float, int]:
-        """(CPUs per training, GPUs per training, trainings at once) on a cluster with these
+    def per_trial(self, cluster_cpus: float, cluster_gpus: float) -> Placement:
+        """Each training's CPUs and GPUs and how many run at once, on a cluster with these
         resources. Raises AugSearchError when a training asks for more than the cluster has."""
         gpus = self.gpus_per_trial if self.gpus_per_trial is not None else (1.0 if cluster_gpus else 0.0)
         require(gpus <= cluster_gpus, "gpus_per_trial", gpus, f"at most the {cluster_gpus:g} GPU(s) the Ray cluster has")
@@ -95,7 +118,7 @@ class Resources:
         fits = int(cluster_cpus // cpus)
         if gpus:
             fits = min(fits, int(cluster_gpus // gpus))
-        return cpus, float(gpus), self.concurrency or max(fits, 1)
+        return Placement(cpus, float(gpus), self.concurrency or max(fits, 1), float(cluster_gpus))
 
 
 @dataclass(frozen=True)
@@ -174,11 +197,18 @@ class _Training:
     def budget_for(self, gpus: bool) -> Budget:
         """The training budget on a cluster with (`gpus`) or without GPUs: the named preset (or
         the default one), the overrides, then the model."""
-        base = self.budget if isinstance(self.budget, Budget) else PRESETS[self.budget or self._default_budget(gpus)]
+        name = self.budget or self._default_budget(gpus)
+        base = self.budget if isinstance(self.budget, Budget) else PRESETS[name]
         changes = dict(self.budget_overrides)
         if self.model is not None:
             changes["model"] = self.model_name
-        return base.replace(**changes)
+        try:
+            return base.replace(**changes)
+        except AugSearchError as error:
+            if self.budget is not None or not gpus:
+                raise
+            # Construction checked the overrides against the CPU preset; a GPU cluster's differs.
+            raise AugSearchError(f"{str(error).rstrip('.')} (with the {name!r} preset, the default on a cluster with GPUs).") from None
 
     @staticmethod
     def _default_budget(gpus: bool) -> str:
@@ -286,8 +316,6 @@ class SearchSettings(_Training):
 
     @property
     def study_name(self) -> str:
-        from search.study import default_study_name
-
         return self.study or default_study_name(self.dataset_spec)
 
 

@@ -1,7 +1,7 @@
 """Where studies live: storage URLs, SQLite in WAL mode, and opening existing studies read-only.
 
-Storage is the truth: everything a later command needs is in the study (trials, their user
-attributes, and the study's own "augsearch" attribute describing dataset, budget and space).
+Storage is the truth: everything a later command needs is in the study (what, under which names:
+`results.stored`).
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from pathlib import Path
 
 import optuna
 
+from results.stored import CONFIRMATION_SUFFIX, EVALUATION_SUFFIX
 from space import AugSearchError
+from space.errors import first_line
 
 #: Seconds an SQLite reader or writer waits for another connection's lock before it fails.
 SQLITE_BUSY_TIMEOUT = 60
 #: `search evaluate` keeps the full trainings of study S in study S + EVALUATION_SUFFIX, and
 #: `search run` its confirmation trainings in S + CONFIRMATION_SUFFIX, in the same storage;
 #: commands that pick "the" study of a storage pass over these.
-EVALUATION_SUFFIX = ".evaluation"
-CONFIRMATION_SUFFIX = ".confirmation"
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -84,8 +84,8 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
         raise AugSearchError(f"--storage {shown(url)!r} cannot be opened: {first_line(error)}") from None
 
 
-def use_wal(url: str) -> str:
-    """Put the SQLite database of `url` in write-ahead-logging mode and return its journal mode.
+def use_wal(url: str) -> None:
+    """Put the SQLite database of `url` in write-ahead-logging mode.
 
     The mode is stored in the database file, so it holds for every later connection, from any
     process. Where WAL does not apply (a read-only file; SQLite refuses it) the file keeps its
@@ -98,14 +98,14 @@ def use_wal(url: str) -> str:
     try:
         database = make_url(url).database
     except Exception:  # open_storage reports a bad URL
-        return "unchanged"
+        return
     if not database or database == ":memory:" or database.startswith("file:"):
-        return "unchanged"  # nothing to persist it in, or a URI whose options are the user's
+        return  # nothing to persist it in, or a URI whose options are the user's
     try:
         with closing(sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT)) as connection:
-            return connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            connection.execute("PRAGMA journal_mode=WAL")
     except sqlite3.Error:
-        return "unchanged"
+        pass  # the file keeps its mode (see above)
 
 
 def shown(url: str) -> str:
@@ -120,10 +120,6 @@ def shown(url: str) -> str:
 
 def _is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
-
-
-def first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def load_existing_study(runs_dir: str | os.PathLike, storage: str | None, name: str | None) -> optuna.Study:

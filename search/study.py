@@ -1,40 +1,26 @@
 """The search study: created or resumed with the same settings, its sampler, the baselines it
 runs first, and trials a dead run left RUNNING.
 
-A study's settings (dataset, budget, search space, seed) are its "augsearch" user attribute; each
-trial's own (policy, budget, dataset, seed) are user attributes the driver sets when it asks
-Optuna for the trial (`search.tune.searcher`).
+What is stored, and under which names, is `results.stored`: the study's settings, and each
+trial's own (policy, budget, dataset, seed), which the driver sets when it asks Optuna for the
+trial (`search.tune.exploration`).
 """
 
 from __future__ import annotations
 
-import re
 import warnings
-from pathlib import Path
 from typing import Any, Mapping
 
 import optuna
 from optuna.trial import TrialState
 
 from results._optuna_internals import trial_id
+from results.stored import ERROR_ATTR, LEGACY_REFERENCES, REFERENCE_ATTR, StudySettings, read_settings, write_settings
 from search.settings import SAMPLERS
 from search.storage import open_storage, shown
 from space import BASELINES, AugSearchError, Policy, SearchSpace, policy_params
 
-#: The user attribute that holds why a trial failed.
-ERROR_ATTR = "error"
-#: The user attribute that names the baseline an enqueued trial runs.
-REFERENCE_ATTR = "reference"
-#: What studies made before every baseline was enqueued called their two.
-LEGACY_REFERENCES = {"no_augmentation": "none", "kerascv_guide": "guide"}
 STALE_RUNNING_MESSAGE = "left RUNNING by a search run that ended abruptly; marked FAIL when the next run started"
-
-
-def default_study_name(dataset: str) -> str:
-    """'fashion_mnist', 'tfds-oxford_flowers102', 'folder-pets': readable and URL-safe."""
-    kind, _, rest = dataset.partition(":")
-    name = Path(rest.rstrip("/")).name if kind == "folder" else rest
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{kind}-{name}" if rest else kind)
 
 
 def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
@@ -60,18 +46,18 @@ def _sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
     raise AugSearchError(f"sampler must be one of {', '.join(SAMPLERS)}, but got sampler={name!r}.")
 
 
-def open_study(url: str, name: str, sampler: optuna.samplers.BaseSampler, settings: dict[str, Any]) -> optuna.Study:
+def open_study(url: str, name: str, sampler: optuna.samplers.BaseSampler, settings: StudySettings) -> optuna.Study:
     """Create the study or load it to resume. `settings` (dataset, budget, search space) are stored
     with a new study; a study made with other settings is refused rather than mixed."""
     study = optuna.create_study(
         storage=open_storage(url), study_name=name, sampler=sampler, direction="maximize", load_if_exists=True
     )
-    stored = study.user_attrs.get("augsearch")
-    if stored is None:
-        study.set_user_attr("augsearch", settings)
+    record = read_settings(study)
+    if record is None:
+        write_settings(study, settings)
         return study
-    stored = {**stored, "search_space": _stored_space(stored.get("search_space"))}
-    now = {**settings, "search_space": _stored_space(settings["search_space"])}
+    stored = {**record.to_dict(), "search_space": _stored_space(record.search_space)}
+    now = {**settings.to_dict(), "search_space": _stored_space(settings.search_space)}
     differences = [_difference(key, stored.get(key), now[key]) for key in ("dataset", "budget", "search_space")]
     differences = [text for text in differences if text]
     if differences:

@@ -31,3 +31,12 @@ def is_int(value: Any) -> bool:
 
 def require_unit_interval(name: str, value: Any) -> None:
     require(is_number(value) and 0.0 <= value <= 1.0, name, value, "a number in [0, 1]")
+
+
+def first_line(message: BaseException | str | None, default: str = "") -> str:
+    """The first line of an error, or of an error's stored text: what one-line messages show.
+    An error without text gives its type's name; no text at all gives `default`."""
+    if isinstance(message, BaseException) and not default:
+        default = type(message).__name__
+    lines = str(message or "").strip().splitlines()
+    return lines[0] if lines else default

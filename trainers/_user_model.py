@@ -10,7 +10,7 @@ from typing import Any, Callable, Hashable
 
 import keras
 
-from space.errors import AugSearchError, require
+from space.errors import AugSearchError, first_line, require
 from trainers.budget import builder_name
 
 IMPORT_PATH = "'package.module:function'"
@@ -30,7 +30,7 @@ def _shown(model: Any) -> str:
 
 
 def _first_line(error: BaseException) -> str:
-    text = (str(error).strip().splitlines() or [""])[0]
+    text = first_line(str(error))
     # ImportError and AttributeError say what is missing by themselves; others need their type.
     return text if isinstance(error, (ImportError, AttributeError)) and text else f"{type(error).__name__}: {text}"
 

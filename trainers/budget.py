@@ -129,25 +129,15 @@ def _check_fields(data: dict[str, Any]) -> None:
         raise AugSearchError(f"budget has unknown field {unknown[0]!r}; expected fields: {', '.join(known)}.")
 
 
-#: Named budgets. Seconds per trial in `train()`, measured on 2 CPU cores with Fashion-MNIST:
-#: `smoke` ~7 s (for tests; mostly graph building). `cpu` ~18-20 s without augmentation, ~21-26 s
-#: with a mild policy and ~23-30 s with the KerasCV guide policy, ~6 s of it graph building (the
-#: first trial in a process pays ~8 s more; in `search run` a reused worker's trial takes ~17-22 s,
-#: its model's graph already built). It trains a small set for many epochs because augmentation
-#: can only pay off where a model overfits; of the same cost, 1,024 images x 30 epochs ranked
-#: policies a little more like `full` and 4,096 x 8 a little less, neither clearly, and the
-#: former's objective is 44 % noisier from seed to seed (docs/benchmarks.md#proxy_fidelity). Its objective is the accuracy on 6,000 validation
-#: images (all Fashion-MNIST holds aside), scored once after the last epoch: on the 1,024 it
-#: validates after each epoch, which images a model happens to get right is a noise of its own.
-#: `full` and `full-gpu` are `search evaluate`'s: a policy's real training, scored on the test
-#: split. `full` trains the `cpu` proxy's model on 3x its examples for 60 epochs, as a user would:
-#: without augmentation its validation accuracy peaks by epoch ~15 while its training accuracy
-#: climbs to ~100 % (benchmarks/overfitting_curves.py; docs/evaluate.md has the curves), which is
-#: where augmentation earns its keep (~4-5 CPU-minutes each). `full-gpu` trains the `gpu` proxy's
-#: EfficientNetV2-B0 on all of a Fashion-MNIST-sized training set (54,000 after the validation
-#: carve) for 30 epochs. `gpu` was not measured (no GPU here); its 8 augmentation shards
-#: are for a GPU machine's many cores (on 2 cores, 2 shards doubled the pipeline's own throughput,
-#: but the model then has no core to spare, so `cpu` keeps 1).
+#: Named budgets (their cost per training: docs/evaluate.md#budgets and docs/benchmarks.md).
+#: `smoke` is for tests. `cpu` and `gpu` are exploration's proxies: a small training set for many
+#: epochs, because augmentation pays off only where a model overfits, scored once after the last
+#: epoch on a large validation set (which few images a model happens to get right is noise of its
+#: own). `full` and `full-gpu` are a user's real training (`search evaluate` and the final race):
+#: `full` trains the `cpu` proxy's model on 3x its examples for 60 epochs, long past the epoch
+#: where it starts to overfit; `full-gpu` trains EfficientNetV2-B0 on all of a Fashion-MNIST-sized
+#: training set. `gpu`'s augmentation shards are for a GPU machine's many cores (`cpu` keeps 1:
+#: on 2 cores the model has none to spare).
 PRESETS: dict[str, Budget] = {
     "smoke": Budget(
         image_size=32, train_examples=256, validation_examples=128, epochs=2, batch_size=32,

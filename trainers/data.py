@@ -30,7 +30,7 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from space.errors import AugSearchError, is_int, require
+from space.errors import AugSearchError, first_line, is_int, require
 from trainers import _arrays, _folder
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"  # where Debian's package installs it
@@ -70,9 +70,11 @@ class Split:
     def __post_init__(self) -> None:
         images, labels = np.asarray(self.images), np.asarray(self.labels)
         if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-            raise ValueError(f"Split images must be uint8 (N, H, W, 3), got {images.dtype} {images.shape}")
+            raise AugSearchError(f"images must be uint8 (N, H, W, 3), but got images of {images.dtype} {images.shape}.")
         if labels.dtype != np.int64 or labels.shape != images.shape[:1]:
-            raise ValueError(f"Split labels must be int64 ({len(images)},), got {labels.dtype} {labels.shape}")
+            raise AugSearchError(
+                f"labels must be int64 ({len(images)},), one per image, but got labels of {labels.dtype} {labels.shape}."
+            )
         # Read-only views: one dataset is shared by every trial in a process (as Ray's object store
         # would share it), so an in-place edit must fail loudly rather than leak into other trials.
         for name, array in (("images", images), ("labels", labels)):
@@ -426,9 +428,8 @@ def _tfds_builder(spec: str, name: str, data_dir):
         builder = tfds.builder(name, data_dir=data_dir)
     # TFDS says "unknown name", "unknown config" and "unknown version" with different types.
     except (tfds.core.registered.DatasetNotFoundError, ValueError, AssertionError) as error:
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise AugSearchError(
-            f"dataset={spec!r} is not a TensorFlow Datasets dataset ({first_line}); expected tfds:NAME "
+            f"dataset={spec!r} is not a TensorFlow Datasets dataset ({first_line(error)}); expected tfds:NAME "
             f"with a name from tfds.list_builders(), e.g. 'tfds:oxford_flowers102'."
         ) from None
     keys, features = builder.info.supervised_keys, builder.info.features

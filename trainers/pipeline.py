@@ -10,8 +10,8 @@ import numpy as np
 import tensorflow as tf
 
 from space.layers import BatchStage, build_pipeline
-from trainers.augment import BatchedPipeline
 from space.policy import Policy
+from trainers.augment import BatchedPipeline
 
 AUTOTUNE = tf.data.AUTOTUNE
 # Bytes of float32 images per call of the per-image stage: enough images to amortise each op's

@@ -72,9 +72,10 @@ def load_candidates(study, items: list[str]):
 
 def grid_samples(args, study):
     """The pictures a grid shows: --dataset/--image-size, else the study's, else Fashion-MNIST at 64 px."""
+    from results.stored import read_settings
     from search.grid_images import DEFAULT_IMAGE_SIZE, load_samples
 
-    settings = study.user_attrs.get("augsearch", {}) if study is not None else {}
-    dataset = args.dataset or settings.get("dataset") or "fashion_mnist"
-    image_size = args.image_size or settings.get("budget", {}).get("image_size") or DEFAULT_IMAGE_SIZE
+    settings = read_settings(study)
+    dataset = args.dataset or (settings and settings.dataset) or "fashion_mnist"
+    image_size = args.image_size or (settings and settings.budget.get("image_size")) or DEFAULT_IMAGE_SIZE
     return load_samples(dataset, args.data_dir, image_size, args.images, args.seed)

@@ -9,6 +9,7 @@ import logging
 import os
 
 from space import AugSearchError
+from space.errors import first_line
 
 
 def start_ray(address: str | None):
@@ -56,19 +57,12 @@ def _endpoint(address: str) -> tuple[str, str]:
         return host, port
 
 
-def place(settings):
-    """Start or join Ray for `settings` (SearchSettings or EvaluationSettings): returns the `ray`
-    module, the budget for the cluster (a GPU preset when it has GPUs) and each training's
-    (CPUs, GPUs, trainings at once)."""
-    ray = start_ray(settings.resources.address)
-    resources = ray.cluster_resources()
-    cpus, gpus = resources.get("CPU", 0), resources.get("GPU", 0)
-    return ray, settings.budget_for(gpus=bool(gpus)), settings.resources.per_trial(cpus, gpus)
-
-
-def has_gpus(ray) -> bool:
-    """Whether the Ray cluster has GPUs (then the default budgets are the GPU presets)."""
-    return bool(ray.cluster_resources().get("GPU", 0))
+def place(resources):
+    """Start or join the Ray cluster of `resources` (search.Resources); returns where each
+    training runs on it (search.settings.Placement)."""
+    ray = start_ray(resources.address)
+    cluster = ray.cluster_resources()
+    return resources.per_trial(cluster.get("CPU", 0), cluster.get("GPU", 0))
 
 
 def _check_reachable(address: str | None, timeout: float = 10.0) -> None:
@@ -97,7 +91,7 @@ def _join_error(error: BaseException) -> str:
     causes = [error]
     while causes[-1].__cause__ is not None and len(causes) < 5:
         causes.append(causes[-1].__cause__)
-    text = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    text = first_line(error)
     if any(type(cause).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(cause) for cause in causes):
         # Ray 2.60's `ray start --head` turns token authentication on; a joining driver must opt in.
         text += (

@@ -6,6 +6,9 @@ import datetime
 
 from optuna.trial import TrialState
 
+from results.stored import ERROR_ATTR
+from space.errors import first_line
+
 ENDED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
@@ -39,12 +42,12 @@ class FailureLimit:
                 break
             failed.append(trial)
         self.failures = len(failed)
-        self.last_error = failed[0].user_attrs.get("error", "unknown") if failed else None
+        self.last_error = failed[0].user_attrs.get(ERROR_ATTR, "unknown") if failed else None
         self.tripped = self.failures >= self.max_failures
         return self.tripped
 
     def message(self) -> str:
-        last = (self.last_error or "unknown").strip().splitlines()[0]
+        last = first_line(self.last_error, "unknown")
         return (
             f"{self.failures} trials in a row failed (--max-failures={self.max_failures}), none finishing in "
             f"between, so the search stopped; the last error was: {last} -- fix the cause "
@@ -72,15 +75,6 @@ class FailureLimit:
         return Check()
 
     def stopper(self):
-        from ray import tune
+        from search.tune.stop_all import StopAll
 
-        limit = self
-
-        class Stop(tune.Stopper):
-            def __call__(self, trial_id, result):
-                return False
-
-            def stop_all(self):
-                return limit.tripped
-
-        return Stop()
+        return StopAll(when=lambda: self.tripped)

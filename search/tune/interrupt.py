@@ -13,22 +13,13 @@ from typing import Iterator
 
 @contextmanager
 def ctrl_c_stops(searcher) -> Iterator:
-    """A `tune.Stopper` whose `requested` turns True at the first Ctrl-C, which also tells
+    """A `search.tune.stop_all.StopAll` whose `requested` turns True at the first Ctrl-C, which also tells
     `searcher` why its open trials end. Outside the main thread (where Python delivers no
     signals), or when SIGINT is ignored (started with `&` from a script), it stops
     nothing: the confirmation and `evaluate` then ignore Ctrl-C too, as the shell asked."""
-    from ray import tune
+    from search.tune.stop_all import StopAll
 
-    class Stop(tune.Stopper):
-        requested = False
-
-        def __call__(self, trial_id, result):
-            return False
-
-        def stop_all(self):
-            return self.requested
-
-    stop = Stop()
+    stop = StopAll()
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         yield stop
         return

@@ -8,8 +8,10 @@ import time
 from optuna.trial import TrialState
 from ray.tune import Callback
 
+from results.stored import ERROR_ATTR
 from results.trials import progress
 from search.formatting import format_seconds
+from space.errors import first_line
 
 
 class ProgressLine(Callback):
@@ -72,6 +74,6 @@ class ProgressLine(Callback):
         for trial in self.study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
             if trial.number not in self._failures_seen:
                 self._failures_seen.add(trial.number)
-                message = (trial.user_attrs.get("error") or "unknown error").strip().splitlines()[0]
+                message = first_line(trial.user_attrs.get(ERROR_ATTR), "unknown error")
                 clear = "\r\033[K" if self._tty else ""
                 self.stream.write(f"{clear}trial {trial.number} failed: {message}\n")

@@ -33,7 +33,7 @@ from optuna.trial import FrozenTrial, TrialState
 from ray.tune import Callback
 from ray.tune.search import Searcher
 
-from search.study import ERROR_ATTR
+from results.stored import ERROR_ATTR
 from space.errors import is_int, require
 
 #: Tune's result key of the step: its count of reports, which is the epoch.

@@ -8,6 +8,7 @@ import time
 from typing import Callable
 
 from search.formatting import format_seconds
+from space.errors import first_line
 
 
 def train_and_score(policy, seed: int, budget, dataset, model=None, score_test: bool = True) -> dict:
@@ -40,10 +41,11 @@ class TrainingWorker:
 
 
 def run_jobs(
-    ray, jobs: list, dataset, budget, *, model=None, cpus: float, gpus: float, concurrency: int,
-    on_result: Callable[[object, dict], None], say: Callable[[str], None], metric: str = "test_accuracy",
+    jobs: list, dataset, budget, *, model=None, placement, on_result: Callable[[object, dict], None],
+    say: Callable[[str], None], metric: str = "test_accuracy",
 ) -> bool:
-    """Train `jobs` (search.trainings_study.Job) on the Ray cluster, calling `on_result(job, outcome)`
+    """Train `jobs` (results.stored.Training) on the Ray cluster (started by
+    `search.tune.cluster.place`, which gave `placement`), calling `on_result(job, outcome)`
     as each ends and `say(line)` (`search.formatting.printer`) with its progress line. `metric`:
     "test_accuracy" (the test split is scored) or "objective" (the search's, on validation images;
     the test split is not even read). Returns False when Ctrl-C stopped it (running trainings are
@@ -51,6 +53,9 @@ def run_jobs(
 
     The trainings run in `concurrency` worker actors, each one training at a time, all killed at
     the end: stopping a Ray task (`ray.cancel`) just as it ends crashes Ray 2.60's driver."""
+    import ray
+
+    cpus, gpus, concurrency = placement.cpus, placement.gpus, placement.concurrency
     worker_class = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=0, max_task_retries=0)(TrainingWorker)
     dataset_ref = ray.put(dataset)  # once, zero-copy to every worker on this machine
     score_test = metric == "test_accuracy"
@@ -68,12 +73,12 @@ def run_jobs(
                 outcome = ray.get(ready[0])
                 idle.append(worker)
             except ray.exceptions.RayError as error:  # the worker died (killed, out of memory): a new one next
-                outcome = {"error": str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__}
+                outcome = {"error": first_line(error)}
             on_result(job, outcome)
             done += 1
             elapsed = time.monotonic() - started
             eta = elapsed / done * (len(jobs) - done)
-            what = f"{metric.replace('_', ' ')} {outcome[metric]:.4f}" if "error" not in outcome else f"FAILED: {outcome['error'].splitlines()[0]}"
+            what = f"{metric.replace('_', ' ')} {outcome[metric]:.4f}" if "error" not in outcome else f"FAILED: {first_line(outcome['error'])}"
             say(
                 f"[{done}/{len(jobs)}] {' = '.join(job.labels)}, seed {job.seed}: {what} "
                 f"({format_seconds(outcome.get('wall_seconds'))}) | {format_seconds(elapsed)} elapsed, "

@@ -8,9 +8,9 @@ process's Ray (shared by the tests), and is still refused before the study is wr
 import traceback
 
 import pytest
+from search_process import SMOKE_RUN, cli, one_line_error
 
 from search.cli import main
-from search_process import SMOKE_RUN, cli, one_line_error
 from space import AugSearchError
 
 BAD_ARGUMENTS = {

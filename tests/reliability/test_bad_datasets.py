@@ -12,7 +12,6 @@ import numpy as np
 import optuna
 import pytest
 from PIL import Image
-
 from search_process import SMOKE_RUN, cli, one_line_error
 
 

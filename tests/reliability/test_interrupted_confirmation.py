@@ -9,9 +9,9 @@ import os
 import signal
 
 from optuna.trial import TrialState
+from search_process import TINY_MODEL, cli, load, reap, start_search, study_ready, wait_for
 
 from results.confirmation import read_record
-from search_process import TINY_MODEL, cli, load, reap, start_search, study_ready, wait_for
 
 EXPLORATION = (
     "run", "--budget", "smoke", "--model", TINY_MODEL, "--epochs", "1", "--train-examples", "64", "--trials", "3",

@@ -8,7 +8,6 @@ import signal
 import time
 
 from optuna.trial import TrialState
-
 from search_process import TINY_MODEL, cli, load, reap, start_search, wait_for
 
 EVALUATE = (

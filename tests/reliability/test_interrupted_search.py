@@ -24,11 +24,21 @@ import time
 import urllib.request
 
 import pytest
+from search_process import (
+    SEARCH,
+    SMOKE_RUN,
+    cli,
+    finished,
+    load,
+    one_line_error,
+    reap,
+    start_search,
+    states,
+    study_ready,
+    wait_for,
+)
 
 from search.study import STALE_RUNNING_MESSAGE
-from search_process import (
-    SEARCH, SMOKE_RUN, cli, finished, load, one_line_error, reap, start_search, states, study_ready, wait_for,
-)
 
 TRIALS = 8
 CTRL_C_SECONDS = 20  # "within a few seconds", with room for two cores shared by other work

@@ -10,7 +10,6 @@ import os
 import subprocess
 
 import pytest
-
 from search_process import SMOKE_RUN, cli, one_line_error
 
 

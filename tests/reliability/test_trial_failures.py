@@ -8,10 +8,10 @@ in its worker: a RuntimeError, NaN weights (so the training loss really becomes 
 trainer's own divergence check fails the trial), and TensorFlow's ResourceExhaustedError."""
 
 import pytest
+from search_process import TINY_MODEL, finished, load, states
 
 from search import Resources, SearchSettings, run_search
 from search.testing import inject_faults
-from search_process import TINY_MODEL, finished, load, states
 from space import AugSearchError
 
 

@@ -18,7 +18,7 @@ from results.artifacts import (
     write_study_note,
 )
 from results.curves import learning_curve_png
-from space import GUIDE_POLICY, BASELINES, SearchSpace
+from space import BASELINES, GUIDE_POLICY, SearchSpace
 
 SETTINGS = {
     "dataset": "fashion_mnist",

@@ -1,20 +1,16 @@
 import json
 import math
 
-import optuna
 import pytest
-from optuna.trial import TrialState, create_trial
 
 from results.evaluation import (
     Entry,
     cells,
     correlation_line,
     markdown,
-    stored_accuracies,
     summarise,
     table_lines,
     to_dict,
-    training_key,
 )
 from results.evaluation_chart import bar_chart_png, chart_figure, chart_rows
 from space import BASELINES, GUIDE_POLICY, NO_AUGMENTATION, Policy
@@ -175,8 +171,9 @@ def test_the_chart_draws_the_chart_rows():
 
 
 def test_the_chart_is_a_png_with_a_row_per_policy():
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     png = bar_chart_png(chart_evaluation())
     image = Image.open(io.BytesIO(png))
@@ -185,23 +182,3 @@ def test_the_chart_is_a_png_with_a_row_per_policy():
     assert fewer.height < image.height
     nothing = bar_chart_png(summarise(entries()[:1], [{}], SEEDS))  # no baseline to pair with
     assert Image.open(io.BytesIO(nothing)).format == "PNG"
-
-
-def test_training_key_names_policy_seed_budget_and_dataset():
-    key = training_key(Policy(), 0, {"epochs": 20}, "fashion_mnist")
-    assert key == training_key(Policy(), 0, {"epochs": 20}, "fashion_mnist")
-    others = {
-        training_key(Policy(magnitude=0.4), 0, {"epochs": 20}, "fashion_mnist"),
-        training_key(Policy(), 1, {"epochs": 20}, "fashion_mnist"),
-        training_key(Policy(), 0, {"epochs": 21}, "fashion_mnist"),
-        training_key(Policy(), 0, {"epochs": 20}, "tfds:mnist"),
-    }
-    assert key not in others and len(others) == 4
-
-
-def test_stored_accuracies_reads_only_complete_trainings(tmp_path):
-    study = optuna.create_study(storage=f"sqlite:///{tmp_path}/e.db", study_name="s.evaluation", direction="maximize")
-    study.add_trial(create_trial(state=TrialState.COMPLETE, value=0.8, user_attrs={"key": "a"}))
-    study.add_trial(create_trial(state=TrialState.FAIL, user_attrs={"key": "b", "error": "boom"}))
-    study.add_trial(create_trial(state=TrialState.COMPLETE, value=0.5))  # not a training of ours
-    assert stored_accuracies(study) == {"a": 0.8}

@@ -3,7 +3,15 @@ import pytest
 from PIL import Image
 
 from results.samples import (
-    CAPTION_HEIGHT, Samples, augment, cell_size, grid_shape, png_bytes, sample_grid, stacked, write_png,
+    CAPTION_HEIGHT,
+    Samples,
+    augment,
+    cell_size,
+    grid_shape,
+    png_bytes,
+    sample_grid,
+    stacked,
+    write_png,
 )
 from space import GUIDE_POLICY, NO_AUGMENTATION
 

@@ -8,6 +8,7 @@ from results.trial_policies import best, pick_trial
 from search.cli import main
 from space import AugSearchError
 
+
 def test_best_is_the_complete_trial_with_the_highest_value(small_study):
     study = small_study
     assert best(study).trial.number == 1 and best(study).label == "trial 1"

@@ -16,9 +16,9 @@ import urllib.request
 import optuna
 import pytest
 from optuna.trial import TrialState
-
-from scale_servers import PG_PASSWORD, free_port
 from reliability.search_process import SMOKE_RUN, cli, one_line_error
+from scale_servers import PG_PASSWORD, free_port
+
 from search.locks import driver_lock
 from search.storage import open_storage
 from space import AugSearchError

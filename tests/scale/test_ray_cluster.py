@@ -8,9 +8,9 @@ refused before Ray starts is checked in this process."""
 import optuna
 import pytest
 from optuna.trial import TrialState
-
 from reliability.search_process import SMOKE_RUN, last_line_error, search
 from scale_servers import free_port
+
 from search.cli import main
 from search.storage import open_storage
 

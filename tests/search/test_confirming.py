@@ -7,7 +7,6 @@ again trains nothing, and exploring further clears the winner until a new race e
 import json
 
 import pytest
-
 from optuna.trial import TrialState
 
 from search import Resources, SearchSettings, run_search
@@ -84,10 +83,9 @@ def test_the_best_trials_race_a_baseline_at_the_target_budget_and_the_winner_is_
 def test_a_baseline_that_wins_the_race_is_exported_and_the_search_says_so(tmp_path, capsys):
     """The race's trainings are planted in its study as finished, the baseline scoring higher on
     every seed: the race replays them (training nothing), names the baseline, and export writes it."""
-    from results.evaluation import training_key
+    from results.stored import Training, training_key, write_training
     from search.cli import main
     from search.confirming import _trainings_study, contestants
-    from search.trainings_study import Job, store
 
     runs = tmp_path / "runs"
     explored = run_search(settings(runs, 2, confirm_top=0))
@@ -97,8 +95,8 @@ def test_a_baseline_that_wins_the_race_is_exported_and_the_search_says_so(tmp_pa
     for contestant in contestants(race_settings, explored.study):
         for seed in confirmation_seeds(0, 2):
             score = 0.9 if contestant.is_baseline else 0.5 + seed % 7 / 100
-            job = Job(training_key(contestant.policy, seed, budget, "fashion_mnist"), contestant.policy, seed, [contestant.label])
-            store(trainings, job, budget, "fashion_mnist", {"objective": score}, "objective")
+            job = Training(training_key(contestant.policy, seed, budget, "fashion_mnist"), contestant.policy, seed, [contestant.label])
+            write_training(trainings, job, budget, "fashion_mnist", {"objective": score}, "objective")
     capsys.readouterr()
 
     result = run_search(race_settings)

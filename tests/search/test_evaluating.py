@@ -3,7 +3,8 @@ themselves: tests/search/cli/test_evaluate_command.py)."""
 
 import pytest
 
-from results.evaluation import Entry, training_key
+from results.evaluation import Entry
+from results.stored import training_key
 from search import EvaluationSettings, evaluate
 from search.evaluating import plan
 from space import GUIDE_POLICY, AugSearchError, Policy

@@ -4,7 +4,7 @@ TensorFlow, no Ray, nothing written)."""
 import numpy as np
 import pytest
 
-from search.settings import EvaluationSettings, Resources, SearchSettings
+from search.settings import EvaluationSettings, Placement, Resources, SearchSettings, default_study_name
 from space import AugSearchError, Policy, SearchSpace
 from trainers.budget import PRESETS
 from trainers.data import ArrayData
@@ -135,10 +135,11 @@ def test_the_race_trains_at_the_target_budget_scored_on_validation_images():
 
 
 def test_resources_per_trial_fill_the_cluster_by_default():
-    assert Resources().per_trial(2, 0) == (1.0, 0.0, 2)  # this machine: one trial per core
-    assert Resources().per_trial(16, 1) == (16.0, 1.0, 1)  # one GPU: one trial with all the CPUs
-    assert Resources(gpus_per_trial=0.25).per_trial(16, 1) == (4.0, 0.25, 4)  # four proxies share the GPU
-    assert Resources(cpus_per_trial=2.0, concurrency=3).per_trial(8, 0) == (2.0, 0.0, 3)
+    assert Resources().per_trial(2, 0) == Placement(1.0, 0.0, 2)  # this machine: one trial per core
+    assert Resources().per_trial(16, 1) == Placement(16.0, 1.0, 1, cluster_gpus=1)  # one GPU: one trial with all the CPUs
+    assert Resources(gpus_per_trial=0.25).per_trial(16, 1) == Placement(4.0, 0.25, 4, cluster_gpus=1)  # four share the GPU
+    assert Resources(cpus_per_trial=2.0, concurrency=3).per_trial(8, 0) == Placement(2.0, 0.0, 3)
+    assert Resources().per_trial(16, 1).has_gpus and not Resources().per_trial(2, 0).has_gpus
 
 
 def test_resources_per_trial_beyond_the_cluster_are_clear_errors():
@@ -146,3 +147,25 @@ def test_resources_per_trial_beyond_the_cluster_are_clear_errors():
         Resources(gpus_per_trial=2.0).per_trial(16, 1)
     with pytest.raises(AugSearchError, match=r"^cpus_per_trial must be at most the 2 CPUs the Ray cluster has, but got cpus_per_trial=4\.0\.$"):
         Resources(cpus_per_trial=4.0).per_trial(2, 0)
+
+
+@pytest.mark.parametrize(
+    "spec, name",
+    [
+        ("fashion_mnist", "fashion_mnist"), ("tfds:oxford_flowers102", "tfds-oxford_flowers102"),
+        ("folder:/data/my pets/", "folder-my-pets"), ("arrays:0123456789ab", "arrays-0123456789ab"),
+    ],
+)
+def test_default_study_names(spec, name):
+    assert default_study_name(spec) == name
+
+
+def test_overrides_are_checked_against_the_gpu_preset_when_the_cluster_has_gpus():
+    settings = SearchSettings(budget_overrides={"train_examples": 100})  # the cpu preset's batches are 64
+    assert settings.budget_for(gpus=False).train_examples == 100
+    with pytest.raises(AugSearchError, match=(
+        r"^train_examples must be an integer >= batch_size \(128\), since train batches drop the remainder, but got "
+        r"train_examples=100 \(with the 'gpu' preset, the default on a cluster with GPUs\)\.$"
+    )):
+        settings.budget_for(gpus=True)
+    assert SearchSettings(budget="gpu", budget_overrides={"batch_size": 64, "train_examples": 100}).budget_for(gpus=True).train_examples == 100

@@ -1,31 +1,22 @@
-"""`search.study`: the study's name, sampler and settings, and trials a dead run left RUNNING."""
+"""`search.study`: the study's sampler and settings, and trials a dead run left RUNNING."""
+
+from dataclasses import replace
 
 import optuna
 import pytest
 from optuna.trial import TrialState
 
+from results.stored import StudySettings
 from results.trials import progress
 from search.study import (
     STALE_RUNNING_MESSAGE,
-    default_study_name,
     fail_stale_trials,
     make_sampler,
     open_study,
 )
 from space import AugSearchError, SearchSpace, suggest_policy
 
-SETTINGS = {"dataset": "fashion_mnist", "budget": {"epochs": 2}, "search_space": {"ops": ["brightness"]}, "seed": 0}
-
-
-@pytest.mark.parametrize(
-    "spec, name",
-    [
-        ("fashion_mnist", "fashion_mnist"), ("tfds:oxford_flowers102", "tfds-oxford_flowers102"),
-        ("folder:/data/my pets/", "folder-my-pets"), ("arrays:0123456789ab", "arrays-0123456789ab"),
-    ],
-)
-def test_default_study_names(spec, name):
-    assert default_study_name(spec) == name
+SETTINGS = StudySettings("fashion_mnist", {"epochs": 2}, {"ops": ["brightness"]}, seed=0)
 
 
 @pytest.mark.parametrize("name", ["tpe", "random", "cmaes", "gp", "qmc"])
@@ -65,8 +56,8 @@ def test_an_unknown_sampler_is_refused():
 def test_resuming_with_other_settings_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path}/search.db"
     open_study(url, "s", make_sampler("random", 0), SETTINGS)
-    assert open_study(url, "s", make_sampler("random", 0), SETTINGS).user_attrs["augsearch"] == SETTINGS
-    changed = {**SETTINGS, "search_space": {"ops": ["brightness", "rotation"]}}
+    assert open_study(url, "s", make_sampler("random", 0), SETTINGS).user_attrs["augsearch"] == SETTINGS.to_dict()
+    changed = replace(SETTINGS, search_space={"ops": ["brightness", "rotation"]})
     with pytest.raises(AugSearchError, match=r"different settings \(search_space: stored .* --study NEW_NAME"):
         open_study(url, "s", make_sampler("random", 0), changed)
 
@@ -75,11 +66,11 @@ def test_a_study_stored_before_distributions_were_searched_resumes_with_its_spac
     url = f"sqlite:///{tmp_path}/search.db"
     then = SearchSpace(ops="standard", magnitude_distributions="normal").to_dict()
     del then["magnitude_distributions"]  # as the code before the field stored it
-    open_study(url, "s", make_sampler("random", 0), {**SETTINGS, "search_space": then})
+    open_study(url, "s", make_sampler("random", 0), replace(SETTINGS, search_space=then))
     same = SearchSpace(ops="standard", magnitude_distributions="normal").to_dict()
-    assert open_study(url, "s", make_sampler("random", 0), {**SETTINGS, "search_space": same}).study_name == "s"
+    assert open_study(url, "s", make_sampler("random", 0), replace(SETTINGS, search_space=same)).study_name == "s"
     with pytest.raises(AugSearchError) as refused:
-        open_study(url, "s", make_sampler("random", 0), {**SETTINGS, "search_space": SearchSpace().to_dict()})
+        open_study(url, "s", make_sampler("random", 0), replace(SETTINGS, search_space=SearchSpace().to_dict()))
     message = str(refused.value)
     assert "\n" not in message and "'magnitude_distributions': ['normal']" in message and "--study NEW_NAME" in message
 

@@ -3,7 +3,6 @@ import keras_cv
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from keras_cv.core import NormalFactorSampler, UniformFactorSampler
 
 from space import BASELINES, EXTENDED_OPS, GUIDE_POLICY, OPS, STANDARD_OPS, TRIVIALAUGMENT_OPS, AugSearchError, Policy

@@ -114,8 +114,10 @@ def test_fashion_mnist_data_dir_from_the_environment(tmp_path, monkeypatch):
 
 def test_fashion_mnist_data_dir_wins_over_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))  # empty: would fail if it were used
-    check_dataset("fashion_mnist", data_dir=str(FMNIST))
-    check_dataset("fashion_mnist", data_dir=str(FMNIST.parent))  # a folder with a fashion-mnist/ sub-folder
+    for data_dir in (FMNIST, FMNIST.parent):  # the files' folder, or one with a fashion-mnist/ sub-folder
+        check_dataset("fashion_mnist", data_dir=str(data_dir))
+        loaded = load_dataset("fashion_mnist", image_size=28, train_examples=20, validation_examples=10, seed=0, data_dir=str(data_dir))
+        assert (len(loaded.train), len(loaded.validation)) == (20, 10) and loaded.class_names[0] == "T-shirt/top"
 
 
 def _gz(payload: bytes) -> bytes:

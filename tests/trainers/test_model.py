@@ -2,9 +2,9 @@ import keras
 import keras_cv
 import numpy as np
 import pytest
-from tests_pkg import nets
 
 from space.errors import AugSearchError
+from tests_pkg import nets
 from trainers.model import MODELS, build_model, check_model, model_name
 
 
@@ -85,7 +85,8 @@ def test_model_name_is_a_str_as_is_and_module_qualname_for_a_callable():
 
 @pytest.mark.parametrize("model", ["tests_pkg.nets:build", nets.build, "small", "efficientnetv2_b0"], ids=str)
 def test_check_model_accepts_names_import_paths_and_callables(model):
-    check_model(model, num_classes=4, image_size=16)
+    check_model(model, num_classes=4, image_size=32)
+    assert build_model(model, num_classes=4, image_size=32, seed=0).output_shape == (None, 4)
 
 
 BAD_MODELS = {

@@ -7,9 +7,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from tests_pkg import nets
 
 from space import GUIDE_POLICY, NO_AUGMENTATION, Policy
+from tests_pkg import nets
 from trainers import Budget, TrainingDiverged, load_dataset, train
 from trainers.model import model_name, set_random_seed
 

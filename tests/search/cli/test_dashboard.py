@@ -21,7 +21,7 @@ from results.artifacts import CURVE_FILE, GRID_FILE, artifact_store, upload_tria
 from results.curves import learning_curve_png
 from results.samples import Samples, png_bytes, sample_grid
 from search.cli import main
-from space import GUIDE_POLICY, BASELINES, SearchSpace
+from space import BASELINES, GUIDE_POLICY, SearchSpace
 
 SEARCH = Path(sys.executable).parent / "search"
 CHROMIUM_FLAGS = (
@@ -34,8 +34,8 @@ def confirmation_study(study):
     """The race of `study`'s trial 0 on 2 seeds, stored the way `search run` stores it."""
     from results.confirmation import markdown, to_record, trial_contestant
     from results.racing import race
+    from results.stored import CONFIRMATION_SUFFIX
     from search.confirming import _write_note
-    from search.storage import CONFIRMATION_SUFFIX
 
     trainings = optuna.create_study(
         storage=study._storage, study_name=study.study_name + CONFIRMATION_SUFFIX, direction="maximize"

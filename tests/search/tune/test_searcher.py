@@ -12,7 +12,8 @@ import ray.cloudpickle
 from optuna.trial import TrialState
 from ray.exceptions import RayTaskError
 
-from search.study import ERROR_ATTR, REFERENCE_ATTR, enqueue_reference_policies
+from results.stored import ERROR_ATTR, REFERENCE_ATTR
+from search.study import enqueue_reference_policies
 from search.tune.searcher import StudySearcher
 from space import BASELINES, AugSearchError, Policy, SearchSpace, suggest_policy
 

@@ -3,12 +3,12 @@ training only, and every worker is gone when the trainings end."""
 
 import time
 
-from tests_pkg import nets
-
-from search.trainings_study import Job
+from results.stored import Training
+from search.settings import Placement
 from search.tune.cluster import start_ray
 from search.tune.training_tasks import run_jobs
 from space import NO_AUGMENTATION
+from tests_pkg import nets
 from trainers import Budget, load_dataset
 
 BUDGET = Budget.preset("smoke", epochs=1, train_examples=64, validation_examples=32)
@@ -17,10 +17,10 @@ BUDGET = Budget.preset("smoke", epochs=1, train_examples=64, validation_examples
 def test_a_dead_worker_fails_its_training_only_and_no_worker_outlives_the_trainings():
     ray = start_ray(None)
     data = load_dataset("fashion_mnist", image_size=BUDGET.image_size, train_examples=64, validation_examples=32, seed=0)
-    jobs = [Job(f"seed {seed}", NO_AUGMENTATION, seed, [f"seed {seed}"]) for seed in (1, 2, 3, 4)]
+    jobs = [Training(f"seed {seed}", NO_AUGMENTATION, seed, [f"seed {seed}"]) for seed in (1, 2, 3, 4)]
     outcomes, lines = {}, []
     completed = run_jobs(
-        ray, jobs, data, BUDGET, model=nets.dies_on_odd_seeds, cpus=1, gpus=0, concurrency=1,
+        jobs, data, BUDGET, model=nets.dies_on_odd_seeds, placement=Placement(1.0, 0.0, 1),
         on_result=lambda job, outcome: outcomes.__setitem__(job.seed, outcome), say=lines.append, metric="objective",
     )
     assert completed

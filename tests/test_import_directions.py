@@ -1,0 +1,117 @@
+"""The imports as docs/design.md draws them, read from the source (nothing is imported): no
+cycle between modules, Ray only in `search/tune/`, and each package importing only what its row
+of the design's table allows. Lazy imports inside functions count too: they run as well."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("space", "trainers", "results", "search")
+#: What each package must never import (the design's "may import" column, as its complement).
+FORBIDDEN = {
+    "space": {"ray", "trainers", "results", "search"},
+    "trainers": {"optuna", "optuna_dashboard", "ray", "results", "search"},
+    "results": {"ray", "trainers", "search"},
+    "search": set(),
+}
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every absolute import in the file, as dotted names (`from a.b import c` gives a.b and a.b.c)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def module_graph(found: dict[str, Path]) -> dict[str, set[str]]:
+    """module -> the project modules it imports (a name resolves to its longest module prefix)."""
+    graph = {}
+    for name, path in found.items():
+        edges = set()
+        for target in imported_names(path):
+            while target and target not in found:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for neighbour in sorted(graph[node]):
+            if neighbour not in index:
+                visit(neighbour)
+                low[node] = min(low[node], low[neighbour])
+            elif neighbour in on_stack:
+                low[node] = min(low[node], index[neighbour])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_imports_itself_through_others():
+    assert cycles(module_graph(modules())) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_ray_is_imported_only_in_search_tune():
+    outside = sorted(
+        name for name, path in modules().items()
+        if not name.startswith("search.tune") and any(n.split(".")[0] == "ray" for n in imported_names(path))
+    )
+    assert outside == []
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_each_package_imports_only_what_the_design_allows(package):
+    broken = sorted(
+        (name, top) for name, path in modules().items() if name.split(".")[0] == package
+        for top in {n.split(".")[0] for n in imported_names(path)} & FORBIDDEN[package]
+    )
+    assert broken == []
+
+
+def test_kerascv_and_tensorflow_enter_space_only_where_layers_are_built():
+    heavy = {"keras_cv", "tensorflow", "keras"}
+    assert sorted(
+        name for name, path in modules().items()
+        if name.startswith("space") and name != "space.layers" and {n.split(".")[0] for n in imported_names(path)} & heavy
+    ) == []
