@@ -36,7 +36,11 @@ def step(name: str, argv: list[str], log) -> dict:
     measured = {"wall_hours": (time.monotonic() - wall) / 3600, "cpu_hours": (busy_cpu_seconds() - cpu) / 3600}
     if done.returncode != 0:
         sys.exit(f"{name} failed with exit code {done.returncode}; see the log")
-    print(f"{name}: {measured['wall_hours'] * 60:.1f} min wall, {measured['cpu_hours']:.2f} CPU-hours", file=sys.stderr, flush=True)
+    print(
+        f"{name}: {measured['wall_hours'] * 60:.1f} min wall, {measured['cpu_hours']:.2f} CPU-hours",
+        file=sys.stderr,
+        flush=True,
+    )
     return measured
 
 
@@ -49,25 +53,45 @@ def main() -> None:
     parser.add_argument("--run-flags", default="", help="more flags for search run (quoted)")
     parser.add_argument("--evaluate-flags", default="", help="more flags for search evaluate (quoted)")
     parser.add_argument("--log", help="the commands' output (default: RUNS_DIR.log)")
-    parser.add_argument("--no-evaluate", action="store_true", help="stop after search run (its race is then the result)")
+    parser.add_argument(
+        "--no-evaluate", action="store_true", help="stop after search run (its race is then the result)"
+    )
     args = parser.parse_args()
 
     runs = Path(args.runs_dir)
     with open(args.log or f"{runs}.log", "a") as log:
-        search = step("search run", ["run", "--trials", str(args.trials), "--runs-dir", str(runs), *shlex.split(args.run_flags)], log)
+        search = step(
+            "search run",
+            ["run", "--trials", str(args.trials), "--runs-dir", str(runs), *shlex.split(args.run_flags)],
+            log,
+        )
         if args.no_evaluate:
             print(f"RESULT search_cpu_hours={search['cpu_hours']:.2f} search_wall_hours={search['wall_hours']:.2f}")
             return
-        evaluation = step("search evaluate", [
-            "evaluate", "--top-k", str(args.top_k), "--seeds", str(args.seeds), "--runs-dir", str(runs),
-            *shlex.split(args.evaluate_flags),
-        ], log)
+        evaluation = step(
+            "search evaluate",
+            [
+                "evaluate",
+                "--top-k",
+                str(args.top_k),
+                "--seeds",
+                str(args.seeds),
+                "--runs-dir",
+                str(runs),
+                *shlex.split(args.evaluate_flags),
+            ],
+            log,
+        )
     report = json.loads(next((runs / "evaluation").glob("*.json")).read_text())
     print(json.dumps({"search": search, "evaluation": evaluation}, indent=2))
     print(f"best baseline: {report['best_baseline']}")
     for row in report["rows"]:
         difference, accuracy = row["difference_to_best_baseline"], row["test_accuracy"]
-        gap = f"{difference['mean'] * 100:+.2f} [{difference['low'] * 100:+.2f}, {difference['high'] * 100:+.2f}]" if difference else "-"
+        gap = (
+            f"{difference['mean'] * 100:+.2f} [{difference['low'] * 100:+.2f}, {difference['high'] * 100:+.2f}]"
+            if difference
+            else "-"
+        )
         mean = f"{accuracy['mean']:.4f}" if accuracy else "-"
         print(f"{row['label']:<16} {row['kind']:<9} test accuracy {mean}, paired to the best baseline (points): {gap}")
     print(

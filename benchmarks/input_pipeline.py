@@ -25,7 +25,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from search.cli.quiet import import_tensorflow_quietly  # noqa: E402
+from search.cli.quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
@@ -87,19 +87,25 @@ def main() -> None:
     parser.add_argument("--sizes", default="32,64,224")
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per pipeline and round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--shards", type=int, default=2, help="AugSearch's augment_shards (default: 2, one per core here)")
+    parser.add_argument(
+        "--shards", type=int, default=2, help="AugSearch's augment_shards (default: 2, one per core here)"
+    )
     parser.add_argument("--examples", type=int, default=2048, help="images held in memory per size")
     args = parser.parse_args()
     keras.utils.set_random_seed(1)
     print(f"policy {GUIDE_POLICY!r}, batches of {BATCH}, {os.cpu_count()} CPUs")
     result, floors = [], []
     for size in (int(s) for s in args.sizes.split(",")):
-        data = load_dataset("fashion_mnist", image_size=size, train_examples=args.examples, validation_examples=1, seed=0)
+        data = load_dataset(
+            "fashion_mnist", image_size=size, train_examples=args.examples, validation_examples=1, seed=0
+        )
         pipelines = {
             "guide": iter(guide_dataset(data.train, GUIDE_POLICY, data.num_classes)),
-            "augsearch": iter(train_dataset(
-                data.train, GUIDE_POLICY, num_classes=data.num_classes, batch_size=BATCH, seed=1, shards=args.shards
-            )),
+            "augsearch": iter(
+                train_dataset(
+                    data.train, GUIDE_POLICY, num_classes=data.num_classes, batch_size=BATCH, seed=1, shards=args.shards
+                )
+            ),
         }
         for iterator in pipelines.values():  # warm-up: graph building and the first chunks
             images_per_second(iterator, 3.0)

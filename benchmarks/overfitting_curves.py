@@ -37,8 +37,11 @@ def main() -> None:
     overrides = {k: v for k, v in (("train_examples", args.train_examples), ("epochs", args.epochs)) if v is not None}
     budget = Budget.preset(args.budget, **overrides)
     dataset = load_dataset(
-        args.dataset, image_size=budget.image_size, train_examples=budget.train_examples,
-        validation_examples=budget.validation_examples, seed=0,
+        args.dataset,
+        image_size=budget.image_size,
+        train_examples=budget.train_examples,
+        validation_examples=budget.validation_examples,
+        seed=0,
     )
     started = time.process_time()
 
@@ -49,11 +52,22 @@ def main() -> None:
     cpu_seconds = time.process_time() - started
     history = result.history
     best = max(history, key=lambda row: row["val_accuracy"])
-    Path(f"{args.out}.json").write_text(json.dumps({
-        "budget": budget.to_dict(), "policy": args.policy, "seed": args.seed, "cpu_seconds": cpu_seconds,
-        "history": history,
-    }, indent=2) + "\n")
-    Path(f"{args.out}.png").write_bytes(_curves_png(history, f"{args.policy}, {budget.train_examples} images, {budget.epochs} epochs"))
+    Path(f"{args.out}.json").write_text(
+        json.dumps(
+            {
+                "budget": budget.to_dict(),
+                "policy": args.policy,
+                "seed": args.seed,
+                "cpu_seconds": cpu_seconds,
+                "history": history,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    Path(f"{args.out}.png").write_bytes(
+        _curves_png(history, f"{args.policy}, {budget.train_examples} images, {budget.epochs} epochs")
+    )
     print(
         f"RESULT best_val_epoch={best['epoch']} best_val={best['val_accuracy']:.4f} "
         f"last_val={history[-1]['val_accuracy']:.4f} last_train={history[-1]['train_accuracy']:.4f} "

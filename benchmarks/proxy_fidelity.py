@@ -48,7 +48,6 @@ import optuna
 from results.statistics import spearman
 from space import BASELINES, Policy, SearchSpace, suggest_policy
 
-
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
@@ -85,14 +84,20 @@ def train_once(policy: Policy, seed: int, budget, dataset, score_test: bool) -> 
     }
 
 
-def run_budget(ray, name: str, policies: dict[str, Policy], seeds: list[int], args, score_test: bool, overrides=None) -> dict:
+def run_budget(
+    ray, name: str, policies: dict[str, Policy], seeds: list[int], args, score_test: bool, overrides=None
+) -> dict:
     """{policy: {seed: outcome}} of every training at budget `name` (with `overrides`)."""
     from trainers import Budget, load_dataset
 
     budget = Budget.preset(name, **(overrides or {}))
     dataset = load_dataset(
-        args.dataset, image_size=budget.image_size, train_examples=budget.train_examples,
-        validation_examples=budget.validation_to_load, seed=0, include_test=score_test,
+        args.dataset,
+        image_size=budget.image_size,
+        train_examples=budget.train_examples,
+        validation_examples=budget.validation_to_load,
+        seed=0,
+        include_test=score_test,
     )
     remote = ray.remote(num_cpus=1, max_retries=0)(train_once)
     dataset_ref = ray.put(dataset)
@@ -108,14 +113,18 @@ def run_budget(ray, name: str, policies: dict[str, Policy], seeds: list[int], ar
         done = sum(len(by_seed) for by_seed in outcomes.values())
         print(
             f"{name}: [{done}/{len(policies) * len(seeds)}] {label}, seed {seed}: {outcomes[label][seed]['score']:.4f} "
-            f"({time.monotonic() - started:.0f} s elapsed)", file=sys.stderr, flush=True,
+            f"({time.monotonic() - started:.0f} s elapsed)",
+            file=sys.stderr,
+            flush=True,
         )
     return outcomes
 
 
 def pooled_seed_sd(outcomes: dict, key: str = "score") -> float:
     """The seed-to-seed standard deviation of `key`, pooled over the policies."""
-    variances = [statistics.variance([o[key] for o in by_seed.values()]) for by_seed in outcomes.values() if len(by_seed) > 1]
+    variances = [
+        statistics.variance([o[key] for o in by_seed.values()]) for by_seed in outcomes.values() if len(by_seed) > 1
+    ]
     return math.sqrt(statistics.fmean(variances)) if variances else math.nan
 
 
@@ -148,7 +157,9 @@ def compare(path_a: str, path_b: str, key: str = "objective") -> str:
     full_means = mean_scores(a["full"])
     means_a, means_b, labels = mean_scores(a["proxy"], key), mean_scores(b["proxy"], key), list(full_means)
     low, high = bootstrap_interval(
-        lambda sample: rho_of(means_a, full_means, sample) - rho_of(means_b, full_means, sample), labels, full_means,
+        lambda sample: rho_of(means_a, full_means, sample) - rho_of(means_b, full_means, sample),
+        labels,
+        full_means,
     )
     difference = rho_of(means_a, full_means, labels) - rho_of(means_b, full_means, labels)
     return f"RESULT spearman_{key}_difference={difference:+.3f} difference_95=[{low:+.3f},{high:+.3f}] ({path_a} minus {path_b})"
@@ -172,36 +183,65 @@ def summarise(proxy: dict, full: dict) -> dict:
         return statistics.fmean(o["cpu_seconds"] for by_seed in outcomes.values() for o in by_seed.values())
 
     summary = {
-        "policies": len(labels), "seeds": len(next(iter(full.values()))),
-        "proxy_seed_sd": pooled_seed_sd(proxy), "full_seed_sd": pooled_seed_sd(full),
-        "spearman_all": rho("score", labels), "spearman_all_95": rho_interval("score"),
+        "policies": len(labels),
+        "seeds": len(next(iter(full.values()))),
+        "proxy_seed_sd": pooled_seed_sd(proxy),
+        "full_seed_sd": pooled_seed_sd(full),
+        "spearman_all": rho("score", labels),
+        "spearman_all_95": rho_interval("score"),
         "spearman_better_half": rho("score", better),
-        "proxy_cpu_seconds": cpu(proxy), "full_cpu_seconds": cpu(full),
+        "proxy_cpu_seconds": cpu(proxy),
+        "full_cpu_seconds": cpu(full),
     }
     if all("objective" in o for by_seed in proxy.values() for o in by_seed.values()):
-        summary.update({
-            "objective_seed_sd": pooled_seed_sd(proxy, "objective"),
-            "objective_spearman_all": rho("objective", labels), "objective_spearman_all_95": rho_interval("objective"),
-            "objective_spearman_better_half": rho("objective", better),
-        })
+        summary.update(
+            {
+                "objective_seed_sd": pooled_seed_sd(proxy, "objective"),
+                "objective_spearman_all": rho("objective", labels),
+                "objective_spearman_all_95": rho_interval("objective"),
+                "objective_spearman_better_half": rho("objective", better),
+            }
+        )
     return summary
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--policies", type=int, default=16, help="Sobol policies besides the 4 baselines (default: 16; not with --full-from)")
+    parser.add_argument(
+        "--policies",
+        type=int,
+        default=16,
+        help="Sobol policies besides the 4 baselines (default: 16; not with --full-from)",
+    )
     parser.add_argument("--seeds", type=int, default=2, help="paired seeds per policy and budget (default: 2)")
     parser.add_argument("--proxy", default="cpu", help="the proxy's budget preset (default: cpu)")
     parser.add_argument("--full", default="full", help="full training's budget preset (default: full)")
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--concurrency", type=int, default=2, help="trainings at once (default: 2)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the Sobol scramble (default: 0; not with --full-from)")
-    parser.add_argument("--out", default="proxy_fidelity.json", help="raw scores and the summary (default: proxy_fidelity.json)")
-    parser.add_argument("--proxy-overrides", default="", help="budget fields of the proxy to change: 'train_examples=6144,epochs=5'")
-    parser.add_argument("--full-overrides", default="", help="budget fields of full training to change: 'train_examples=1024,epochs=100'")
-    parser.add_argument("--full-from", help="reuse the policies and full trainings of an earlier run's --out JSON (same seeds)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seeds the Sobol scramble (default: 0; not with --full-from)"
+    )
+    parser.add_argument(
+        "--out", default="proxy_fidelity.json", help="raw scores and the summary (default: proxy_fidelity.json)"
+    )
+    parser.add_argument(
+        "--proxy-overrides", default="", help="budget fields of the proxy to change: 'train_examples=6144,epochs=5'"
+    )
+    parser.add_argument(
+        "--full-overrides",
+        default="",
+        help="budget fields of full training to change: 'train_examples=1024,epochs=100'",
+    )
+    parser.add_argument(
+        "--full-from", help="reuse the policies and full trainings of an earlier run's --out JSON (same seeds)"
+    )
     parser.add_argument("--quick", action="store_true", help="check the script: 2 policies + baselines, smoke budgets")
-    parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="train nothing: Spearman of proxy A minus B, with its paired interval")
+    parser.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A.json", "B.json"),
+        help="train nothing: Spearman of proxy A minus B, with its paired interval",
+    )
     args = parser.parse_args()
     if args.compare:
         print(compare(*args.compare))
@@ -217,32 +257,55 @@ def main() -> None:
         policies, full = _earlier_run(args.full_from, seeds)
     else:
         policies, full = spanning_policies(args.policies, args.seed), None
-    proxy = run_budget(ray, args.proxy, policies, seeds, args, score_test=False, overrides=_overrides(args.proxy_overrides))
+    proxy = run_budget(
+        ray, args.proxy, policies, seeds, args, score_test=False, overrides=_overrides(args.proxy_overrides)
+    )
     if full is None:
-        full = run_budget(ray, args.full, policies, seeds, args, score_test=True, overrides=_overrides(args.full_overrides))
+        full = run_budget(
+            ray, args.full, policies, seeds, args, score_test=True, overrides=_overrides(args.full_overrides)
+        )
     summary = summarise(proxy, full)
-    Path(args.out).write_text(json.dumps({
-        "args": vars(args), "policies": {label: policy.to_dict() for label, policy in policies.items()},
-        "proxy": proxy, "full": full, "summary": summary,
-    }, indent=2) + "\n")
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "args": vars(args),
+                "policies": {label: policy.to_dict() for label, policy in policies.items()},
+                "proxy": proxy,
+                "full": full,
+                "summary": summary,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"\n{'policy':<16} {args.proxy + ' (val)':>12} {'objective':>12} {args.full + ' (test)':>12}")
     proxy_means, objective_means, full_means = mean_scores(proxy), mean_scores(proxy, "objective"), mean_scores(full)
     for label in sorted(full_means, key=full_means.get, reverse=True):
         print(f"{label:<16} {proxy_means[label]:>12.4f} {objective_means[label]:>12.4f} {full_means[label]:>12.4f}")
     print(f"\nraw scores: {args.out}")
-    print("RESULT " + " ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}" for key, value in summary.items()))
+    print(
+        "RESULT "
+        + " ".join(
+            f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}" for key, value in summary.items()
+        )
+    )
 
 
 def _overrides(text: str) -> dict:
     """'train_examples=1024,epochs=30' as budget fields."""
-    return {key: float(value) if "." in value else int(value) for key, _, value in (item.partition("=") for item in text.split(",") if item)}
+    return {
+        key: float(value) if "." in value else int(value)
+        for key, _, value in (item.partition("=") for item in text.split(",") if item)
+    }
 
 
 def _earlier_run(path: str, seeds: list[int]) -> tuple[dict[str, Policy], dict]:
     """The policies (in the file's order) and full trainings of an earlier run, checked to have `seeds`."""
     earlier = json.loads(Path(path).read_text())
     policies = {label: Policy.from_dict(data) for label, data in earlier["policies"].items()}
-    full = {label: {int(seed): outcome for seed, outcome in by_seed.items()} for label, by_seed in earlier["full"].items()}
+    full = {
+        label: {int(seed): outcome for seed, outcome in by_seed.items()} for label, by_seed in earlier["full"].items()
+    }
     if any(sorted(by_seed) != seeds for by_seed in full.values()):
         sys.exit(f"--full-from {path}: its seeds differ from this run's {seeds} (use its --seeds)")
     return policies, full

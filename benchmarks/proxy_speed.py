@@ -15,8 +15,8 @@ import statistics
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from space import GUIDE_POLICY, NO_AUGMENTATION  # noqa: E402
-from trainers import Budget, load_dataset, train  # noqa: E402
+from space import GUIDE_POLICY, NO_AUGMENTATION
+from trainers import Budget, load_dataset, train
 
 
 def main() -> None:
@@ -28,8 +28,11 @@ def main() -> None:
 
     budget = Budget.preset(args.budget)
     dataset = load_dataset(
-        args.dataset, image_size=budget.image_size, train_examples=budget.train_examples,
-        validation_examples=budget.validation_examples, seed=0,
+        args.dataset,
+        image_size=budget.image_size,
+        train_examples=budget.train_examples,
+        validation_examples=budget.validation_examples,
+        seed=0,
     )
     print(f"budget {args.budget}: {budget}")
     policies = {"none": NO_AUGMENTATION, "policy": GUIDE_POLICY}

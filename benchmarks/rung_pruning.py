@@ -49,8 +49,12 @@ def pruned_at(setting, trials: list[tuple[str, list[float]]]) -> dict[int, int |
 
     max_t = len(trials[0][1])
     scheduler = AsyncHyperBandScheduler(
-        time_attr="training_iteration", metric="val_accuracy", mode="max",
-        max_t=max_t, grace_period=setting[0], reduction_factor=setting[1],
+        time_attr="training_iteration",
+        metric="val_accuracy",
+        mode="max",
+        max_t=max_t,
+        grace_period=setting[0],
+        reduction_factor=setting[1],
     )
     stopped = {}
     for index, (_, curve) in enumerate(trials):
@@ -74,14 +78,16 @@ def simulate(setting, runs: list[tuple[str, list[float]]], top: set[str], orders
         order = rng.sample(runs, len(runs))
         stopped = pruned_at(setting, order)
         pruned = [(label, stopped[index]) for index, (label, _) in enumerate(order) if stopped[index] is not None]
-        counts.append({
-            "top_rung1": sum(label in top and epoch == first for label, epoch in pruned),
-            "top_any": sum(label in top for label, _ in pruned),
-            "top_policies_hit": len({label for label, _ in pruned if label in top}),
-            "trivialaugment": sum(label == "trivialaugment" for label, _ in pruned),
-            "all_pruned": len(pruned) / len(runs),
-            "epochs_saved": sum(max_t - epoch for _, epoch in pruned) / (max_t * len(runs)),
-        })
+        counts.append(
+            {
+                "top_rung1": sum(label in top and epoch == first for label, epoch in pruned),
+                "top_any": sum(label in top for label, _ in pruned),
+                "top_policies_hit": len({label for label, _ in pruned if label in top}),
+                "trivialaugment": sum(label == "trivialaugment" for label, _ in pruned),
+                "all_pruned": len(pruned) / len(runs),
+                "epochs_saved": sum(max_t - epoch for _, epoch in pruned) / (max_t * len(runs)),
+            }
+        )
     return {key: statistics.fmean(count[key] for count in counts) for key in counts[0]}
 
 
@@ -95,7 +101,9 @@ def report(path: str, orders: int, seed: int) -> None:
     if len(runs) != sum(len(by_seed) for by_seed in data["proxy"].values()):
         sys.exit(f"{path}: proxy trainings without a curve (rerun proxy_fidelity.py)")
     full = {label: statistics.fmean(o["score"] for o in by_seed.values()) for label, by_seed in data["full"].items()}
-    proxy = {label: statistics.fmean(o["objective"] for o in by_seed.values()) for label, by_seed in data["proxy"].items()}
+    proxy = {
+        label: statistics.fmean(o["objective"] for o in by_seed.values()) for label, by_seed in data["proxy"].items()
+    }
     full_rank, proxy_rank = ranks(full), ranks(proxy)
     top = sorted(full, key=full.get, reverse=True)[:TOP]
     max_t, regime = len(runs[0][1]), Path(path).stem
@@ -112,13 +120,19 @@ def report(path: str, orders: int, seed: int) -> None:
         name = f"grace={setting[0]} rf={setting[1]}" if setting else "grace=none rf=none"
         rungs = ",".join(map(str, rung_epochs(*setting, max_t))) if setting else "-"
         print(
-            f"RESULT regime={regime} {name} rungs={rungs} top{TOP}_runs_pruned_rung1={counts['top_rung1']:.2f}/{top_runs} "
-            f"top{TOP}_runs_pruned_any={counts['top_any']:.2f}/{top_runs} top{TOP}_policies_with_pruned_run={counts['top_policies_hit']:.2f}/{TOP} "
-            f"trivialaugment_runs_pruned={counts['trivialaugment']:.2f}/{ta_runs} trials_pruned={100 * counts['all_pruned']:.1f}% "
+            f"RESULT regime={regime} {name} rungs={rungs} "
+            f"top{TOP}_runs_pruned_rung1={counts['top_rung1']:.2f}/{top_runs} "
+            f"top{TOP}_runs_pruned_any={counts['top_any']:.2f}/{top_runs} "
+            f"top{TOP}_policies_with_pruned_run={counts['top_policies_hit']:.2f}/{TOP} "
+            f"trivialaugment_runs_pruned={counts['trivialaugment']:.2f}/{ta_runs} "
+            f"trials_pruned={100 * counts['all_pruned']:.1f}% "
             f"epochs_saved={100 * counts['epochs_saved']:.1f}%"
         )
-    print(f"RESULT regime={regime} proxy_ranks_of_full_top{TOP}={','.join(str(proxy_rank[label]) for label in top)} "
-          f"trivialaugment_proxy_rank={proxy_rank['trivialaugment']} trivialaugment_full_rank={full_rank['trivialaugment']}")
+    print(
+        f"RESULT regime={regime} proxy_ranks_of_full_top{TOP}={','.join(str(proxy_rank[label]) for label in top)} "
+        f"trivialaugment_proxy_rank={proxy_rank['trivialaugment']} "
+        f"trivialaugment_full_rank={full_rank['trivialaugment']}"
+    )
 
 
 def main() -> None:

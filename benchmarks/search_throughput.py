@@ -27,10 +27,26 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 def run_search(runs_dir: Path, trials: int, concurrency: int, budget: str, extra: list[str]) -> float:
     """Run `search run` and return its wall seconds; raise if it fails."""
     command = [
-        sys.executable, "-m", "search.cli", "run", "--trials", str(trials), "--budget", budget,
-        "--concurrency", str(concurrency), "--pruner", "none", "--no-baselines", "--seed", "1",
-        "--confirm-top", "0",  # exploration's trials alone are measured
-        "--runs-dir", str(runs_dir), *extra,
+        sys.executable,
+        "-m",
+        "search.cli",
+        "run",
+        "--trials",
+        str(trials),
+        "--budget",
+        budget,
+        "--concurrency",
+        str(concurrency),
+        "--pruner",
+        "none",
+        "--no-baselines",
+        "--seed",
+        "1",
+        "--confirm-top",
+        "0",  # exploration's trials alone are measured
+        "--runs-dir",
+        str(runs_dir),
+        *extra,
     ]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)

@@ -63,10 +63,26 @@ MODES = {"before": ["--no-reuse"], "after": []}
 def run_search(runs_dir: Path, mode: str, args) -> float:
     """Run `search run` with reuse off ("before") or on ("after"); returns its wall seconds."""
     command = [
-        sys.executable, "-m", "search.cli", "run", "--trials", str(args.trials), "--budget", args.budget,
-        "--concurrency", str(args.concurrency), "--pruner", "none", "--no-baselines", "--seed", str(args.seed),
-        "--confirm-top", "0",  # exploration's trials alone are measured
-        "--runs-dir", str(runs_dir), *MODES[mode],
+        sys.executable,
+        "-m",
+        "search.cli",
+        "run",
+        "--trials",
+        str(args.trials),
+        "--budget",
+        args.budget,
+        "--concurrency",
+        str(args.concurrency),
+        "--pruner",
+        "none",
+        "--no-baselines",
+        "--seed",
+        str(args.seed),
+        "--confirm-top",
+        "0",  # exploration's trials alone are measured
+        "--runs-dir",
+        str(runs_dir),
+        *MODES[mode],
     ]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
@@ -82,7 +98,7 @@ def split_trial(trial: optuna.trial.FrozenTrial) -> dict[str, float]:
     ask, tell = trial.datetime_start.timestamp(), trial.datetime_complete.timestamp()
     to_call = tm["started_at"] - ask
     worker = min(max(tm["loaded_at"] - ask, 0.0), to_call)
-    vals = [e - t for e, t in zip(epochs, trains)]
+    vals = [e - t for e, t in zip(epochs, trains, strict=True)]
     train_excess = max(trains[0] - statistics.median(trains[1:]), 0.0)
     val_excess = max(vals[0] - statistics.median(vals[1:]), 0.0)
     parts = {
@@ -96,7 +112,12 @@ def split_trial(trial: optuna.trial.FrozenTrial) -> dict[str, float]:
         "fit": tm["last_report"] - tm["model"] - sum(epochs),
         "after": tell - (tm["started_at"] + tm["last_report"]),
     }
-    return {**parts, "total": tell - ask, "reused": bool(tm.get("model_reused")), "new_worker": tm["process_trials"] == 0}
+    return {
+        **parts,
+        "total": tell - ask,
+        "reused": bool(tm.get("model_reused")),
+        "new_worker": tm["process_trials"] == 0,
+    }
 
 
 def analyse(runs_dir: Path, mode: str, wall: float, concurrency: int) -> dict:
@@ -109,8 +130,10 @@ def analyse(runs_dir: Path, mode: str, wall: float, concurrency: int) -> dict:
     total = sum(row["total"] for row in rows.values())
     slots = span * concurrency
 
-    print(f"\n{mode}: {len(trials)} trials ({failed} not complete), `search run` {wall:.0f} s in all, "
-          f"{span:.0f} s from the first ask to the last tell, concurrency {concurrency}")
+    print(
+        f"\n{mode}: {len(trials)} trials ({failed} not complete), `search run` {wall:.0f} s in all, "
+        f"{span:.0f} s from the first ask to the last tell, concurrency {concurrency}"
+    )
     print("  trial  worker  model   total  steps  " + "  ".join(f"{label[:10]:>10}" for _, label in PARTS))
     for number, row in sorted(rows.items()):
         print(
@@ -124,8 +147,10 @@ def analyse(runs_dir: Path, mode: str, wall: float, concurrency: int) -> dict:
     rest = total - sum(sums.values())
     rest = 0.0 if abs(rest) < 0.05 else rest
     print(f"    {'(unaccounted)':<18} {rest:7.1f} s  {rest / total:6.1%}")
-    print(f"  slot time {slots:.0f} s: training steps {sums['training'] / slots:.1%}, idle slots (no trial) "
-          f"{(slots - total) / slots:.1%}")
+    print(
+        f"  slot time {slots:.0f} s: training steps {sums['training'] / slots:.1%}, idle slots (no trial) "
+        f"{(slots - total) / slots:.1%}"
+    )
     steady = [row for row in rows.values() if not row["new_worker"]]
     steady_share = sum(row["training"] for row in steady) / sum(row["total"] for row in steady) if steady else None
     if steady:
@@ -135,8 +160,10 @@ def analyse(runs_dir: Path, mode: str, wall: float, concurrency: int) -> dict:
         projected = (n_new * _mean(first, "training") + (200 - n_new) * _mean(steady, "training")) / (
             n_new * _mean(first, "total") + (200 - n_new) * _mean(steady, "total")
         )
-        print(f"  trials in a reused worker: {len(steady)}, training steps {steady_share:.1%} of their wall time; "
-              f"a 200-trial search from these means: {projected:.1%}")
+        print(
+            f"  trials in a reused worker: {len(steady)}, training steps {steady_share:.1%} of their wall time; "
+            f"a 200-trial search from these means: {projected:.1%}"
+        )
     return {
         "steady_training_share": steady_share,
         "training_share": sums["training"] / total,
@@ -181,23 +208,37 @@ def main() -> None:
     for mode in modes:
         r = results[mode]
         prefix = "" if mode == modes[-1] else f"{mode}_"
-        print(f"{mode:>6}: training steps {r['training_share']:.1%} of trial wall time ({r['trial_seconds']:.1f} s a trial), "
-              + (f"{r['steady_training_share']:.1%} in reused workers, " if r["steady_training_share"] is not None else "")
-              + f"{r['slot_training_share']:.1%} of slot time; "
-              f"{r['seconds_per_trial']:.1f} s of search per trial")
+        print(
+            f"{mode:>6}: training steps {r['training_share']:.1%} of trial wall time ({r['trial_seconds']:.1f} s a "
+            "trial), "
+            + (
+                f"{r['steady_training_share']:.1%} in reused workers, "
+                if r["steady_training_share"] is not None
+                else ""
+            )
+            + f"{r['slot_training_share']:.1%} of slot time; "
+            f"{r['seconds_per_trial']:.1f} s of search per trial"
+        )
         fields += [
             f"{prefix}training_share={r['training_share']:.3f}",
-            *([f"{prefix}steady_training_share={r['steady_training_share']:.3f}"] if r["steady_training_share"] is not None else []),
+            *(
+                [f"{prefix}steady_training_share={r['steady_training_share']:.3f}"]
+                if r["steady_training_share"] is not None
+                else []
+            ),
             f"{prefix}slot_training_share={r['slot_training_share']:.3f}",
-            f"{prefix}trial_seconds={r['trial_seconds']:.1f}", f"{prefix}seconds_per_trial={r['seconds_per_trial']:.1f}",
+            f"{prefix}trial_seconds={r['trial_seconds']:.1f}",
+            f"{prefix}seconds_per_trial={r['seconds_per_trial']:.1f}",
         ]
     if len(modes) == 2:
         before, after = results["before"], results["after"]
         same = before["values"] == after["values"]
         ratio = after["training_share"] / before["training_share"]
         speedup = before["seconds_per_trial"] / after["seconds_per_trial"]
-        print(f"training share after/before {ratio:.2f}; search time per trial before/after {speedup:.2f}; "
-              f"same validation accuracy per trial with and without reuse: {same}")
+        print(
+            f"training share after/before {ratio:.2f}; search time per trial before/after {speedup:.2f}; "
+            f"same validation accuracy per trial with and without reuse: {same}"
+        )
         if not same:
             for number in sorted(set(before["values"]) | set(after["values"])):
                 print(f"  trial {number}: before {before['values'].get(number)}  after {after['values'].get(number)}")

@@ -89,8 +89,14 @@ def run(args, runs_dir: Path):
     import search as augsearch
 
     settings = augsearch.SearchSettings(
-        budget=args.budget, trials=args.trials, resources=augsearch.Resources(concurrency=1), pruner="none",
-        baselines=False, seed=args.seed, runs_dir=runs_dir, reuse_workers=not args.no_reuse,
+        budget=args.budget,
+        trials=args.trials,
+        resources=augsearch.Resources(concurrency=1),
+        pruner="none",
+        baselines=False,
+        seed=args.seed,
+        runs_dir=runs_dir,
+        reuse_workers=not args.no_reuse,
         confirm_top=0,  # the Tune worker's memory over trials is measured
     )
     return augsearch.run_search(settings)
@@ -106,18 +112,24 @@ def per_trial(trials, samples: list[Sample]) -> list[dict]:
             continue
         last = during[-1]
         pid, rss = max(last.workers.items(), key=lambda item: item[1])  # concurrency 1: the only one
-        rows.append({
-            "number": trial.number, "state": trial.state.name, "pid": pid, "rss": rss,
-            "peak": max(max(s.workers.values()) for s in during), "driver": last.driver,
-            "seconds": (trial.datetime_complete - trial.datetime_start).total_seconds(),
-        })
+        rows.append(
+            {
+                "number": trial.number,
+                "state": trial.state.name,
+                "pid": pid,
+                "rss": rss,
+                "peak": max(max(s.workers.values()) for s in during),
+                "driver": last.driver,
+                "seconds": (trial.datetime_complete - trial.datetime_start).total_seconds(),
+            }
+        )
     return rows
 
 
 def slope(points: list[tuple[float, float]]) -> float:
     if len(points) < 2:
         return float("nan")
-    xs, ys = zip(*points)
+    xs, ys = zip(*points, strict=True)
     return statistics.linear_regression(xs, ys).slope
 
 
@@ -148,27 +160,36 @@ def main() -> None:
         rows = per_trial(ended, samples)
 
     if not rows:
-        raise SystemExit(f"no trial was matched with a {WORKER_TITLE} process ({len(samples)} samples, {len(ended)} trials)")
-    print(f"\n{len(rows)} trials, {len(samples)} samples every {args.every:g} s, search {wall:.0f} s "
-          f"({'a fresh worker per trial' if args.no_reuse else 'reused workers'})")
+        raise SystemExit(
+            f"no trial was matched with a {WORKER_TITLE} process ({len(samples)} samples, {len(ended)} trials)"
+        )
+    print(
+        f"\n{len(rows)} trials, {len(samples)} samples every {args.every:g} s, search {wall:.0f} s "
+        f"({'a fresh worker per trial' if args.no_reuse else 'reused workers'})"
+    )
     print("  trial  state      worker pid  RSS at end  peak in trial  driver RSS  seconds")
     for row in rows:
-        print(f"  {row['number']:5d}  {row['state']:<9}  {row['pid']:10d}  {row['rss'] / MB:7.1f} MB  "
-              f"{row['peak'] / MB:10.1f} MB  {row['driver'] / MB:7.1f} MB  {row['seconds']:7.1f}")
+        print(
+            f"  {row['number']:5d}  {row['state']:<9}  {row['pid']:10d}  {row['rss'] / MB:7.1f} MB  "
+            f"{row['peak'] / MB:10.1f} MB  {row['driver'] / MB:7.1f} MB  {row['seconds']:7.1f}"
+        )
 
     workers = Counter(row["pid"] for row in rows)
     main_pid = workers.most_common(1)[0][0]
-    fitted = [row for row in rows[args.skip:] if args.no_reuse or row["pid"] == main_pid]
+    fitted = [row for row in rows[args.skip :] if args.no_reuse or row["pid"] == main_pid]
     worker_slope = slope([(row["number"], row["rss"] / MB) for row in fitted])
-    driver_slope = slope([(row["number"], row["driver"] / MB) for row in rows[args.skip:]])
+    driver_slope = slope([(row["number"], row["driver"] / MB) for row in rows[args.skip :]])
     span = fitted[-1]["number"] - fitted[0]["number"] if fitted else 0
     growth = worker_slope * span
     total = (rows[-1]["rss"] - rows[0]["rss"]) / MB
     failed = sum(row["state"] == "FAIL" for row in rows)
-    print(f"\nworker RSS: {rows[0]['rss'] / MB:.0f} MB after trial {rows[0]['number']}, {rows[-1]['rss'] / MB:.0f} MB after "
-          f"trial {rows[-1]['number']}; from trial {fitted[0]['number'] if fitted else '-'} on "
-          f"({len(fitted)} trials{'' if args.no_reuse else f' of worker {main_pid}'}) it grows {worker_slope:+.2f} MB a "
-          f"trial ({growth:+.0f} MB over them); {len(workers)} worker process(es), {failed} failed trial(s)")
+    print(
+        f"\nworker RSS: {rows[0]['rss'] / MB:.0f} MB after trial {rows[0]['number']}, {rows[-1]['rss'] / MB:.0f} MB "
+        "after "
+        f"trial {rows[-1]['number']}; from trial {fitted[0]['number'] if fitted else '-'} on "
+        f"({len(fitted)} trials{'' if args.no_reuse else f' of worker {main_pid}'}) it grows {worker_slope:+.2f} MB a "
+        f"trial ({growth:+.0f} MB over them); {len(workers)} worker process(es), {failed} failed trial(s)"
+    )
     print(f"driver RSS grows {driver_slope:+.2f} MB a trial")
     print(
         f"RESULT trials={len(rows)} reuse={not args.no_reuse} workers={len(workers)} "

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import optuna
 from optuna.artifacts import FileSystemArtifactStore, get_all_artifact_meta, upload_artifact
@@ -71,7 +72,9 @@ def upload_trial_artifacts(
         with tempfile.TemporaryDirectory(prefix="augsearch-artifact-") as folder:
             path = Path(folder) / name
             path.write_bytes(data)
-            upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial, storage=study_storage(study))
+            upload_artifact(
+                artifact_store=store, file_path=str(path), study_or_trial=trial, storage=study_storage(study)
+            )
         uploaded.append(name)
     return uploaded
 

@@ -35,8 +35,12 @@ class Line:
 
 def from_trial(row: TrialRow) -> Candidate:
     return Candidate(
-        label=f"trial {row.number}", policy=row.policy, state=row.state, value=row.value,
-        curve=row.curve, wall_seconds=row.wall_seconds,
+        label=f"trial {row.number}",
+        policy=row.policy,
+        state=row.state,
+        value=row.value,
+        curve=row.curve,
+        wall_seconds=row.wall_seconds,
     )
 
 
@@ -47,7 +51,9 @@ def from_file(path: str | os.PathLike) -> Candidate:
     """
     document = read_policy_document(path)
     provenance = document["provenance"]
-    return Candidate(label=Path(path).name, policy=Policy.from_dict(document["policy"]), value=provenance.get("objective"))
+    return Candidate(
+        label=Path(path).name, policy=Policy.from_dict(document["policy"]), value=provenance.get("objective")
+    )
 
 
 def comparison(candidates: list[Candidate]) -> list[Line]:

@@ -102,7 +102,7 @@ class RaceRecord:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "RaceRecord":
+    def from_json(cls, data: dict[str, Any]) -> RaceRecord:
         return cls(
             results=tuple(_result_from_json(row) for row in data["results"]),
             seeds=tuple(data["seeds"]),
@@ -116,7 +116,11 @@ class RaceRecord:
 
 
 def to_record(
-    race: Race, contestants: list[Contestant], *, budget: dict[str, Any] | None, confirmation_study: str,
+    race: Race,
+    contestants: list[Contestant],
+    *,
+    budget: dict[str, Any] | None,
+    confirmation_study: str,
     exploration_trials: int,
 ) -> RaceRecord:
     """The finished `race` over `contestants` (the race's candidates are their labels) as a record."""
@@ -124,17 +128,24 @@ def to_record(
     winner = race.winner
     results = tuple(
         Result(
-            by_label[standing.candidate], dict(standing.scores),
+            by_label[standing.candidate],
+            dict(standing.scores),
             race.interval(standing) if standing.scores else None,
-            standing.dropped_after, standing.reason,
+            standing.dropped_after,
+            standing.reason,
             None if winner is None or standing is winner else _versus(standing.scores, winner.scores),
         )
         for standing in race.standings
     )
     return RaceRecord(
-        results, tuple(race.seeds), winner.candidate if winner is not None else None,
-        race.runner_up.candidate if race.runner_up is not None else None, race.difference, budget,
-        confirmation_study, exploration_trials,
+        results,
+        tuple(race.seeds),
+        winner.candidate if winner is not None else None,
+        race.runner_up.candidate if race.runner_up is not None else None,
+        race.difference,
+        budget,
+        confirmation_study,
+        exploration_trials,
     )
 
 
@@ -160,9 +171,15 @@ def summary_line(record: RaceRecord) -> str:
     trivialaugment (paired, 5 seeds)', and when a baseline wins, the best searched policy's gap."""
     winner = record.winning
     kind = "baseline " if winner.contestant.is_baseline else ""
-    line = f"race winner: {kind}{winner.label}, validation accuracy {_mean_text(winner.interval)} over {winner.interval.n} seeds"
+    line = (
+        f"race winner: {kind}{winner.label}, validation accuracy {_mean_text(winner.interval)} "
+        f"over {winner.interval.n} seeds"
+    )
     if record.runner_up is not None and record.difference is not None:
-        line += f"; {_points(record.difference)} over the runner-up, {record.runner_up} (paired, {record.difference.n} seeds)"
+        line += (
+            f"; {_points(record.difference)} over the runner-up, {record.runner_up} "
+            f"(paired, {record.difference.n} seeds)"
+        )
     searched = record.best_searched
     if winner.contestant.is_baseline:
         if searched is None:
@@ -182,10 +199,13 @@ def markdown(record: RaceRecord) -> str:
     budget = record.budget or {}
     trained = f"{budget['epochs']} epochs x {budget['train_examples']} images" if budget else "the search's budget"
     lines = [
-        "# The race", "",
-        summary_line(record) + ".", "",
+        "# The race",
+        "",
+        summary_line(record) + ".",
+        "",
         f"The best searched policies and the baselines trained at {trained} on {len(record.seeds)} paired seeds "
-        f"({', '.join(map(str, record.seeds))}); validation accuracy, 95 % intervals.", "",
+        f"({', '.join(map(str, record.seeds))}); validation accuracy, 95 % intervals.",
+        "",
         "| contestant | mean | 95 % interval | vs winner (points) | seeds | outcome |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
@@ -221,19 +241,27 @@ def _mean_text(interval: Interval) -> str:
 def _result_json(result: Result) -> dict[str, Any]:
     contestant = result.contestant
     return {
-        "label": contestant.label, "policy": contestant.policy.to_dict(), "trial": contestant.trial,
+        "label": contestant.label,
+        "policy": contestant.policy.to_dict(),
+        "trial": contestant.trial,
         "baseline": contestant.baseline,
         "scores": [[seed, score] for seed, score in result.scores.items()],
-        "interval": interval_json(result.interval), "dropped_after": result.dropped_after,
-        "reason": result.reason, "versus_winner": interval_json(result.versus_winner),
+        "interval": interval_json(result.interval),
+        "dropped_after": result.dropped_after,
+        "reason": result.reason,
+        "versus_winner": interval_json(result.versus_winner),
     }
 
 
 def _result_from_json(row: dict[str, Any]) -> Result:
     contestant = Contestant(row["label"], Policy.from_dict(row["policy"]), row["trial"], row["baseline"])
     return Result(
-        contestant, {int(seed): float(score) for seed, score in row["scores"]}, _interval_from_json(row["interval"]),
-        row["dropped_after"], row["reason"], _interval_from_json(row["versus_winner"]),
+        contestant,
+        {int(seed): float(score) for seed, score in row["scores"]},
+        _interval_from_json(row["interval"]),
+        row["dropped_after"],
+        row["reason"],
+        _interval_from_json(row["versus_winner"]),
     )
 
 
@@ -269,6 +297,12 @@ def _from_version_1(data: dict[str, Any], study: optuna.Study) -> RaceRecord | N
         built.append(Result(contestant, scores, interval, row["dropped_after"], row["reason"], versus))
     label = lambda number: None if number is None else f"trial {number}"  # noqa: E731
     return RaceRecord(
-        tuple(built), tuple(data["seeds"]), label(data["winner"]), label(data.get("runner_up")),
-        _interval_from_json(data.get("difference")), None, data["confirmation_study"], data["exploration_trials"],
+        tuple(built),
+        tuple(data["seeds"]),
+        label(data["winner"]),
+        label(data.get("runner_up")),
+        _interval_from_json(data.get("difference")),
+        None,
+        data["confirmation_study"],
+        data["exploration_trials"],
     )

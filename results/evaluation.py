@@ -55,21 +55,27 @@ def summarise(entries: list[Entry], accuracies: list[dict[int, float]], seeds: l
     baselines = [i for i, entry in enumerate(entries) if entry.kind == "baseline" and intervals[i] is not None]
     best = max(baselines, key=lambda i: intervals[i].mean, default=None)
     rows = []
-    for i, (entry, by_seed) in enumerate(zip(entries, accuracies)):
+    for i, (entry, by_seed) in enumerate(zip(entries, accuracies, strict=True)):
         difference = None
         if best is not None and i != best:
             common = [seed for seed in seeds if seed in by_seed and seed in accuracies[best]]
             if common:
                 difference = paired_difference([by_seed[s] for s in common], [accuracies[best][s] for s in common])
         rows.append(Row(entry, dict(by_seed), intervals[i], difference))
-    trials = [row for row in rows if row.entry.kind == "trial" and row.entry.proxy_objective is not None and row.accuracy]
+    trials = [
+        row for row in rows if row.entry.kind == "trial" and row.entry.proxy_objective is not None and row.accuracy
+    ]
     correlation = (
         spearman([row.entry.proxy_objective for row in trials], [row.accuracy.mean for row in trials])
-        if len(trials) >= 2 else None
+        if len(trials) >= 2
+        else None
     )
     return Evaluation(
-        rows=tuple(rows), seeds=tuple(seeds), best_baseline=entries[best].label if best is not None else None,
-        proxy_correlation=correlation, correlated_trials=len(trials),
+        rows=tuple(rows),
+        seeds=tuple(seeds),
+        best_baseline=entries[best].label if best is not None else None,
+        proxy_correlation=correlation,
+        correlated_trials=len(trials),
     )
 
 
@@ -93,12 +99,20 @@ def cells(evaluation: Evaluation) -> list[tuple[str, ...]]:
     out = []
     for row in evaluation.rows:
         entry = row.entry
-        difference = "(best baseline)" if entry.label == evaluation.best_baseline else _interval(row.difference, signed=True)
+        difference = (
+            "(best baseline)" if entry.label == evaluation.best_baseline else _interval(row.difference, signed=True)
+        )
         proxy = f"{entry.proxy_objective:.4f}" if entry.proxy_objective is not None else "-"
-        out.append((
-            entry.label, entry.kind, proxy, _interval(row.accuracy), difference,
-            f"{len(row.accuracies)}/{len(evaluation.seeds)}",
-        ))
+        out.append(
+            (
+                entry.label,
+                entry.kind,
+                proxy,
+                _interval(row.accuracy),
+                difference,
+                f"{len(row.accuracies)}/{len(evaluation.seeds)}",
+            )
+        )
     return out
 
 
@@ -119,7 +133,7 @@ def table_lines(evaluation: Evaluation) -> list[str]:
     """An aligned plain-text table, then the proxy-fidelity line."""
     rows = [HEADER, *cells(evaluation)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    lines = ["  ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return [*lines, "", correlation_line(evaluation)]
 
@@ -163,7 +177,10 @@ def to_dict(evaluation: Evaluation, context: dict[str, Any]) -> dict[str, Any]:
         **context,
         "seeds": list(evaluation.seeds),
         "best_baseline": evaluation.best_baseline,
-        "proxy_correlation": {"spearman": _finite(evaluation.proxy_correlation), "trials": evaluation.correlated_trials},
+        "proxy_correlation": {
+            "spearman": _finite(evaluation.proxy_correlation),
+            "trials": evaluation.correlated_trials,
+        },
         "rows": [
             {
                 "label": row.entry.label,

@@ -57,10 +57,17 @@ def _x_limits(rows: list[ChartRow]) -> tuple[float, float]:
 
 def _draw(axes, rows: list[ChartRow], evaluation: Evaluation) -> None:
     positions = list(range(len(rows)))[::-1]  # the first row on top
-    for position, row in zip(positions, rows):
+    for position, row in zip(positions, rows, strict=True):
         if row.difference is None:
-            axes.annotate(row.note, (0, position), xytext=(4, 0), textcoords="offset points",
-                          va="center", fontsize=8, style="italic")
+            axes.annotate(
+                row.note,
+                (0, position),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+                style="italic",
+            )
             continue
         mean, low, high = row.difference
         axes.barh(position, mean, height=0.6, color=COLOURS[row.kind])
@@ -88,7 +95,9 @@ def _legend(axes, rows: list[ChartRow]) -> None:
 
     kinds = [kind for kind in COLOURS if any(row.kind == kind for row in rows)]
     handles = [Patch(color=COLOURS[kind], label=LEGEND[kind]) for kind in kinds]
-    axes.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), fontsize=8, frameon=False)
+    axes.legend(
+        handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), fontsize=8, frameon=False
+    )
 
 
 def chart_figure(evaluation: Evaluation):

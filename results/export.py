@@ -8,7 +8,8 @@
         "batch_stage": {"cutmix": {"rate": p, "layer": {...}},   # serialize_keras_object(CutMix)
                         "mixup":  {"rate": q, "layer": {...}}}   # serialize_keras_object(MixUp)
       },
-      "provenance": {"study", "trial", "baseline", "objective", "dataset", "budget", "confirmation", "augsearch_version", "exported_at"}
+      "provenance": {"study", "trial", "baseline", "objective", "dataset", "budget", "confirmation",
+                     "augsearch_version", "exported_at"}
     }
 
 The batch stage is stored as the two KerasCV layers and their rates rather than one wrapping
@@ -70,14 +71,18 @@ def policy_document(policy: Policy, provenance: dict[str, Any] | None = None) ->
             "pipeline": keras.saving.serialize_keras_object(pipeline),
             "batch_stage": {
                 name: {"rate": rate, "layer": keras.saving.serialize_keras_object(layer)}
-                for name, (layer, rate) in zip(BATCH_STAGE_LAYERS, stage.stages)
+                for name, (layer, rate) in zip(BATCH_STAGE_LAYERS, stage.stages, strict=True)
             },
         },
         "provenance": {
-            "study": None, "trial": None, "objective": None, "dataset": None, "budget": None,
+            "study": None,
+            "trial": None,
+            "objective": None,
+            "dataset": None,
+            "budget": None,
             **(provenance or {}),
             "augsearch_version": augsearch_version(),
-            "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "exported_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         },
     }
 
@@ -98,7 +103,9 @@ def read_policy_document(path: str | os.PathLike) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise AugSearchError(f"policy file {str(path)!r} is not valid JSON (truncated or damaged?): {error}.") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise AugSearchError(f"policy file {str(path)!r} is not an AugSearch policy export (expected \"format\": \"{FORMAT}\").")
+        raise AugSearchError(
+            f'policy file {str(path)!r} is not an AugSearch policy export (expected "format": "{FORMAT}").'
+        )
     version = document.get("format_version")
     if version != FORMAT_VERSION:
         raise AugSearchError(
@@ -106,7 +113,9 @@ def read_policy_document(path: str | os.PathLike) -> dict[str, Any]:
         )
     for key in ("policy", "keras", "provenance"):
         if not isinstance(document.get(key), dict):
-            raise AugSearchError(f"policy file {str(path)!r} is damaged: its {key!r} entry is missing or not an object.")
+            raise AugSearchError(
+                f"policy file {str(path)!r} is damaged: its {key!r} entry is missing or not an object."
+            )
     return document
 
 
@@ -124,7 +133,9 @@ def load_policy_file(path: str | os.PathLike) -> ExportedPolicy:
     document = read_policy_document(path)
     policy = Policy.from_dict(document["policy"])
     configs = document["keras"]
-    pipeline = _deserialize(keras, configs.get("pipeline"), keras_cv.layers.RandomAugmentationPipeline, path, "pipeline")
+    pipeline = _deserialize(
+        keras, configs.get("pipeline"), keras_cv.layers.RandomAugmentationPipeline, path, "pipeline"
+    )
     for index, layer in enumerate(pipeline.layers):
         if not (isinstance(layer, keras.layers.Layer) and type(layer).__module__.startswith("keras_cv.")):
             raise AugSearchError(
@@ -133,10 +144,16 @@ def load_policy_file(path: str | os.PathLike) -> ExportedPolicy:
             )
     stages = []
     batch_stage = configs.get("batch_stage") if isinstance(configs.get("batch_stage"), dict) else {}
-    for name, expected in zip(BATCH_STAGE_LAYERS, (keras_cv.layers.CutMix, keras_cv.layers.MixUp)):
+    for name, expected in zip(BATCH_STAGE_LAYERS, (keras_cv.layers.CutMix, keras_cv.layers.MixUp), strict=True):
         entry = batch_stage.get(name)
-        if not isinstance(entry, dict) or not isinstance(entry.get("rate"), (int, float)) or not 0 <= entry["rate"] <= 1:
-            raise AugSearchError(f"policy file {str(path)!r} is damaged: batch_stage.{name} needs a rate in [0, 1] and a layer.")
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("rate"), (int, float))
+            or not 0 <= entry["rate"] <= 1
+        ):
+            raise AugSearchError(
+                f"policy file {str(path)!r} is damaged: batch_stage.{name} needs a rate in [0, 1] and a layer."
+            )
         stages += [_deserialize(keras, entry.get("layer"), expected, path, f"batch_stage.{name}"), entry["rate"]]
     return ExportedPolicy(policy, pipeline, BatchStage(*stages), document["provenance"])
 
@@ -159,7 +176,8 @@ def _deserialize(keras, config, expected_type, path, where):
         raise refuse(message if len(message) <= 400 else message[:400] + "...") from None
     if not isinstance(layer, expected_type):
         raise AugSearchError(
-            f"policy file {str(path)!r}: {where} must be a {expected_type.__name__}, but its config gives {type(layer).__name__}."
+            f"policy file {str(path)!r}: {where} must be a {expected_type.__name__}, "
+            f"but its config gives {type(layer).__name__}."
         )
     return layer
 

@@ -17,8 +17,8 @@ winner's mean and interval, and its paired difference to the closest other candi
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 from results.statistics import Interval, mean_interval, paired_difference
 from space import AugSearchError
@@ -72,7 +72,9 @@ class Race:
 
 
 def race(
-    candidates: Sequence[str], seeds: Sequence[int], scores: Mapping[str, Mapping[int, float]],
+    candidates: Sequence[str],
+    seeds: Sequence[int],
+    scores: Mapping[str, Mapping[int, float]],
     failed: Mapping[str, str] | None = None,
 ) -> Race:
     """Replay the race over what is stored: `scores[candidate][seed]` for the trainings done,
@@ -102,11 +104,15 @@ def race(
             gap = paired_difference([scores[c][s] for s in so_far], [scores[leader][s] for s in so_far])
             if gap.high < 0:
                 alive.remove(c)
-                left.append(Standing(
-                    c, _scores(scores, c, so_far), done,
-                    f"{gap.mean * 100:+.2f} points [{gap.low * 100:+.2f}, {gap.high * 100:+.2f}] to {leader} "
-                    f"after {done} seeds",
-                ))
+                left.append(
+                    Standing(
+                        c,
+                        _scores(scores, c, so_far),
+                        done,
+                        f"{gap.mean * 100:+.2f} points [{gap.low * 100:+.2f}, {gap.high * 100:+.2f}] to {leader} "
+                        f"after {done} seeds",
+                    )
+                )
     survivors = sorted(
         (Standing(c, _scores(scores, c, seeds)) for c in alive),
         key=lambda s: (-s.mean, candidates.index(s.candidate)),

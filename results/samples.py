@@ -104,7 +104,7 @@ def sample_grid(samples: Samples, policy: Policy, seed: int = 1) -> np.ndarray:
         for row, (label, images) in enumerate(rows):
             y = top + row * (cell + PAD)
             draw.multiline_text((4, y + 4), _wrap(label), fill=INK, font=font)
-            for column, image in enumerate(images[band * COLUMNS:(band + 1) * COLUMNS]):
+            for column, image in enumerate(images[band * COLUMNS : (band + 1) * COLUMNS]):
                 enlarged = np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
                 canvas.paste(Image.fromarray(enlarged), (LABEL_WIDTH + PAD + column * (cell + PAD), y))
     return np.asarray(canvas)
@@ -123,7 +123,7 @@ def stacked(pictures: list[np.ndarray], captions: list[str]) -> np.ndarray:
     draw = ImageDraw.Draw(canvas)
     font = ImageFont.load_default()
     y = 0
-    for picture, caption in zip(pictures, captions):
+    for picture, caption in zip(pictures, captions, strict=True):
         draw.text((4, y + 3), caption, fill=INK, font=font)
         canvas.paste(Image.fromarray(picture), (0, y + CAPTION_HEIGHT))
         y += CAPTION_HEIGHT + picture.shape[0] + PAD * 4

@@ -7,17 +7,44 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from space import AugSearchError
 
 # Two-sided 95 % quantiles of Student's t, t(0.975, df), for df = 1..30; above 30 the normal's
 # 1.96 is within 2 % of the truth (df = 30: 2.042) and grows closer.
 _T975 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
 )
 
 
@@ -60,7 +87,7 @@ def paired_difference(values: Sequence[float], baseline: Sequence[float]) -> Int
     pairing removes what the seed does to both, so it detects smaller gains than two intervals."""
     if len(values) != len(baseline):
         raise AugSearchError(f"paired values need the same seeds, but got {len(values)} and {len(baseline)} values.")
-    return mean_interval([a - b for a, b in zip(values, baseline)])
+    return mean_interval([a - b for a, b in zip(values, baseline, strict=True)])
 
 
 def _ranks(values: Sequence[float]) -> list[float]:
@@ -82,9 +109,11 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     """Spearman's rank correlation of paired `x` and `y` (the Pearson correlation of their ranks,
     which handles ties). NaN when either side is constant."""
     if len(x) != len(y) or len(x) < 2:
-        raise AugSearchError(f"a rank correlation needs two equally long lists of 2 or more, but got {len(x)} and {len(y)}.")
+        raise AugSearchError(
+            f"a rank correlation needs two equally long lists of 2 or more, but got {len(x)} and {len(y)}."
+        )
     rx, ry = _ranks(x), _ranks(y)
     mx, my = statistics.fmean(rx), statistics.fmean(ry)
-    covariance = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    covariance = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
     spread = math.sqrt(sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry))
     return covariance / spread if spread else math.nan

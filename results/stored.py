@@ -100,23 +100,31 @@ def open_trainings_study(storage, name: str, marker: str, about: dict) -> optuna
     return study
 
 
-def write_training(study: optuna.Study, training: Training, budget: dict, dataset: str, outcome: dict, metric: str) -> None:
+def write_training(
+    study: optuna.Study, training: Training, budget: dict, dataset: str, outcome: dict, metric: str
+) -> None:
     """One finished training as one trial: COMPLETE with `outcome[metric]` as its value and the
     per-epoch validation accuracy as intermediate values (the dashboard draws them), or FAIL with
     `outcome["error"]`. Only finished trainings are stored: an interrupted run leaves nothing
     half-done."""
     attrs = {
-        "key": training.key, "policy": training.policy.to_dict(), "seed": training.seed, "budget": budget,
-        "dataset": dataset, "labels": list(training.labels),
+        "key": training.key,
+        "policy": training.policy.to_dict(),
+        "seed": training.seed,
+        "budget": budget,
+        "dataset": dataset,
+        "labels": list(training.labels),
         **{name: value for name, value in outcome.items() if name != "history"},
     }
     failed = ERROR_ATTR in outcome
-    study.add_trial(optuna.trial.create_trial(
-        state=TrialState.FAIL if failed else TrialState.COMPLETE,
-        value=None if failed else outcome[metric],
-        user_attrs=attrs,
-        intermediate_values={row["epoch"]: row["val_accuracy"] for row in outcome.get("history") or []},
-    ))
+    study.add_trial(
+        optuna.trial.create_trial(
+            state=TrialState.FAIL if failed else TrialState.COMPLETE,
+            value=None if failed else outcome[metric],
+            user_attrs=attrs,
+            intermediate_values={row["epoch"]: row["val_accuracy"] for row in outcome.get("history") or []},
+        )
+    )
 
 
 def read_scores(study: optuna.Study) -> dict[str, float]:

@@ -43,7 +43,9 @@ def best(study: optuna.Study) -> Choice:
         return Choice(winner.label, winner.policy, trial, winner.baseline, record)
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete:
-        raise AugSearchError(f"--trial best: study {study.study_name!r} has no complete trial yet; run `search run` first.")
+        raise AugSearchError(
+            f"--trial best: study {study.study_name!r} has no complete trial yet; run `search run` first."
+        )
     top = max(complete, key=lambda trial: (trial.value, -trial.number))
     return Choice(f"trial {top.number}", trial_policy(top), top)
 
@@ -111,8 +113,12 @@ def provenance(study: optuna.Study, choice: Choice) -> dict:
     if race is not None:
         result = race.result(choice.label)
         record["confirmation"] = {
-            "mean": result.interval.mean, "low": result.interval.low, "high": result.interval.high,
-            "seeds": list(race.seeds), "budget": race.budget, "runner_up": race.runner_up,
+            "mean": result.interval.mean,
+            "low": result.interval.low,
+            "high": result.interval.high,
+            "seeds": list(race.seeds),
+            "budget": race.budget,
+            "runner_up": race.runner_up,
             "difference": interval_json(race.difference),
         }
     return record

@@ -12,7 +12,12 @@ from space import AugSearchError, Policy
 from space.ops import OP_SETS
 
 #: `select_rows` sort keys: the row attribute each sorts by, and whether highest comes first.
-SORT_KEYS = {"number": ("number", False), "value": ("value", True), "wall": ("wall_seconds", True), "epochs": ("epochs", True)}
+SORT_KEYS = {
+    "number": ("number", False),
+    "value": ("value", True),
+    "wall": ("wall_seconds", True),
+    "epochs": ("epochs", True),
+}
 
 
 @dataclass(frozen=True)
@@ -34,23 +39,27 @@ def trial_rows(study: optuna.Study) -> list[TrialRow]:
     for trial in study.get_trials(deepcopy=False):
         attrs = trial.user_attrs
         policy = Policy.from_dict(attrs["policy"]) if "policy" in attrs else None
-        rows.append(TrialRow(
-            number=trial.number,
-            state=trial.state.name,
-            # Optuna stores a pruned trial's last intermediate value as its value; that is not a
-            # full-budget objective, so it is only shown as the curve's last point.
-            value=trial.value if trial.state == TrialState.COMPLETE else None,
-            epochs=attrs.get("epochs_run"),
-            wall_seconds=attrs.get("wall_seconds"),
-            policy=policy,
-            reference=attrs.get("reference"),
-            error=attrs.get(ERROR_ATTR),
-            curve=tuple(trial.intermediate_values[step] for step in sorted(trial.intermediate_values)),
-        ))
+        rows.append(
+            TrialRow(
+                number=trial.number,
+                state=trial.state.name,
+                # Optuna stores a pruned trial's last intermediate value as its value; that is not a
+                # full-budget objective, so it is only shown as the curve's last point.
+                value=trial.value if trial.state == TrialState.COMPLETE else None,
+                epochs=attrs.get("epochs_run"),
+                wall_seconds=attrs.get("wall_seconds"),
+                policy=policy,
+                reference=attrs.get("reference"),
+                error=attrs.get(ERROR_ATTR),
+                curve=tuple(trial.intermediate_values[step] for step in sorted(trial.intermediate_values)),
+            )
+        )
     return rows
 
 
-def select_rows(rows: list[TrialRow], states: str | None = None, sort: str = "number", limit: int | None = None) -> list[TrialRow]:
+def select_rows(
+    rows: list[TrialRow], states: str | None = None, sort: str = "number", limit: int | None = None
+) -> list[TrialRow]:
     """The rows in `states` (comma-separated names, any case; None: all), sorted by `sort` (see
     SORT_KEYS; rows without that value go last), at most `limit` of them.
 
@@ -132,7 +141,10 @@ def progress(study: optuna.Study) -> Progress:
         if trial.state == TrialState.COMPLETE and (best is None or trial.value > best.value):
             best = trial
     return Progress(
-        complete=counts[TrialState.COMPLETE], pruned=counts[TrialState.PRUNED], failed=counts[TrialState.FAIL],
+        complete=counts[TrialState.COMPLETE],
+        pruned=counts[TrialState.PRUNED],
+        failed=counts[TrialState.FAIL],
         running=counts[TrialState.RUNNING],
-        best_value=None if best is None else best.value, best_number=None if best is None else best.number,
+        best_value=None if best is None else best.value,
+        best_number=None if best is None else best.number,
     )

@@ -40,6 +40,7 @@ from results.racing import race
 from results.stored import (
     CONFIRMATION_STUDY_ATTR,
     CONFIRMATION_SUFFIX,
+    ERROR_ATTR,
     Training,
     open_trainings_study,
     read_scores,
@@ -71,7 +72,9 @@ def confirmation_seeds(search_seed: int, count: int) -> list[int]:
 def candidates(study: optuna.Study, top: int, exclude=()) -> list[FrozenTrial]:
     """The `top` COMPLETE trials with the highest objective, one per distinct policy and none
     whose policy is in `exclude` (the racing baselines), best first."""
-    complete = sorted(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: (-t.value, t.number))
+    complete = sorted(
+        study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: (-t.value, t.number)
+    )
     seen = {json.dumps(policy.to_dict(), sort_keys=True) for policy in exclude}
     chosen = []
     for trial in complete:
@@ -94,7 +97,9 @@ def contestants(settings: SearchSettings, study: optuna.Study) -> list[Contestan
     return [trial_contestant(trial.number, trial_policy(trial)) for trial in searched] + baselines
 
 
-def confirm(settings: SearchSettings, study: optuna.Study, url: str, budget: Budget, placement: Placement, load_dataset) -> bool:
+def confirm(
+    settings: SearchSettings, study: optuna.Study, url: str, budget: Budget, placement: Placement, load_dataset
+) -> bool:
     """Run the race (see the module docstring) at `budget`; store its record in the study.
     `load_dataset()` gives the race's data (without the test split), called only when a training is
     left to run. Returns True when Ctrl-C stopped it (the record is then not written)."""
@@ -130,16 +135,21 @@ def confirm(settings: SearchSettings, study: optuna.Study, url: str, budget: Bud
         if dataset is None:
             dataset = load_dataset()
         jobs = [Training(keys[c, seed], by_label[c].policy, seed, [c]) for c, seed in current.pending]
-        label_of = {keys[c, seed]: c for c, seed in current.pending}
         say(f"race: seed {current.rounds_done + 1} of {len(seeds)} for {len(jobs)} contestants")
 
         def on_result(job, outcome):
             write_training(trainings, job, budget_dict, spec, outcome, METRIC)
-            if "error" in outcome:
-                failed[label_of[job.key]] = first_line(outcome["error"])
+            if ERROR_ATTR in outcome:
+                failed[job.labels[0]] = first_line(outcome[ERROR_ATTR])
 
         completed = run_jobs(
-            jobs, dataset, budget, model=settings.model_builder, placement=placement, on_result=on_result, say=say,
+            jobs,
+            dataset,
+            budget,
+            model=settings.model_builder,
+            placement=placement,
+            on_result=on_result,
+            say=say,
             metric=METRIC,
         )
         if not completed:
@@ -158,7 +168,9 @@ def _trainings_study(url: str, study: optuna.Study) -> optuna.Study:
     from search.storage import open_storage
 
     return open_trainings_study(
-        open_storage(url), study.study_name + CONFIRMATION_SUFFIX, CONFIRMATION_STUDY_ATTR,
+        open_storage(url),
+        study.study_name + CONFIRMATION_SUFFIX,
+        CONFIRMATION_STUDY_ATTR,
         {"study": study.study_name, "value": "validation accuracy at the race's budget"},
     )
 
@@ -169,5 +181,5 @@ def _write_note(trainings: optuna.Study, record: RaceRecord) -> None:
         from optuna_dashboard import save_note
 
         save_note(trainings, markdown(record))
-    except Exception as error:  # noqa: BLE001 - the note is a convenience, not the search
+    except Exception as error:
         print(f"warning: confirmation note not written: {error}", file=sys.stderr)

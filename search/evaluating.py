@@ -62,13 +62,15 @@ def evaluate(settings: EvaluationSettings) -> EvaluationResult:
     entries = _entries(settings, study)
     dataset = settings.dataset if settings.dataset is not None else (stored and stored.dataset) or DEFAULT_DATASET
     check_dataset(dataset, settings.data_dir)
-    name = (study.study_name if study is not None else settings.study or default_study_name(dataset_spec(dataset)))
+    name = study.study_name if study is not None else settings.study or default_study_name(dataset_spec(dataset))
     name += EVALUATION_SUFFIX
     with driver_lock(settings.runs_dir, name, url, command="search evaluate"):
         return _evaluate(settings, url, name, study, entries, dataset, stored.seed if stored else 0)
 
 
-def plan(entries: list[Entry], seeds: list[int], budget: dict, dataset: str, done: set[str]) -> tuple[list[Training], int]:
+def plan(
+    entries: list[Entry], seeds: list[int], budget: dict, dataset: str, done: set[str]
+) -> tuple[list[Training], int]:
     """The trainings still to run, each once however many entries share its policy, and how many
     of those `entries` x `seeds` asked for are already in `done` (stored keys)."""
     jobs: dict[str, Training] = {}
@@ -109,12 +111,18 @@ def _entries(settings: EvaluationSettings, study) -> list[Entry]:
     if settings.top_k:
         complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         require(
-            len(complete) >= settings.top_k, "top_k", settings.top_k,
+            len(complete) >= settings.top_k,
+            "top_k",
+            settings.top_k,
             f"at most the {len(complete)} complete trials of study {study.study_name!r}",
         )
         choices += [choose(study, trial.number) for trial in _ranked(study, complete)[: settings.top_k]]
     choices += [choose(study, which) for which in settings.trials]
-    if not (choices or settings.policies) and study is not None and study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+    if (
+        not (choices or settings.policies)
+        and study is not None
+        and study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    ):
         choices.append(choose(study, "best"))
     entries, seen = [], set()
     baselines = list(settings.baselines)
@@ -161,7 +169,10 @@ def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, 
     seeds = [settings.seed + i for i in range(settings.seeds)]
     spec = dataset_spec(dataset)
     evaluation_study = open_trainings_study(
-        open_storage(url), name, EVALUATION_STUDY_ATTR, {"study": study.study_name if study else None, "value": "test accuracy"},
+        open_storage(url),
+        name,
+        EVALUATION_STUDY_ATTR,
+        {"study": study.study_name if study else None, "value": "test accuracy"},
     )
     jobs, stored = plan(entries, seeds, budget.to_dict(), spec, set(read_scores(evaluation_study)))
     say = printer(settings.verbose)
@@ -169,20 +180,32 @@ def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, 
         f"evaluating {len(entries)} policies x {len(seeds)} seeds in study {name!r} of {shown(url)} | dataset "
         f"{spec}, test split | budget {budget.epochs} epochs x {budget.train_examples} images at "
         f"{budget.image_size}px, model {budget.model} | {stored} trainings stored, {len(jobs)} to run, "
-        f"{min(placement.concurrency, max(len(jobs), 1))} at once ({placement.cpus:g} CPU + {placement.gpus:g} GPU each)",
+        f"{min(placement.concurrency, max(len(jobs), 1))} at once "
+        f"({placement.cpus:g} CPU + {placement.gpus:g} GPU each)",
     )
     completed = True
     if jobs:
         from trainers.data import load_dataset
 
         data = load_dataset(
-            dataset, image_size=budget.image_size, train_examples=budget.train_examples,
-            validation_examples=budget.validation_to_load, seed=data_seed, data_dir=settings.data_dir,
+            dataset,
+            image_size=budget.image_size,
+            train_examples=budget.train_examples,
+            validation_examples=budget.validation_to_load,
+            seed=data_seed,
+            data_dir=settings.data_dir,
             include_test=True,
         )
         completed = run_jobs(
-            jobs, data, budget, model=settings.model_builder, placement=placement, say=say,
-            on_result=lambda job, outcome: write_training(evaluation_study, job, budget.to_dict(), spec, outcome, "test_accuracy"),
+            jobs,
+            data,
+            budget,
+            model=settings.model_builder,
+            placement=placement,
+            say=say,
+            on_result=lambda job, outcome: write_training(
+                evaluation_study, job, budget.to_dict(), spec, outcome, "test_accuracy"
+            ),
         )
 
     accuracies = read_scores(evaluation_study)
@@ -192,13 +215,18 @@ def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, 
         by_entry.append({seed: accuracies[key] for seed, key in keys.items() if key in accuracies})
     evaluation = summarise(entries, by_entry, seeds)
     context = {
-        "study": study.study_name if study is not None else None, "evaluation_study": name, "dataset": spec,
-        "budget": budget.to_dict(), "command": settings.command,
+        "study": study.study_name if study is not None else None,
+        "evaluation_study": name,
+        "dataset": spec,
+        "budget": budget.to_dict(),
+        "command": settings.command,
     }
     paths = _write_reports(Path(settings.runs_dir) / "evaluation", name, evaluation, context)
     # Each training once, however many entries share its policy (plan() dedupes them).
     missing = len(plan(entries, seeds, budget.to_dict(), spec, set(accuracies))[0])
-    return EvaluationResult(evaluation, paths, evaluation_study, failed=missing if completed else 0, interrupted=not completed)
+    return EvaluationResult(
+        evaluation, paths, evaluation_study, failed=missing if completed else 0, interrupted=not completed
+    )
 
 
 def _write_reports(folder: Path, name: str, evaluation: Evaluation, context: dict) -> list[Path]:

@@ -8,9 +8,9 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from search.storage import shown
 from space import AugSearchError
@@ -56,7 +56,9 @@ def _database_lock(url: str | None, study_name: str, command: str) -> Iterator[N
         return
     import sqlalchemy
 
-    key = int.from_bytes(hashlib.blake2b(f"augsearch/{study_name}".encode(), digest_size=8).digest(), "big", signed=True)
+    key = int.from_bytes(
+        hashlib.blake2b(f"augsearch/{study_name}".encode(), digest_size=8).digest(), "big", signed=True
+    )
     engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
     try:
         connection = engine.connect()

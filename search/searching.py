@@ -140,10 +140,16 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
     def data_for(at):
         # The search's data (no test split: `search evaluate` alone reads it), loaded when needed.
         # The validation carve does not depend on the training size: exploration and race score alike.
-        return functools.cache(lambda: load_dataset(
-            settings.dataset, image_size=at.image_size, train_examples=at.train_examples,
-            validation_examples=at.validation_to_load, seed=settings.seed, data_dir=settings.data_dir,
-        ))
+        return functools.cache(
+            lambda: load_dataset(
+                settings.dataset,
+                image_size=at.image_size,
+                train_examples=at.train_examples,
+                validation_examples=at.validation_to_load,
+                seed=settings.seed,
+                data_dir=settings.data_dir,
+            )
+        )
 
     if already < settings.trials:
         write_record(study, None)  # the best trials may change: the race is run again

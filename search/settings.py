@@ -16,9 +16,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from space import BASELINES, AugSearchError, Policy, SearchSpace, resolve_baselines
 from space.errors import is_int, is_number, require
@@ -82,31 +83,41 @@ class Resources:
     def __post_init__(self) -> None:
         require(
             self.concurrency is None or (is_int(self.concurrency) and self.concurrency >= 1),
-            "concurrency", self.concurrency, "None or an integer >= 1",
+            "concurrency",
+            self.concurrency,
+            "None or an integer >= 1",
         )
         require(
             self.cpus_per_trial is None or (is_number(self.cpus_per_trial) and self.cpus_per_trial > 0),
-            "cpus_per_trial", self.cpus_per_trial, "None or a number > 0",
+            "cpus_per_trial",
+            self.cpus_per_trial,
+            "None or a number > 0",
         )
         require(
             self.gpus_per_trial is None or (is_number(self.gpus_per_trial) and self.gpus_per_trial >= 0),
-            "gpus_per_trial", self.gpus_per_trial, "None or a number >= 0",
+            "gpus_per_trial",
+            self.gpus_per_trial,
+            "None or a number >= 0",
         )
         require(self.address is None or isinstance(self.address, str), "address", self.address, "None or a string")
         if self.address is not None and self.address.strip().lower().startswith("ray://"):
             # Under Ray Client, Ray Tune runs its driver loop as an actor on the head node, where
             # this process's searcher (the study's only writer), progress line and Ctrl-C cannot go.
             raise AugSearchError(
-                f"address must be auto or the HOST:PORT that `ray start --head` prints, but got address={self.address!r}: "
+                "address must be auto or the HOST:PORT that `ray start --head` prints, "
+                f"but got address={self.address!r}: "
                 "with Ray Client (ray://) Ray Tune would run the search's driver loop on the head node, away from "
-                "its study, progress line and Ctrl-C; run `search run --address auto` on a machine of the cluster instead."
+                "its study, progress line and Ctrl-C; run `search run --address auto` on a machine of the "
+                "cluster instead."
             )
 
     def per_trial(self, cluster_cpus: float, cluster_gpus: float) -> Placement:
         """Each training's CPUs and GPUs and how many run at once, on a cluster with these
         resources. Raises AugSearchError when a training asks for more than the cluster has."""
         gpus = self.gpus_per_trial if self.gpus_per_trial is not None else (1.0 if cluster_gpus else 0.0)
-        require(gpus <= cluster_gpus, "gpus_per_trial", gpus, f"at most the {cluster_gpus:g} GPU(s) the Ray cluster has")
+        require(
+            gpus <= cluster_gpus, "gpus_per_trial", gpus, f"at most the {cluster_gpus:g} GPU(s) the Ray cluster has"
+        )
         if self.cpus_per_trial is not None:
             cpus = float(self.cpus_per_trial)
         elif gpus:
@@ -144,28 +155,47 @@ class _Training:
         if isinstance(dataset, tuple) and len(dataset) == 2:  # (images, labels): the training split
             object.__setattr__(self, "dataset", ArrayData(train=dataset))
         require(
-            self.dataset is None or isinstance(self.dataset, (str, ArrayData)), "dataset", _short(dataset),
+            self.dataset is None or isinstance(self.dataset, (str, ArrayData)),
+            "dataset",
+            _short(dataset),
             "a dataset spec ('fashion_mnist', 'tfds:NAME', 'folder:PATH'), an ArrayData or (images, labels)",
         )
         require(
-            self.data_dir is None or isinstance(self.data_dir, (str, os.PathLike)), "data_dir", self.data_dir,
+            self.data_dir is None or isinstance(self.data_dir, (str, os.PathLike)),
+            "data_dir",
+            self.data_dir,
             "None or a folder path",
         )
         require(
-            self.budget is None or isinstance(self.budget, Budget) or self.budget in self._budgets, "budget", self.budget,
+            self.budget is None or isinstance(self.budget, Budget) or self.budget in self._budgets,
+            "budget",
+            self.budget,
             f"None, a trainers.Budget or one of {', '.join(self._budgets)}",
         )
-        require(isinstance(self.budget_overrides, Mapping), "budget_overrides", self.budget_overrides, "a dict of Budget fields")
+        require(
+            isinstance(self.budget_overrides, Mapping),
+            "budget_overrides",
+            self.budget_overrides,
+            "a dict of Budget fields",
+        )
         object.__setattr__(self, "budget_overrides", dict(self.budget_overrides))
         require(
             self.model is None or (isinstance(self.model, str) and self.model.strip() != "") or callable(self.model),
-            "model", self.model,
+            "model",
+            self.model,
             "None, a model name (small, efficientnetv2_b0, efficientnetv2_s), 'package.module:function', "
             "or a callable (input_shape, num_classes, seed) -> keras.Model",
         )
-        require(self.study is None or (isinstance(self.study, str) and self.study.strip() != ""), "study", self.study, "None or a name")
+        require(
+            self.study is None or (isinstance(self.study, str) and self.study.strip() != ""),
+            "study",
+            self.study,
+            "None or a name",
+        )
         require(isinstance(self.runs_dir, (str, os.PathLike)), "runs_dir", self.runs_dir, "a folder path")
-        require(self.storage is None or isinstance(self.storage, str), "storage", self.storage, "None or a database URL")
+        require(
+            self.storage is None or isinstance(self.storage, str), "storage", self.storage, "None or a database URL"
+        )
         require(isinstance(self.resources, Resources), "resources", self.resources, "a search.Resources")
         require(isinstance(self.verbose, bool), "verbose", self.verbose, "True or False")
         # Overrides are checked against a preset now; the preset itself is chosen once Ray says
@@ -208,7 +238,9 @@ class _Training:
             if self.budget is not None or not gpus:
                 raise
             # Construction checked the overrides against the CPU preset; a GPU cluster's differs.
-            raise AugSearchError(f"{str(error).rstrip('.')} (with the {name!r} preset, the default on a cluster with GPUs).") from None
+            raise AugSearchError(
+                f"{str(error).rstrip('.')} (with the {name!r} preset, the default on a cluster with GPUs)."
+            ) from None
 
     @staticmethod
     def _default_budget(gpus: bool) -> str:
@@ -259,10 +291,19 @@ class SearchSettings(_Training):
         baselines = self.race_baselines if isinstance(self.race_baselines, str) else ",".join(self.race_baselines)
         object.__setattr__(self, "race_baselines", resolve_baselines(baselines, argument="race_baselines"))
         require(
-            self.target_budget is None or isinstance(self.target_budget, Budget) or self.target_budget in TARGET_BUDGETS,
-            "target_budget", self.target_budget, f"None, a trainers.Budget or one of {', '.join(TARGET_BUDGETS)}",
+            self.target_budget is None
+            or isinstance(self.target_budget, Budget)
+            or self.target_budget in TARGET_BUDGETS,
+            "target_budget",
+            self.target_budget,
+            f"None, a trainers.Budget or one of {', '.join(TARGET_BUDGETS)}",
         )
-        require(isinstance(self.target_overrides, Mapping), "target_overrides", self.target_overrides, "a dict of Budget fields")
+        require(
+            isinstance(self.target_overrides, Mapping),
+            "target_overrides",
+            self.target_overrides,
+            "a dict of Budget fields",
+        )
         object.__setattr__(self, "target_overrides", dict(self.target_overrides))
         self.race_budget_for(gpus=False)
         require(self.dataset is not None, "dataset", self.dataset, "a dataset spec or an ArrayData")
@@ -277,16 +318,29 @@ class SearchSettings(_Training):
             )
         require(self.pruner in PRUNERS, "pruner", self.pruner, f"one of {', '.join(PRUNERS)}")
         require(is_int(self.seed) and self.seed >= 0, "seed", self.seed, "an integer >= 0")
-        require(is_int(self.max_failures) and self.max_failures >= 1, "max_failures", self.max_failures, "an integer >= 1")
-        require(is_int(self.confirm_top) and self.confirm_top >= 0, "confirm_top", self.confirm_top, "an integer >= 0 (0: no race)")
         require(
-            is_int(self.confirm_seeds) and self.confirm_seeds >= 2, "confirm_seeds", self.confirm_seeds,
+            is_int(self.max_failures) and self.max_failures >= 1, "max_failures", self.max_failures, "an integer >= 1"
+        )
+        require(
+            is_int(self.confirm_top) and self.confirm_top >= 0,
+            "confirm_top",
+            self.confirm_top,
+            "an integer >= 0 (0: no race)",
+        )
+        require(
+            is_int(self.confirm_seeds) and self.confirm_seeds >= 2,
+            "confirm_seeds",
+            self.confirm_seeds,
             "an integer >= 2 (an interval needs two seeds)",
         )
         for name in ("baselines", "reuse_workers"):
             require(isinstance(getattr(self, name), bool), name, getattr(self, name), "True or False")
-        require(self.keras_callbacks is None or callable(self.keras_callbacks), "keras_callbacks", self.keras_callbacks,
-                "None or a callable trial_number -> list of keras.callbacks.Callback")
+        require(
+            self.keras_callbacks is None or callable(self.keras_callbacks),
+            "keras_callbacks",
+            self.keras_callbacks,
+            "None or a callable trial_number -> list of keras.callbacks.Callback",
+        )
 
     @property
     def dataset_spec(self) -> str:
@@ -323,13 +377,14 @@ class SearchSettings(_Training):
 class EvaluationSettings(_Training):
     """An evaluation: each policy trained `seeds` times at a full budget, scored on the test split.
 
-    The policies, reported in this order: the `top_k` best complete trials of the study (the
-    race's searched contestants first, in its order, when it has a winner), the `trials` ("best"
-    or numbers), the `policies` (exported files or Policy objects), then the `baselines` (names of
-    `space.BASELINES`, or a comma-separated string). With no trial, file or Policy, the study's
-    best (`results.trial_policies.best`; a baseline that won the race is evaluated as that baseline). `dataset` None: the study's, else fashion_mnist; it needs a
-    test split. `budget` None: full-gpu if Ray sees a GPU, else full. Seeds run from `seed` to
-    `seed + seeds - 1`. `command` is recorded in the reports (how to reproduce them).
+    The policies, reported in this order: the `top_k` best complete trials of the study (the race's
+    searched contestants first, in its order, when it has a winner), the `trials` ("best" or
+    numbers), the `policies` (exported files or Policy objects), then the `baselines` (names of
+    `space.BASELINES`, or a comma-separated string). With no trial, file or Policy, the study's best
+    (`results.trial_policies.best`; a baseline that won the race is evaluated as that baseline).
+    `dataset` None: the study's, else fashion_mnist; it needs a test split. `budget` None: full-gpu
+    if Ray sees a GPU, else full. Seeds run from `seed` to `seed + seeds - 1`. `command` is recorded
+    in the reports (how to reproduce them).
     """
 
     dataset: str | ArrayData | None = None
@@ -345,14 +400,23 @@ class EvaluationSettings(_Training):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require(is_int(self.seeds) and self.seeds >= 1, "seeds", self.seeds, "an integer >= 1 (3 or more give an interval)")
+        require(
+            is_int(self.seeds) and self.seeds >= 1, "seeds", self.seeds, "an integer >= 1 (3 or more give an interval)"
+        )
         require(is_int(self.seed) and self.seed >= 0, "seed", self.seed, "an integer >= 0")
         require(is_int(self.top_k) and self.top_k >= 0, "top_k", self.top_k, "an integer >= 0")
         baselines = self.baselines if isinstance(self.baselines, str) else ",".join(self.baselines)
         object.__setattr__(self, "baselines", resolve_baselines(baselines))
-        require(not isinstance(self.policies, (str, Policy)), "policies", self.policies, "a list of policy files or Policy objects")
+        require(
+            not isinstance(self.policies, (str, Policy)),
+            "policies",
+            self.policies,
+            "a list of policy files or Policy objects",
+        )
         for policy in self.policies:
-            require(isinstance(policy, (str, os.PathLike, Policy)), "policies", policy, "policy files or Policy objects")
+            require(
+                isinstance(policy, (str, os.PathLike, Policy)), "policies", policy, "policy files or Policy objects"
+            )
         require(not isinstance(self.trials, (str, int)), "trials", self.trials, "a list of 'best' or trial numbers")
         object.__setattr__(self, "policies", tuple(self.policies))
         object.__setattr__(self, "trials", tuple(self.trials))

@@ -170,8 +170,9 @@ def _has_tables(path: Path) -> bool:
     """Whether the SQLite file has Optuna's tables, read without writing anything."""
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT)) as db:
-            return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'studies'").fetchone() is not None
+            return (
+                db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'studies'").fetchone()
+                is not None
+            )
     except sqlite3.Error:
         return False
-
-

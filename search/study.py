@@ -9,7 +9,8 @@ trial (`search.tune.exploration`).
 from __future__ import annotations
 
 import warnings
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState

@@ -17,7 +17,7 @@ from space import AugSearchError
 KINDS = ("raise", "nan", "oom")
 
 
-def inject_faults(spec: str) -> "FaultInjection":
+def inject_faults(spec: str) -> FaultInjection:
     """`keras_callbacks` for SearchSettings from "TRIAL:KIND,..." (TRIAL a number or "*").
     Raises AugSearchError for a malformed spec."""
     return FaultInjection(spec)
@@ -33,7 +33,9 @@ class FaultInjection:
         for item in self.spec.split(","):
             trial, _, kind = item.strip().partition(":")
             if kind not in KINDS or not (trial == "*" or trial.isdigit()):
-                raise AugSearchError(f"faults must be TRIAL:KIND,... with KIND in {KINDS}, but got faults={self.spec!r}.")
+                raise AugSearchError(
+                    f"faults must be TRIAL:KIND,... with KIND in {KINDS}, but got faults={self.spec!r}."
+                )
 
     def __call__(self, trial_number: int) -> list:
         faults = dict(item.strip().split(":") for item in self.spec.split(","))

@@ -5,15 +5,15 @@ Pure Python and light: KerasCV is imported only by `space.layers`, when layers a
 
 import warnings
 
-# `python -m space.ops` prints docs/ops.md from a module this package has already imported, which
-# runpy warns about; harmless here, as the second copy only prints.
-warnings.filterwarnings("ignore", message="'space.ops' found in sys.modules", category=RuntimeWarning)
-
 from space.baselines import BASELINES, resolve_baselines
 from space.errors import AugSearchError
 from space.ops import EXTENDED_OPS, MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, TRIVIALAUGMENT_OPS, resolve_ops
 from space.policy import GUIDE_POLICY, NO_AUGMENTATION, Policy
 from space.search_space import SearchSpace, op_param, policy_params, suggest_policy
+
+# `python -m space.ops` prints docs/ops.md from a module this package has already imported, which
+# runpy warns about (once this package is imported); harmless here, as the second copy only prints.
+warnings.filterwarnings("ignore", message="'space.ops' found in sys.modules", category=RuntimeWarning)
 
 __all__ = [
     "AugSearchError",

@@ -33,8 +33,11 @@ BASELINES: dict[str, Policy] = {
     "guide": GUIDE_POLICY,
     "randaugment": Policy(),
     "trivialaugment": Policy(
-        magnitude=1.0, magnitude_stddev=0.0, magnitude_distribution="uniform",
-        augmentations_per_image=1, rate=len(TRIVIALAUGMENT_OPS) / (len(TRIVIALAUGMENT_OPS) + 1),
+        magnitude=1.0,
+        magnitude_stddev=0.0,
+        magnitude_distribution="uniform",
+        augmentations_per_image=1,
+        rate=len(TRIVIALAUGMENT_OPS) / (len(TRIVIALAUGMENT_OPS) + 1),
         ops=TRIVIALAUGMENT_OPS,
     ),
 }
@@ -59,6 +62,7 @@ def resolve_baselines(text: str, *, argument: str = "baselines") -> tuple[str, .
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise AugSearchError(
-            f"{argument} must name distinct baselines, but {repeated[0]!r} is given more than once in {argument}={text!r}."
+            f"{argument} must name distinct baselines, but {repeated[0]!r} is given more than once "
+            f"in {argument}={text!r}."
         )
     return names

@@ -18,7 +18,10 @@ from space.policy import Policy
 
 
 def build_op(
-    name: str, magnitude: float, magnitude_stddev: float, seed: int | None = None,
+    name: str,
+    magnitude: float,
+    magnitude_stddev: float,
+    seed: int | None = None,
     magnitude_distribution: str = "normal",
 ):
     """The KerasCV layer for catalogue op `name` at this magnitude.
@@ -29,7 +32,8 @@ def build_op(
     _check_seed(seed)
     require(
         isinstance(magnitude_distribution, str) and magnitude_distribution in MAGNITUDE_DISTRIBUTIONS,
-        "magnitude_distribution", magnitude_distribution,
+        "magnitude_distribution",
+        magnitude_distribution,
         f"one of {', '.join(map(repr, MAGNITUDE_DISTRIBUTIONS))}",
     )
     op = OPS[name]
@@ -53,7 +57,9 @@ def _factor_sampler(sampler: Sampler):
 def _check_seed(seed: int | None) -> None:
     # Several KerasCV layers test `if seed:`, so seed 0 silently means "unseeded".
     require(
-        seed is None or (isinstance(seed, int) and seed >= 1), "seed", seed,
+        seed is None or (isinstance(seed, int) and seed >= 1),
+        "seed",
+        seed,
         "None or an integer >= 1 (KerasCV layers take 0 for no seed)",
     )
 
@@ -83,14 +89,20 @@ class BatchStage:
     def __init__(self, cutmix, cutmix_rate: float, mixup, mixup_rate: float, seed: int | None = None):
         self.stages = [(cutmix, float(cutmix_rate)), (mixup, float(mixup_rate))]
         # Stateless coins from a counter keep the stage reproducible for a fixed seed.
-        self._coins = tf.random.Generator.from_seed(seed) if seed is not None else tf.random.Generator.from_non_deterministic_state()
+        self._coins = (
+            tf.random.Generator.from_seed(seed)
+            if seed is not None
+            else tf.random.Generator.from_non_deterministic_state()
+        )
 
     @classmethod
-    def from_policy(cls, policy: Policy, seed: int | None = None) -> "BatchStage":
+    def from_policy(cls, policy: Policy, seed: int | None = None) -> BatchStage:
         _check_seed(seed)
         return cls(
-            keras_cv.layers.CutMix(alpha=policy.cutmix_alpha, seed=seed), policy.cutmix_rate,
-            keras_cv.layers.MixUp(alpha=policy.mixup_alpha, seed=seed), policy.mixup_rate,
+            keras_cv.layers.CutMix(alpha=policy.cutmix_alpha, seed=seed),
+            policy.cutmix_rate,
+            keras_cv.layers.MixUp(alpha=policy.mixup_alpha, seed=seed),
+            policy.mixup_rate,
             seed=seed,
         )
 
@@ -106,5 +118,5 @@ class BatchStage:
                 batch = layer(batch, training=True)
                 continue
             heads = self._coins.uniform(()) < rate
-            batch = tf.cond(heads, lambda b=batch, l=layer: l(b, training=True), lambda b=batch: b)
+            batch = tf.cond(heads, lambda b=batch, op=layer: op(b, training=True), lambda b=batch: b)
         return batch

@@ -177,54 +177,83 @@ _CATALOGUE = (
     OpInfo("auto_contrast", "standard", "AutoContrast"),
     OpInfo("equalization", "standard", "Equalization", {"bins": Fixed(256)}),
     OpInfo(
-        "solarization", "standard", "Solarization",
+        "solarization",
+        "standard",
+        "Solarization",
         {"addition_factor": Sampled(110), "threshold_factor": Sampled(255, complement=True)},
         "KerasCV caps the addition at 110, as more leaves little of the image",
     ),
     OpInfo("color_degeneration", "standard", "RandomColorDegeneration", {"factor": Sampled(1.0)}),
     # RandomContrast fails on factor 0, hence KerasCV's floor.
     OpInfo(
-        "contrast", "standard", "RandomContrast",
-        {"factor": Linear(floor=0.001)}, "contrast uniform in [1-factor, 1+factor]",
+        "contrast",
+        "standard",
+        "RandomContrast",
+        {"factor": Linear(floor=0.001)},
+        "contrast uniform in [1-factor, 1+factor]",
     ),
     OpInfo(
-        "brightness", "standard", "RandomBrightness",
-        {"factor": Linear()}, "shift uniform in [-m, m] of the value range",
+        "brightness",
+        "standard",
+        "RandomBrightness",
+        {"factor": Linear()},
+        "shift uniform in [-m, m] of the value range",
     ),
     OpInfo("shear_x", "standard", "RandomShear", {"x_factor": Sampled(1.0), "y_factor": Fixed(0)}),
     OpInfo("shear_y", "standard", "RandomShear", {"y_factor": Sampled(1.0), "x_factor": Fixed(0)}),
     OpInfo(
-        "translate_x", "standard", "RandomTranslation",
-        {"width_factor": Linear(), "height_factor": Fixed(0)}, "shift uniform in [-m, m] of the width",
+        "translate_x",
+        "standard",
+        "RandomTranslation",
+        {"width_factor": Linear(), "height_factor": Fixed(0)},
+        "shift uniform in [-m, m] of the width",
     ),
     OpInfo(
-        "translate_y", "standard", "RandomTranslation",
-        {"height_factor": Linear(), "width_factor": Fixed(0)}, "shift uniform in [-m, m] of the height",
+        "translate_y",
+        "standard",
+        "RandomTranslation",
+        {"height_factor": Linear(), "width_factor": Fixed(0)},
+        "shift uniform in [-m, m] of the height",
     ),
     # The extended set: other KerasCV layers, mapped the same way (m=0 is the identity).
     OpInfo(
-        "rotation", "extended", "RandomRotation",
-        {"factor": Linear(divisor=12)}, "angle uniform in [-30*m, 30*m] degrees",
+        "rotation",
+        "extended",
+        "RandomRotation",
+        {"factor": Linear(divisor=12)},
+        "angle uniform in [-30*m, 30*m] degrees",
     ),
     OpInfo("grid_mask", "extended", "GridMask", {"ratio_factor": Sampled(0.6), "rotation_factor": Fixed(0.15)}),
     OpInfo("grayscale", "extended", "Grayscale", {"output_channels": Fixed(3)}, "no strength"),
     OpInfo(
-        "posterization", "extended", "Posterization",
-        {"bits": Linear(-4, offset=8, rounded=True)}, "8 bits (identity) down to 4",
+        "posterization",
+        "extended",
+        "Posterization",
+        {"bits": Linear(-4, offset=8, rounded=True)},
+        "8 bits (identity) down to 4",
     ),
     OpInfo("sharpness", "extended", "RandomSharpness", {"factor": Sampled(1.0)}),
     OpInfo(
-        "cutout", "extended", "RandomCutout",
-        {"height_factor": _SIDE, "width_factor": _SIDE}, "a patch up to half the side",
+        "cutout",
+        "extended",
+        "RandomCutout",
+        {"height_factor": _SIDE, "width_factor": _SIDE},
+        "a patch up to half the side",
     ),
     OpInfo("hue", "extended", "RandomHue", {"factor": Sampled(0.5)}),
     OpInfo(
-        "saturation", "extended", "RandomSaturation",
-        {"factor": Range(Linear(-0.5, offset=0.5), Linear(0.5, offset=0.5))}, "0.5 is the identity",
+        "saturation",
+        "extended",
+        "RandomSaturation",
+        {"factor": Range(Linear(-0.5, offset=0.5), Linear(0.5, offset=0.5))},
+        "0.5 is the identity",
     ),
     OpInfo(
-        "horizontal_flip", "extended", "RandomFlip",
-        {"mode": Fixed("horizontal"), "rate": Fixed(0.5)}, "no strength",
+        "horizontal_flip",
+        "extended",
+        "RandomFlip",
+        {"mode": Fixed("horizontal"), "rate": Fixed(0.5)},
+        "no strength",
     ),
 )
 
@@ -236,7 +265,9 @@ EXTENDED_OPS: tuple[str, ...] = tuple(OPS)
 #: gives it as the chance 1/14 of applying no op (`space.baselines`).
 TRIVIALAUGMENT_OPS: tuple[str, ...] = (*STANDARD_OPS, "rotation", "posterization", "sharpness")
 OP_SETS: dict[str, tuple[str, ...]] = {
-    "standard": STANDARD_OPS, "trivialaugment": TRIVIALAUGMENT_OPS, "extended": EXTENDED_OPS,
+    "standard": STANDARD_OPS,
+    "trivialaugment": TRIVIALAUGMENT_OPS,
+    "extended": EXTENDED_OPS,
 }
 
 
@@ -259,8 +290,7 @@ def resolve_ops(spec: str | tuple[str, ...] | list[str], *, argument: str = "ops
     unknown = [name for name in names if name not in OPS]
     if unknown:
         raise AugSearchError(
-            f"{argument} has unknown op {unknown[0]!r}; expected {_set_names()} or names "
-            f"from: {', '.join(OPS)}."
+            f"{argument} has unknown op {unknown[0]!r}; expected {_set_names()} or names from: {', '.join(OPS)}."
         )
     if len(set(names)) != len(names):
         raise AugSearchError(f"{argument} must name distinct ops, but got {argument}={spec!r}.")
@@ -296,11 +326,13 @@ def docs_markdown() -> str:
     sampled = [op for op in _CATALOGUE if any(isinstance(arg, Sampled) for arg in op.args.values())]
     others = [op for op in _CATALOGUE if op not in sampled]
     complements = [
-        f"`{op.name}`'s `{key}`" for op in _CATALOGUE for key, arg in op.args.items()
+        f"`{op.name}`'s `{key}`"
+        for op in _CATALOGUE
+        for key, arg in op.args.items()
         if isinstance(arg, Sampled) and arg.complement
     ]
     general, complement = Sampled("k"), Sampled("k", complement=True)
-    distributions = "\n".join(f"- `\"{name}\"`: {text}." for name, text in MAGNITUDE_DISTRIBUTIONS.items())
+    distributions = "\n".join(f'- `"{name}"`: {text}.' for name, text in MAGNITUDE_DISTRIBUTIONS.items())
     return f"""# The op catalogue
 
 <!-- Generated from space/ops.py by `.venv/bin/python -m space.ops > docs/ops.md`:

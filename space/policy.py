@@ -39,28 +39,37 @@ class Policy:
         # would mean nothing anyway.
         require(
             is_number(self.magnitude_stddev) and 0.0 <= self.magnitude_stddev <= 1.0,
-            "magnitude_stddev", self.magnitude_stddev, "a number in [0, 1]",
+            "magnitude_stddev",
+            self.magnitude_stddev,
+            "a number in [0, 1]",
         )
         distributions = ", ".join(map(repr, MAGNITUDE_DISTRIBUTIONS))
         require(
             isinstance(self.magnitude_distribution, str) and self.magnitude_distribution in MAGNITUDE_DISTRIBUTIONS,
-            "magnitude_distribution", self.magnitude_distribution, f"one of {distributions}",
+            "magnitude_distribution",
+            self.magnitude_distribution,
+            f"one of {distributions}",
         )
         # A uniform draw has no spread to set: refusing any other stddev keeps equal behaviour
         # equal Policies.
         require(
             self.magnitude_distribution != "uniform" or self.magnitude_stddev == 0,
-            "magnitude_stddev", self.magnitude_stddev,
+            "magnitude_stddev",
+            self.magnitude_stddev,
             '0 when magnitude_distribution="uniform" (a uniform draw has no stddev)',
         )
         require_unit_interval("rate", self.rate)
         require(
             is_int(self.augmentations_per_image) and self.augmentations_per_image >= 1,
-            "augmentations_per_image", self.augmentations_per_image, "an integer >= 1",
+            "augmentations_per_image",
+            self.augmentations_per_image,
+            "an integer >= 1",
         )
         require(
             isinstance(self.ops, (str, tuple, list)) and len(self.ops) > 0,
-            "ops", self.ops, f"a non-empty tuple of distinct op names from: {', '.join(OPS)}",
+            "ops",
+            self.ops,
+            f"a non-empty tuple of distinct op names from: {', '.join(OPS)}",
         )
         object.__setattr__(self, "ops", resolve_ops(self.ops))
         require_unit_interval("cutmix_rate", self.cutmix_rate)
@@ -81,7 +90,7 @@ class Policy:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Policy":
+    def from_dict(cls, data: dict[str, Any]) -> Policy:
         """Rebuild a Policy; unknown keys are an error, missing keys take the defaults."""
         if not isinstance(data, dict):
             raise AugSearchError(f"policy must be a JSON object, but got policy={data!r}.")
@@ -97,7 +106,7 @@ class Policy:
             values["ops"] = tuple(values["ops"])
         return cls(**values)
 
-    def replace(self, **changes: Any) -> "Policy":
+    def replace(self, **changes: Any) -> Policy:
         """A copy with some fields changed (validated like a new Policy)."""
         return dataclasses.replace(self, **changes)
 
@@ -119,11 +128,17 @@ class Policy:
 
 #: No augmentation at all (rate 0: no op ever runs). Its ops are the default search space's
 #: candidates, so that the space gives it back exactly.
-NO_AUGMENTATION = Policy(rate=0.0, magnitude=0.0, magnitude_stddev=0.0, augmentations_per_image=1, ops=TRIVIALAUGMENT_OPS)
+NO_AUGMENTATION = Policy(
+    rate=0.0, magnitude=0.0, magnitude_stddev=0.0, augmentations_per_image=1, ops=TRIVIALAUGMENT_OPS
+)
 
 #: The KerasCV guide's hand-set pipeline: RandAugment(magnitude=0.3, magnitude_stddev=0.2,
 #: augmentations_per_image=3, rate=1.0), then CutMix and MixUp on every batch.
 GUIDE_POLICY = Policy(
-    magnitude=0.3, magnitude_stddev=0.2, rate=1.0, augmentations_per_image=3,
-    cutmix_rate=1.0, mixup_rate=1.0,
+    magnitude=0.3,
+    magnitude_stddev=0.2,
+    rate=1.0,
+    augmentations_per_image=3,
+    cutmix_rate=1.0,
+    mixup_rate=1.0,
 )

@@ -52,7 +52,8 @@ class SearchSpace:
         for name in FLOAT_FIELDS:
             object.__setattr__(self, name, _bounds(name, getattr(self, name), 0.0, 1.0))
         object.__setattr__(
-            self, "augmentations_per_image",
+            self,
+            "augmentations_per_image",
             _bounds("augmentations_per_image", self.augmentations_per_image, 1, None, integer=True),
         )
         object.__setattr__(self, "ops", resolve_ops(self.ops))
@@ -66,7 +67,7 @@ class SearchSpace:
         return {key: list(value) if isinstance(value, tuple) else value for key, value in data.items()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SearchSpace":
+    def from_dict(cls, data: dict[str, Any]) -> SearchSpace:
         """Rebuild a stored space; one stored before distributions were searched was all "normal"."""
         values = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
         values.setdefault("magnitude_distributions", ("normal",))
@@ -91,10 +92,7 @@ def _bounds(name, value, lowest, highest, *, integer=False):
     if ok:
         low, high = value
         is_kind = is_int if integer else is_number
-        ok = (
-            is_kind(low) and is_kind(high) and lowest <= low <= high
-            and (highest is None or high <= highest)
-        )
+        ok = is_kind(low) and is_kind(high) and lowest <= low <= high and (highest is None or high <= highest)
     require(ok, name, value, expected)
     return (int(low), int(high)) if integer else (float(low), float(high))
 
@@ -110,7 +108,8 @@ def suggest_policy(trial, space: SearchSpace) -> Policy:
     values: dict[str, Any] = {}
     distributions = space.magnitude_distributions
     distribution = (
-        trial.suggest_categorical("magnitude_distribution", list(distributions)) if len(distributions) > 1
+        trial.suggest_categorical("magnitude_distribution", list(distributions))
+        if len(distributions) > 1
         else distributions[0]
     )
     values["magnitude_distribution"] = distribution
@@ -154,9 +153,7 @@ def policy_params(policy: Policy, space: SearchSpace) -> dict[str, Any]:
     for name, value in params.items():
         low, high = getattr(space, name)
         if not low <= value <= high:
-            raise AugSearchError(
-                f"policy has {name}={value:g}, outside the search space's bounds [{low:g}, {high:g}]."
-            )
+            raise AugSearchError(f"policy has {name}={value:g}, outside the search space's bounds [{low:g}, {high:g}].")
     if len(distributions) > 1:
         params["magnitude_distribution"] = policy.magnitude_distribution
     *others, last = space.ops

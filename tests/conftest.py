@@ -41,23 +41,39 @@ def small_study(tmp_path) -> optuna.Study:
     `create_trial`: 0 and 1 COMPLETE (0.80, 0.85: the best), 2 PRUNED after one epoch, 3 FAIL."""
     runs_dir = tmp_path / "runs"
     runs_dir.mkdir()
-    study = optuna.create_study(study_name="fashion_mnist", storage=f"sqlite:///{runs_dir}/search.db", direction="maximize")
-    study.set_user_attr("augsearch", {
-        "dataset": "fashion_mnist", "budget": {"epochs": 2, "image_size": 32}, "search_space": {}, "seed": 0,
-    })
+    study = optuna.create_study(
+        study_name="fashion_mnist", storage=f"sqlite:///{runs_dir}/search.db", direction="maximize"
+    )
+    study.set_user_attr(
+        "augsearch",
+        {
+            "dataset": "fashion_mnist",
+            "budget": {"epochs": 2, "image_size": 32},
+            "search_space": {},
+            "seed": 0,
+        },
+    )
     distributions = {"magnitude": FloatDistribution(0, 1)}
 
     def add(state, curve, policy, wall_seconds, **attrs):
-        study.add_trial(create_trial(
-            # Optuna stores a pruned trial's last intermediate value as its value, like this.
-            state=state, value=curve[-1] if state in (TrialState.COMPLETE, TrialState.PRUNED) else None,
-            params={"magnitude": policy.magnitude}, distributions=distributions,
-            intermediate_values=dict(enumerate(curve, start=1)),
-            user_attrs={
-                "policy": policy.to_dict(), "dataset": "fashion_mnist", "budget": {"epochs": 2},
-                "epochs_run": len(curve) or None, "wall_seconds": wall_seconds, **attrs,
-            },
-        ))
+        study.add_trial(
+            create_trial(
+                # Optuna stores a pruned trial's last intermediate value as its value, like this.
+                state=state,
+                value=curve[-1] if state in (TrialState.COMPLETE, TrialState.PRUNED) else None,
+                params={"magnitude": policy.magnitude},
+                distributions=distributions,
+                intermediate_values=dict(enumerate(curve, start=1)),
+                user_attrs={
+                    "policy": policy.to_dict(),
+                    "dataset": "fashion_mnist",
+                    "budget": {"epochs": 2},
+                    "epochs_run": len(curve) or None,
+                    "wall_seconds": wall_seconds,
+                    **attrs,
+                },
+            )
+        )
 
     add(TrialState.COMPLETE, [0.6, 0.80], GUIDE_POLICY, 61.0, reference="guide")
     add(TrialState.COMPLETE, [0.7, 0.85], BEST_POLICY, 59.0)

@@ -94,7 +94,8 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_ray_is_imported_only_in_search_tune():
     outside = sorted(
-        name for name, path in modules().items()
+        name
+        for name, path in modules().items()
         if not name.startswith("search.tune") and any(n.split(".")[0] == "ray" for n in imported_names(path))
     )
     assert outside == []
@@ -103,7 +104,9 @@ def test_ray_is_imported_only_in_search_tune():
 @pytest.mark.parametrize("package", PACKAGES)
 def test_each_package_imports_only_what_the_design_allows(package):
     broken = sorted(
-        (name, top) for name, path in modules().items() if name.split(".")[0] == package
+        (name, top)
+        for name, path in modules().items()
+        if name.split(".")[0] == package
         for top in {n.split(".")[0] for n in imported_names(path)} & FORBIDDEN[package]
     )
     assert broken == []
@@ -111,7 +114,13 @@ def test_each_package_imports_only_what_the_design_allows(package):
 
 def test_kerascv_and_tensorflow_enter_space_only_where_layers_are_built():
     heavy = {"keras_cv", "tensorflow", "keras"}
-    assert sorted(
-        name for name, path in modules().items()
-        if name.startswith("space") and name != "space.layers" and {n.split(".")[0] for n in imported_names(path)} & heavy
-    ) == []
+    assert (
+        sorted(
+            name
+            for name, path in modules().items()
+            if name.startswith("space")
+            and name != "space.layers"
+            and {n.split(".")[0] for n in imported_names(path)} & heavy
+        )
+        == []
+    )

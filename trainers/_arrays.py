@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,9 @@ def checked_splits(pairs: dict[str, Any], min_size: int) -> dict[str, tuple[np.n
 
 def _pair(part: str, pair: Any) -> tuple[Any, Any]:
     if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
-        raise AugSearchError(f"dataset {part} must be a pair (images, labels) of numpy arrays, but got {_describe(pair)}.")
+        raise AugSearchError(
+            f"dataset {part} must be a pair (images, labels) of numpy arrays, but got {_describe(pair)}."
+        )
     return pair[0], pair[1]
 
 
@@ -61,8 +64,11 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 def _check_images(part: str, images: Any, min_size: int) -> None:
     what = f"dataset {part} images"
     shape_ok = (
-        isinstance(images, np.ndarray) and images.ndim in (3, 4) and len(images) >= 1
-        and _channels(images) in (1, 3) and min(images.shape[1:3]) >= min_size
+        isinstance(images, np.ndarray)
+        and images.ndim in (3, 4)
+        and len(images) >= 1
+        and _channels(images) in (1, 3)
+        and min(images.shape[1:3]) >= min_size
     )
     if not shape_ok:
         raise AugSearchError(
@@ -75,12 +81,12 @@ def _check_images(part: str, images: Any, min_size: int) -> None:
     if not (is_float or np.issubdtype(images.dtype, np.integer)):  # bool, complex, object, ...
         raise AugSearchError(f"{what} must be uint8, or floats or integers in [0, 255], but got {_describe(images)}.")
     low, high = images.min(), images.max()
-    if is_float and 0 <= low and high <= 1.0:
+    if is_float and low >= 0 and high <= 1.0:
         raise AugSearchError(
             f"{what} must have values in [0, 255], but got {images.dtype} values in [{low}, {high}]; "
             f"multiply images in [0, 1] by 255."
         )
-    if not (0 <= low and high <= 255):  # also false for NaN
+    if not (low >= 0 and high <= 255):  # also false for NaN
         raise AugSearchError(f"{what} must have values in [0, 255], but got {images.dtype} values in [{low}, {high}].")
 
 
@@ -102,7 +108,9 @@ def _check_labels(part: str, labels: Any, n: int) -> None:
             f"pass labels.argmax(-1)."
         )
     if not (isinstance(labels, np.ndarray) and np.issubdtype(labels.dtype, np.integer) and labels.shape == (n,)):
-        raise AugSearchError(f"{what} must be integer class ids of shape ({n},) like the images, but got {_describe(labels)}.")
+        raise AugSearchError(
+            f"{what} must be integer class ids of shape ({n},) like the images, but got {_describe(labels)}."
+        )
 
 
 def checked_class_names(splits: dict, class_names: Sequence[str] | None) -> tuple[str, ...]:
@@ -110,7 +118,8 @@ def checked_class_names(splits: dict, class_names: Sequence[str] | None) -> tupl
     every label is a class and that train holds at least 2 classes."""
     if class_names is not None:
         ok = (
-            isinstance(class_names, (list, tuple)) and all(isinstance(c, str) and c.strip() for c in class_names)
+            isinstance(class_names, (list, tuple))
+            and all(isinstance(c, str) and c.strip() for c in class_names)
             and len(set(class_names)) == len(class_names)
         )
         if not ok:
@@ -119,13 +128,16 @@ def checked_class_names(splits: dict, class_names: Sequence[str] | None) -> tupl
                 f"class_names={class_names!r}."
             )
     labelled = {part: pair[1] for part, pair in splits.items() if pair is not None}
-    num_classes = len(class_names) if class_names is not None else 1 + max(int(labels.max()) for labels in labelled.values())
+    num_classes = (
+        len(class_names) if class_names is not None else 1 + max(int(labels.max()) for labels in labelled.values())
+    )
     because = f" (class_names has {num_classes})" if class_names is not None else ""
     for part, labels in labelled.items():
         low, high = int(labels.min()), int(labels.max())
         if low < 0 or high >= num_classes:
             raise AugSearchError(
-                f"dataset {part} labels must be class ids in [0, {num_classes}){because}, but got labels from {low} to {high}."
+                f"dataset {part} labels must be class ids in [0, {num_classes}){because}, "
+                f"but got labels from {low} to {high}."
             )
     present = np.unique(labelled["train"])
     if len(present) < 2:

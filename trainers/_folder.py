@@ -27,7 +27,8 @@ def class_folders(root: Path) -> list[Path]:
 def class_files(folder: Path) -> list[Path]:
     """Every visible file under a class folder, sub-folders included (as Keras does), sorted."""
     return sorted(
-        p for p in folder.rglob("*")
+        p
+        for p in folder.rglob("*")
         if p.is_file() and all(_visible(Path(part)) for part in p.relative_to(folder).parts)
     )
 
@@ -46,5 +47,5 @@ def decode_rgb(path: Path) -> np.ndarray | None:
     # Pillow reports damaged data with many exception types (OSError, SyntaxError, ValueError,
     # struct.error, EOFError, DecompressionBombError, ...); each one means "not a decodable image",
     # and the caller counts and reports these files.
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None

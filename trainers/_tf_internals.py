@@ -17,8 +17,8 @@ tests/trainers/test_tf_internals.py fails with instructions when a TensorFlow re
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 try:
     from tensorflow.python.eager import context as _eager_context

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import keras
 
@@ -39,20 +40,30 @@ def resolve(model: Any) -> Callable:
     """The builder: `model` itself when callable, else the function its import path names (imported
     now). Raises AugSearchError for anything else, a malformed path, or one that cannot be imported."""
     if not isinstance(model, str):
-        require(callable(model), "model", model, f"a model name, an import path {IMPORT_PATH} or a callable "
-                "(input_shape, num_classes, seed) -> keras.Model")
+        require(
+            callable(model),
+            "model",
+            model,
+            f"a model name, an import path {IMPORT_PATH} or a callable (input_shape, num_classes, seed) -> keras.Model",
+        )
         return model
     module_name, colon, attributes = model.partition(":")
     names = module_name.split(".") + attributes.split(".")
-    require(bool(colon) and all(name.isidentifier() for name in names), "model", model,
-            f"an import path {IMPORT_PATH} (dotted Python names around one colon)")
+    require(
+        bool(colon) and all(name.isidentifier() for name in names),
+        "model",
+        model,
+        f"an import path {IMPORT_PATH} (dotted Python names around one colon)",
+    )
     try:
         target = importlib.import_module(module_name)
         for attribute in attributes.split("."):
             target = getattr(target, attribute)
     # Importing runs the user's module, which may raise anything; each case means "cannot import".
-    except Exception as error:  # noqa: BLE001
-        raise AugSearchError(f"model cannot be imported: {_first_line(error)} (model={model!r}); expected {_IMPORTABLE}.") from error
+    except Exception as error:
+        raise AugSearchError(
+            f"model cannot be imported: {_first_line(error)} (model={model!r}); expected {_IMPORTABLE}."
+        ) from error
     if not callable(target):
         raise AugSearchError(
             f"model must name a callable (input_shape, num_classes, seed) -> keras.Model, but got "
@@ -81,7 +92,7 @@ def call_for_check(builder: Callable, model: Any, input_shape: tuple, num_classe
     try:
         return builder(input_shape, num_classes, 1)
     # The user's code may raise anything; the chained error keeps its traceback.
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         raise AugSearchError(
             f"model must build a keras.Model when called as model({input_shape}, {num_classes}, 1), but got "
             f"model={_shown(model)}, which raised {_first_line(error)}."

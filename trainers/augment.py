@@ -35,7 +35,7 @@ class BatchedPipeline:
         self._draws = tf.random.Generator.from_seed(seed)
 
     @classmethod
-    def from_policy(cls, policy: Policy, seed: int) -> "BatchedPipeline":
+    def from_policy(cls, policy: Policy, seed: int) -> BatchedPipeline:
         layers = [
             build_op(name, policy.magnitude, policy.magnitude_stddev, seed, policy.magnitude_distribution)
             for name in policy.ops
@@ -63,7 +63,8 @@ class BatchedPipeline:
             parts = choices[slot] + 1
             groups = tf.dynamic_partition(images, parts, len(self.layers) + 1)
             indices = tf.dynamic_partition(positions, parts, len(self.layers) + 1)
-            augmented = [groups[0]] + [_apply(layer, group) for layer, group in zip(self.layers, groups[1:])]
+            pairs = zip(self.layers, groups[1:], strict=True)
+            augmented = [groups[0]] + [_apply(layer, group) for layer, group in pairs]
             images = tf.dynamic_stitch(indices, augmented)
         return images
 
@@ -74,7 +75,9 @@ def _apply(layer, images: tf.Tensor) -> tf.Tensor:
             return tf.cast(layer(images, training=True), images.dtype)
         # A non-vectorized KerasCV layer maps over a batch with parallel iterations that race for
         # its random generator; one image at a time keeps a seed's output fixed.
-        return tf.map_fn(lambda image: tf.cast(layer(image, training=True), images.dtype), images, parallel_iterations=1)
+        return tf.map_fn(
+            lambda image: tf.cast(layer(image, training=True), images.dtype), images, parallel_iterations=1
+        )
 
     # Layers are not all safe on an empty batch, and an op may draw no image at all.
     return tf.cond(tf.shape(images)[0] > 0, augment, lambda: images)

@@ -43,33 +43,49 @@ class Budget:
     def __post_init__(self) -> None:
         require(
             is_int(self.image_size) and self.image_size >= MIN_IMAGE_SIZE,
-            "image_size", self.image_size, f"an integer >= {MIN_IMAGE_SIZE}",
+            "image_size",
+            self.image_size,
+            f"an integer >= {MIN_IMAGE_SIZE}",
         )
         # CutMix and MixUp pair each image with another of its batch: a batch needs two.
         require(is_int(self.batch_size) and self.batch_size >= 2, "batch_size", self.batch_size, "an integer >= 2")
         require(is_int(self.epochs) and self.epochs >= 1, "epochs", self.epochs, "an integer >= 1")
         require(
             is_int(self.train_examples) and self.train_examples >= self.batch_size,
-            "train_examples", self.train_examples,
+            "train_examples",
+            self.train_examples,
             f"an integer >= batch_size ({self.batch_size}), since train batches drop the remainder",
         )
         require(
             is_int(self.validation_examples) and self.validation_examples >= 1,
-            "validation_examples", self.validation_examples, "an integer >= 1",
+            "validation_examples",
+            self.validation_examples,
+            "an integer >= 1",
         )
         require(isinstance(self.model, str) and self.model.strip() != "", "model", self.model, "a non-empty model name")
         require(
             is_number(self.learning_rate) and 0.0 < self.learning_rate < float("inf"),
-            "learning_rate", self.learning_rate, "a finite number > 0",
+            "learning_rate",
+            self.learning_rate,
+            "a finite number > 0",
         )
         require(
             is_number(self.warmup_epochs) and 0.0 <= self.warmup_epochs <= self.epochs,
-            "warmup_epochs", self.warmup_epochs, f"a number in [0, epochs={self.epochs}]",
+            "warmup_epochs",
+            self.warmup_epochs,
+            f"a number in [0, epochs={self.epochs}]",
         )
-        require(is_int(self.score_examples) and self.score_examples >= 0, "score_examples", self.score_examples, "an integer >= 0")
+        require(
+            is_int(self.score_examples) and self.score_examples >= 0,
+            "score_examples",
+            self.score_examples,
+            "an integer >= 0",
+        )
         require(
             is_int(self.augment_shards) and 1 <= self.augment_shards <= 64,
-            "augment_shards", self.augment_shards, "an integer in [1, 64]",
+            "augment_shards",
+            self.augment_shards,
+            "an integer in [1, 64]",
         )
         # Plain Python numbers, so that budgets compare equal and save as JSON whatever they came from.
         for f in dataclasses.fields(self):
@@ -89,13 +105,13 @@ class Budget:
         return max(self.validation_examples, self.score_examples)
 
     @classmethod
-    def preset(cls, name: str, **overrides: Any) -> "Budget":
+    def preset(cls, name: str, **overrides: Any) -> Budget:
         """The named preset (see `PRESETS`) with some fields overridden; raises AugSearchError."""
         if name not in PRESETS:
             raise AugSearchError(f"budget preset must be one of: {', '.join(PRESETS)}, but got preset={name!r}.")
         return PRESETS[name].replace(**overrides)
 
-    def replace(self, **changes: Any) -> "Budget":
+    def replace(self, **changes: Any) -> Budget:
         """A copy with some fields changed (validated like a new Budget)."""
         _check_fields(changes)
         return dataclasses.replace(self, **changes)
@@ -105,7 +121,7 @@ class Budget:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Budget":
+    def from_dict(cls, data: dict[str, Any]) -> Budget:
         """Rebuild a Budget; unknown keys are an error, missing keys take the defaults."""
         if not isinstance(data, dict):
             raise AugSearchError(f"budget must be a JSON object, but got budget={data!r}.")
@@ -140,23 +156,60 @@ def _check_fields(data: dict[str, Any]) -> None:
 #: on 2 cores the model has none to spare).
 PRESETS: dict[str, Budget] = {
     "smoke": Budget(
-        image_size=32, train_examples=256, validation_examples=128, epochs=2, batch_size=32,
-        model="small", learning_rate=0.05, warmup_epochs=0.5, score_examples=0,
+        image_size=32,
+        train_examples=256,
+        validation_examples=128,
+        epochs=2,
+        batch_size=32,
+        model="small",
+        learning_rate=0.05,
+        warmup_epochs=0.5,
+        score_examples=0,
     ),
     "cpu": Budget(
-        image_size=32, train_examples=2048, validation_examples=1024, epochs=15, batch_size=64,
-        model="small", learning_rate=0.05, warmup_epochs=1.0, score_examples=6000,
+        image_size=32,
+        train_examples=2048,
+        validation_examples=1024,
+        epochs=15,
+        batch_size=64,
+        model="small",
+        learning_rate=0.05,
+        warmup_epochs=1.0,
+        score_examples=6000,
     ),
     "full": Budget(
-        image_size=32, train_examples=6144, validation_examples=1024, epochs=60, batch_size=64,
-        model="small", learning_rate=0.05, warmup_epochs=1.0, score_examples=0,  # the test split decides
+        image_size=32,
+        train_examples=6144,
+        validation_examples=1024,
+        epochs=60,
+        batch_size=64,
+        model="small",
+        learning_rate=0.05,
+        warmup_epochs=1.0,
+        score_examples=0,  # the test split decides
     ),
     "gpu": Budget(
-        image_size=64, train_examples=10000, validation_examples=2500, epochs=15, batch_size=128,
-        model="efficientnetv2_b0", learning_rate=0.1, warmup_epochs=1.0, augment_shards=8, score_examples=6000,
+        image_size=64,
+        train_examples=10000,
+        validation_examples=2500,
+        epochs=15,
+        batch_size=128,
+        model="efficientnetv2_b0",
+        learning_rate=0.1,
+        warmup_epochs=1.0,
+        augment_shards=8,
+        score_examples=6000,
     ),
     "full-gpu": Budget(
-        image_size=64, train_examples=60000, validation_examples=2500, epochs=30, batch_size=128,
-        model="efficientnetv2_b0", learning_rate=0.1, warmup_epochs=2.0, augment_shards=8, score_examples=0,
+        image_size=64,
+        train_examples=60000,
+        validation_examples=2500,
+        epochs=30,
+        batch_size=128,
+        model="efficientnetv2_b0",
+        learning_rate=0.1,
+        warmup_epochs=2.0,
+        augment_shards=8,
+        score_examples=0,
     ),
 }

@@ -24,9 +24,10 @@ import os
 import struct
 import sys
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -42,8 +43,16 @@ FASHION_MNIST_FILES = {
     "test_labels": "t10k-labels-idx1-ubyte.gz",
 }
 FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 #: Share of a source's examples carved out for a split it lacks (validation; and test for folders).
 HOLDOUT_FRACTION = 0.1
@@ -73,7 +82,8 @@ class Split:
             raise AugSearchError(f"images must be uint8 (N, H, W, 3), but got images of {images.dtype} {images.shape}.")
         if labels.dtype != np.int64 or labels.shape != images.shape[:1]:
             raise AugSearchError(
-                f"labels must be int64 ({len(images)},), one per image, but got labels of {labels.dtype} {labels.shape}."
+                f"labels must be int64 ({len(images)},), one per image, "
+                f"but got labels of {labels.dtype} {labels.shape}."
             )
         # Read-only views: one dataset is shared by every trial in a process (as Ray's object store
         # would share it), so an in-place edit must fail loudly rather than leak into other trials.
@@ -162,7 +172,7 @@ def stratified_indices(labels: np.ndarray, n: int, seed: int | Sequence[int]) ->
     quotas, remainders = np.divmod(n * counts, len(labels))
     order = np.lexsort((rng.random(len(classes)), -remainders))
     quotas[order[: n - quotas.sum()]] += 1
-    picks = [rng.choice(np.flatnonzero(labels == c), q, replace=False) for c, q in zip(classes, quotas)]
+    picks = [rng.choice(np.flatnonzero(labels == c), q, replace=False) for c, q in zip(classes, quotas, strict=True)]
     return np.sort(np.concatenate(picks))
 
 
@@ -170,9 +180,9 @@ class _Pool(NamedTuple):
     """The labels of a split and how to fetch its raw images, so that only chosen ones are decoded."""
 
     labels: np.ndarray
-    fetch: Callable[[np.ndarray], "np.ndarray | list[np.ndarray]"]  # indices -> HxWxC uint8 images
+    fetch: Callable[[np.ndarray], np.ndarray | list[np.ndarray]]  # indices -> HxWxC uint8 images
 
-    def subset(self, indices: np.ndarray) -> "_Pool":
+    def subset(self, indices: np.ndarray) -> _Pool:
         return _Pool(self.labels[indices], lambda i: self.fetch(indices[i]))
 
 
@@ -238,13 +248,16 @@ def _parse_spec(spec: object) -> tuple[str, str]:
 def check_dataset(spec: str | ArrayData, data_dir: str | None = None) -> None:
     """Cheap checks of a dataset spec (and data_dir) before anything expensive starts.
 
-    An ArrayData was checked when it was built. Otherwise checks the spec's form; for fashion_mnist that the four IDX files exist and have valid headers;
-    for tfds that TFDS knows the name and it is an image classification dataset (nothing is
-    downloaded); for folders the class folders, each with at least one decodable image. Raises
+    An ArrayData was checked when it was built. Otherwise checks the spec's form; for
+    fashion_mnist that the four IDX files exist and have valid headers; for tfds that TFDS knows
+    the name and it is an image classification dataset (nothing is downloaded); for folders the
+    class folders, each with at least one decodable image. Raises
     AugSearchError with a one-line message.
     """
     if isinstance(spec, ArrayData):
-        require(data_dir is None or isinstance(data_dir, (str, os.PathLike)), "data_dir", data_dir, "a folder path or None")
+        require(
+            data_dir is None or isinstance(data_dir, (str, os.PathLike)), "data_dir", data_dir, "a folder path or None"
+        )
         return
     kind, arg = _parse_spec(spec)
     require(data_dir is None or isinstance(data_dir, (str, os.PathLike)), "data_dir", data_dir, "a folder path or None")
@@ -257,7 +270,7 @@ def check_dataset(spec: str | ArrayData, data_dir: str | None = None) -> None:
         class_names, files = _folder_files(spec, arg)
         # Decoding stops at each class's first image: cheap for a healthy folder, while a folder
         # of corrupt files fails here, before a search starts, rather than when it is loaded.
-        for name, class_files in zip(class_names, files):
+        for name, class_files in zip(class_names, files, strict=True):
             if not any(_folder.decode_rgb(file) is not None for file in class_files):
                 raise AugSearchError(
                     f"dataset={spec!r}: class folder {name!r} has no decodable images (none of its "
@@ -283,12 +296,15 @@ def load_dataset(
 
     `train_examples` / `validation_examples`: stratified subset sizes (None or more than there are:
     all). `data_dir`: Fashion-MNIST's folder (else $AUGSEARCH_DATA_DIR, else Debian's), or TFDS's
-    data_dir; folders and ArrayData ignore it. The result's `spec` is an ArrayData's `spec`. The test split is read only when `include_test`.
+    data_dir; folders and ArrayData ignore it. The result's `spec` is an ArrayData's `spec`. The
+    test split is read only when `include_test`.
     Raises AugSearchError for bad arguments, missing or damaged data.
     """
     require(
         is_int(image_size) and image_size >= MIN_IMAGE_SIZE,
-        "image_size", image_size, f"an integer >= {MIN_IMAGE_SIZE}",
+        "image_size",
+        image_size,
+        f"an integer >= {MIN_IMAGE_SIZE}",
     )
     _check_count("train_examples", train_examples)
     _check_count("validation_examples", validation_examples)
@@ -434,12 +450,19 @@ def _tfds_builder(spec: str, name: str, data_dir):
         ) from None
     keys, features = builder.info.supervised_keys, builder.info.features
     ok = (
-        isinstance(keys, tuple) and len(keys) == 2 and all(isinstance(k, str) and k in features for k in keys)
+        isinstance(keys, tuple)
+        and len(keys) == 2
+        and all(isinstance(k, str) and k in features for k in keys)
         and isinstance(features[keys[1]], tfds.features.ClassLabel)
         and len(features[keys[0]].shape or ()) == 3
     )
-    require(ok, "dataset", spec, "an image classification dataset: supervised keys (image, label) with a "
-            "3-D image feature and a ClassLabel label")
+    require(
+        ok,
+        "dataset",
+        spec,
+        "an image classification dataset: supervised keys (image, label) with a "
+        "3-D image feature and a ClassLabel label",
+    )
     return builder
 
 
@@ -451,7 +474,10 @@ def _tfds(spec: str, name: str, data_dir, include_test: bool) -> tuple[Sequence[
     # Keep images encoded until chosen: a large dataset's decoded train split may not fit in memory.
     encoded = isinstance(builder.info.features[image_key], tfds.features.Image)
     splits, info = tfds.load(
-        name, data_dir=data_dir, as_supervised=True, with_info=True,
+        name,
+        data_dir=data_dir,
+        as_supervised=True,
+        with_info=True,
         decoders={image_key: tfds.decode.SkipDecoding()} if encoded else None,
     )
     if "train" not in splits:
@@ -500,11 +526,10 @@ def _folder_files(spec: str, path: str) -> tuple[list[str], list[list[Path]]]:
             f"sub-folders, one per class, each holding that class's images."
         )
     files = [_folder.class_files(folder) for folder in folders]
-    for folder, found in zip(folders, files):
+    for folder, found in zip(folders, files, strict=True):
         if not found:
             raise AugSearchError(
-                f"dataset={spec!r}: class folder {folder.name!r} is empty; put that class's images in "
-                f"it or remove it."
+                f"dataset={spec!r}: class folder {folder.name!r} is empty; put that class's images in it or remove it."
             )
     return [folder.name for folder in folders], files
 
@@ -529,7 +554,7 @@ def _folder_dataset(spec: str, path: str) -> tuple[list[str], dict[str, _Pool], 
             f"images ({examples}), more than MAX_BAD_FILE_SHARE={MAX_BAD_FILE_SHARE:.0%}; remove or fix them."
         )
     counts = np.bincount(labels, minlength=len(class_names))
-    for name, count in zip(class_names, counts):
+    for name, count in zip(class_names, counts, strict=True):
         if count == 0:
             raise AugSearchError(f"dataset={spec!r}: class folder {name!r} has no decodable images.")
     if len(good) < 3:
@@ -542,7 +567,7 @@ def _folder_dataset(spec: str, path: str) -> tuple[list[str], dict[str, _Pool], 
 
     def fetch(indices: np.ndarray) -> list[np.ndarray]:
         images = [_folder.decode_rgb(good[i]) for i in indices]
-        for i, image in zip(indices, images):
+        for i, image in zip(indices, images, strict=True):
             if image is None:
                 raise AugSearchError(f"dataset={spec!r}: {good[i]} stopped being a decodable image while loading.")
         return images

@@ -3,7 +3,7 @@ really share it, and mixed precision where the GPU has tensor cores."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 #: NVIDIA's first compute capability with tensor cores (Volta). Below it float16 runs no faster
 #: than float32, so mixed precision would only cost accuracy.

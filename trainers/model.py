@@ -13,7 +13,7 @@ KerasCV backbone preset name is still accepted, for users who can download.
 
 from __future__ import annotations
 
-from typing import Callable, Union
+from collections.abc import Callable
 
 import keras
 import keras_cv
@@ -25,7 +25,7 @@ from trainers import _tf_internals, _user_model
 #: A user's model builder: (input_shape, num_classes, seed) -> an uncompiled keras.Model.
 ModelBuilder = Callable[[tuple, int, int], keras.Model]
 #: What `build_model`, `check_model` and `train(model=...)` accept.
-ModelSpec = Union[str, ModelBuilder]
+ModelSpec = str | ModelBuilder
 
 _B0 = dict(
     stackwise_kernel_sizes=[3, 3, 3, 3, 3, 3],

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import keras
 
@@ -83,16 +83,17 @@ def train(
     """Train `model` (default `budget.model`) from scratch on `dataset` augmented by `policy`, and
     validate it. Returns a TrainResult.
 
-    Uses the first `budget.train_examples` / `budget.validation_examples` of the dataset's
-    splits. After every epoch calls `report(epoch, metrics)` with epochs numbered from 1 and
-    metrics `objective` (`val_accuracy`, except after the last epoch of a budget with
-    `score_examples`: the accuracy on that many validation images), `val_accuracy`, `val_loss`, `train_loss`, `train_accuracy`, `epoch_seconds`, `train_seconds` (the
-    training steps alone, without validation), `images_per_second` (so far, as in TrainResult)
-    and `timings` (a copy of TrainResult's so far); whatever `report` raises propagates (that is
-    how Ray Tune stops a trial). `callbacks` are Keras callbacks run after the trainer's own,
-    which checks the loss after every batch: a callback that damages the weights still ends the
-    training with TrainingDiverged. `model`: a model name, an import path or a builder callable
-    (see `trainers.model`), e.g. one defined in a notebook, used instead of `budget.model`.
+    Uses the first `budget.train_examples` / `budget.validation_examples` of the dataset's splits.
+    After every epoch calls `report(epoch, metrics)` with epochs numbered from 1 and metrics
+    `objective` (`val_accuracy`, except after the last epoch of a budget with `score_examples`: the
+    accuracy on that many validation images), `val_accuracy`, `val_loss`, `train_loss`,
+    `train_accuracy`, `epoch_seconds`, `train_seconds` (the training steps alone, without
+    validation), `images_per_second` (so far, as in TrainResult) and `timings` (a copy of
+    TrainResult's so far); whatever `report` raises propagates (that is how Ray Tune stops a trial).
+    `callbacks` are Keras callbacks run after the trainer's own, which checks the loss after every
+    batch: a callback that damages the weights still ends the training with TrainingDiverged.
+    `model`: a model name, an import path or a builder callable (see `trainers.model`), e.g. one
+    defined in a notebook, used instead of `budget.model`.
 
     `reuse_model`: keep the compiled model for the next training in this process with the same
     model, image size, classes, batch size, steps and optimiser settings, which then only resets
@@ -108,16 +109,25 @@ def train(
     callbacks = list(callbacks)
     require(
         all(isinstance(callback, keras.callbacks.Callback) for callback in callbacks),
-        "callbacks", callbacks, "keras.callbacks.Callback instances",
+        "callbacks",
+        callbacks,
+        "keras.callbacks.Callback instances",
     )
     model = budget.model if model is None else model
-    require(not score_test or dataset.test is not None, "score_test", score_test, "False for a dataset loaded without its test split")
+    require(
+        not score_test or dataset.test is not None,
+        "score_test",
+        score_test,
+        "False for a dataset loaded without its test split",
+    )
     train_split = _head(dataset.train, budget.train_examples)
     val_split = _head(dataset.validation, budget.validation_examples)
     score_split = _head(dataset.validation, budget.score_examples) if budget.score_examples else None
     batch_size = budget.batch_size
     require(
-        len(train_split.labels) >= batch_size, "batch_size", batch_size,
+        len(train_split.labels) >= batch_size,
+        "batch_size",
+        batch_size,
         f"at most the {len(train_split.labels)} training examples of dataset {dataset.spec!r}",
     )
     steps = len(train_split.labels) // batch_size
@@ -145,16 +155,29 @@ def train(
         net = _ready_model(model, budget, num_classes, steps, seed, cached, key if reuse_model else None)
         timings["model"] = time.perf_counter() - started
         timings["model_reused"] = cached is not None
-        epochs = _Epochs(report, images_per_epoch=steps * batch_size, started=started, timings=timings, score_ds=score_ds)
+        epochs = _Epochs(
+            report, images_per_epoch=steps * batch_size, started=started, timings=timings, score_ds=score_ds
+        )
         # The trainer's own callback first: it has timed the epoch and checks every batch's loss
         # whatever the others do.
         net.fit(
-            train_ds, epochs=budget.epochs, steps_per_epoch=steps, validation_data=val_ds,
-            callbacks=[epochs, *callbacks], verbose=0, shuffle=False,
+            train_ds,
+            epochs=budget.epochs,
+            steps_per_epoch=steps,
+            validation_data=val_ds,
+            callbacks=[epochs, *callbacks],
+            verbose=0,
+            shuffle=False,
         )
-        test = net.evaluate(
-            validation_dataset(dataset.test, num_classes=num_classes, batch_size=val_batch), verbose=0, return_dict=True,
-        ) if score_test else {}
+        test = (
+            net.evaluate(
+                validation_dataset(dataset.test, num_classes=num_classes, batch_size=val_batch),
+                verbose=0,
+                return_dict=True,
+            )
+            if score_test
+            else {}
+        )
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
     last = epochs.history[-1]
@@ -171,8 +194,15 @@ def train(
     )
 
 
-def _ready_model(model: ModelSpec, budget: Budget, num_classes: int, steps: int, seed: int,
-                 cached: _CompiledModel | None, keep_as: tuple | None) -> keras.Model:
+def _ready_model(
+    model: ModelSpec,
+    budget: Budget,
+    num_classes: int,
+    steps: int,
+    seed: int,
+    cached: _CompiledModel | None,
+    keep_as: tuple | None,
+) -> keras.Model:
     """The compiled model to train: `cached` reset to a new model's state, else that new model
     compiled (and kept under `keep_as` unless it is None)."""
     if cached is not None:
@@ -195,7 +225,9 @@ def _ready_model(model: ModelSpec, budget: Budget, num_classes: int, steps: int,
     return net
 
 
-def _model_key(budget: Budget, num_classes: int, steps: int, dtype_policy: str, model: ModelSpec | None = None) -> tuple:
+def _model_key(
+    budget: Budget, num_classes: int, steps: int, dtype_policy: str, model: ModelSpec | None = None
+) -> tuple:
     """Everything that shapes the compiled model: its graph, its optimiser and the schedule.
 
     A user's builder is in it by its code too, not only by name: one edited and redefined under
@@ -204,8 +236,16 @@ def _model_key(budget: Budget, num_classes: int, steps: int, dtype_policy: str, 
     model = budget.model if model is None else model
     builder = user_builder(model)
     return (
-        model_name(model), budget.image_size, num_classes, budget.batch_size, steps, budget.epochs,
-        budget.learning_rate, budget.warmup_epochs, dtype_policy, None if builder is None else fingerprint(builder),
+        model_name(model),
+        budget.image_size,
+        num_classes,
+        budget.batch_size,
+        steps,
+        budget.epochs,
+        budget.learning_rate,
+        budget.warmup_epochs,
+        dtype_policy,
+        None if builder is None else fingerprint(builder),
     )
 
 
@@ -224,9 +264,9 @@ class _CompiledModel:
         targets, sources = self.model.variables, new.variables
         if [v.shape for v in targets] != [v.shape for v in sources]:
             raise RuntimeError(f"the kept {self.model.name} does not match a new one built for the same key {self.key}")
-        for target, source in zip(targets, sources):
+        for target, source in zip(targets, sources, strict=True):
             target.assign(source)
-        for variable, value in zip(self.model.optimizer.variables, self.optimizer_state):
+        for variable, value in zip(self.model.optimizer.variables, self.optimizer_state, strict=True):
             variable.assign(value)
 
 
@@ -311,7 +351,9 @@ class _Epochs(keras.callbacks.Callback):
         }
         self.history.append({"epoch": epoch + 1, **metrics})
         if self.report is not None:
-            self.report(epoch + 1, {**metrics, "images_per_second": self.images_per_second(), "timings": dict(self.timings)})
+            self.report(
+                epoch + 1, {**metrics, "images_per_second": self.images_per_second(), "timings": dict(self.timings)}
+            )
 
     def images_per_second(self) -> float:
         """Training images per second over the training part of epochs 2 and later, or of epoch 1

@@ -19,9 +19,12 @@ BUDGET_OVERRIDES = ("epochs", "image_size", "train_examples", "batch_size", "lea
 def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     """--runs-dir, --storage and --study: the same on every command that reads a study."""
     group = parser.add_argument_group("study")
-    group.add_argument("--runs-dir", default="runs", help="run directory: storage, Ray results, artifacts (default: runs)")
     group.add_argument(
-        "--storage", help="Optuna storage URL (default: sqlite:///RUNS_DIR/search.db; postgresql://... for several machines)"
+        "--runs-dir", default="runs", help="run directory: storage, Ray results, artifacts (default: runs)"
+    )
+    group.add_argument(
+        "--storage",
+        help="Optuna storage URL (default: sqlite:///RUNS_DIR/search.db; postgresql://... for several machines)",
     )
     group.add_argument("--study", help="study name (default: derived from the dataset, e.g. 'fashion_mnist')")
 
@@ -34,8 +37,12 @@ def add_budget_arguments(group, budgets=SEARCH_BUDGETS, default: str = "gpu if R
     group.add_argument("--batch-size", type=int, help="override the budget's batch size")
     group.add_argument("--learning-rate", type=float, help="override the budget's peak learning rate")
     group.add_argument(
-        "--score-examples", type=int,
-        help="override the validation images the objective is scored on after the last epoch (0: the last epoch's validation)",
+        "--score-examples",
+        type=int,
+        help=(
+            "override the validation images the objective is scored on after the last epoch "
+            "(0: the last epoch's validation)"
+        ),
     )
     group.add_argument(
         "--model",
@@ -53,9 +60,15 @@ def budget_overrides(args: argparse.Namespace, prefix: str = "") -> dict:
 def add_ray_arguments(parser: argparse.ArgumentParser) -> None:
     """The same on `run` and `evaluate`: a trial of `run` and a training of `evaluate` get alike."""
     ray = parser.add_argument_group("Ray")
-    ray.add_argument("--concurrency", type=int, help="trainings at once (default: as many as the cluster's resources fit)")
+    ray.add_argument(
+        "--concurrency", type=int, help="trainings at once (default: as many as the cluster's resources fit)"
+    )
     ray.add_argument("--cpus-per-trial", type=float, help="CPUs per training (default: 1)")
-    ray.add_argument("--gpus-per-trial", type=float, help="GPUs per training, fractions share a GPU (default: 1 if the cluster has GPUs, else 0)")
+    ray.add_argument(
+        "--gpus-per-trial",
+        type=float,
+        help="GPUs per training, fractions share a GPU (default: 1 if the cluster has GPUs, else 0)",
+    )
     ray.add_argument(
         "--address",
         help="join an existing Ray cluster: auto, or the HOST:PORT `ray start --head` printed (not a ray:// client "
@@ -65,7 +78,9 @@ def add_ray_arguments(parser: argparse.ArgumentParser) -> None:
 
 def resources(args: argparse.Namespace) -> Resources:
     return Resources(
-        concurrency=args.concurrency, cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial,
+        concurrency=args.concurrency,
+        cpus_per_trial=args.cpus_per_trial,
+        gpus_per_trial=args.gpus_per_trial,
         address=args.address,
     )
 
@@ -78,7 +93,7 @@ def in_flag_names(error: AugSearchError, parser: argparse.ArgumentParser) -> Aug
     flag = "--" + field.replace("_", "-")
     if not re.fullmatch(r"[a-z][a-z0-9_]*", field) or flag not in re.findall(r"--[a-z0-9-]+", parser.format_usage()):
         return error
-    rest = text[len(field):].replace(f" {field}=", f" {flag}=")
+    rest = text[len(field) :].replace(f" {field}=", f" {flag}=")
     # A flag left out is the setting's None: "--concurrency must be an integer >= 1", not "None or ...".
     rest = rest.replace(" must be None or ", " must be ", 1)
     return AugSearchError(flag + rest)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from search.cli.arguments import add_study_arguments
+from search.cli.policy_args import add_sample_arguments
 from space import AugSearchError
 
 DISPLAY_NAMES = {"objective": "val_accuracy", "wall_seconds": "wall time"}
-from search.cli.arguments import add_study_arguments
-from search.cli.policy_args import add_sample_arguments
 
 HELP = "compare trials or policy files side by side"
 DESCRIPTION = (
@@ -20,7 +20,9 @@ NEEDS_TENSORFLOW = True
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("policies", nargs="+", metavar="TRIAL|best|policy.json", help="trial numbers, best, or exported policy files")
+    parser.add_argument(
+        "policies", nargs="+", metavar="TRIAL|best|policy.json", help="trial numbers, best, or exported policy files"
+    )
     parser.add_argument("--out", help="also write the policies' sample grids, one under the other, to this PNG")
     add_sample_arguments(parser, images=8)
     add_study_arguments(parser)
@@ -31,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
     from search.cli.policy_args import load_candidates, load_study_if_needed
 
     if len(args.policies) < 2:
-        raise AugSearchError(f"compare needs at least two policies (trial numbers, best or files), but got {args.policies}.")
+        raise AugSearchError(
+            f"compare needs at least two policies (trial numbers, best or files), but got {args.policies}."
+        )
     study = load_study_if_needed(args, args.policies)
     candidates = load_candidates(study, args.policies)
     print("\n".join(_table([candidate.label for candidate in candidates], comparison(candidates))))
@@ -54,10 +58,14 @@ def _table(labels: list[str], lines) -> list[str]:
         return format_value(value, digits=4 if name == "objective" or name.startswith("epoch ") else 2)
 
     rows = [["", *labels]] + [
-        [("* " if line.differs else "  ") + DISPLAY_NAMES.get(line.name, line.name), *(cell(line.name, value) for value in line.values)] for line in lines
+        [
+            ("* " if line.differs else "  ") + DISPLAY_NAMES.get(line.name, line.name),
+            *(cell(line.name, value) for value in line.values),
+        ]
+        for line in lines
     ]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    table = ["  ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip() for row in rows]
+    table = ["  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     return table + ["(* the policies differ in this field)"]
 
 

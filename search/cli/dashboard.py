@@ -78,12 +78,18 @@ def _listen(host: str, port: int, app) -> WSGIServer:
     try:
         return make_server(host, port, app, server_class=server_class, handler_class=_QuietHandler)
     except socket.gaierror as error:
-        raise AugSearchError(f"--host {host!r} is not an address or name this machine knows ({error.strerror}).") from None
+        raise AugSearchError(
+            f"--host {host!r} is not an address or name this machine knows ({error.strerror})."
+        ) from None
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             raise AugSearchError(
                 f"--port {port} is already in use on {host}; stop what uses it or pass another --port."
             ) from None
         if error.errno == errno.EACCES:
-            raise AugSearchError(f"--port {port} needs privileges on this machine; pass a --port from 1024 up.") from None
-        raise AugSearchError(f"--host {host!r} --port {port}: cannot listen there: {error.strerror or error}.") from None
+            raise AugSearchError(
+                f"--port {port} needs privileges on this machine; pass a --port from 1024 up."
+            ) from None
+        raise AugSearchError(
+            f"--host {host!r} --port {port}: cannot listen there: {error.strerror or error}."
+        ) from None

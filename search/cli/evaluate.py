@@ -33,18 +33,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     baselines = ",".join(BASELINES)
     parser.add_argument("policies", nargs="*", metavar="POLICY.json", help="exported policy files (search export)")
     parser.add_argument(
-        "--trial", action="append", metavar="N|best",
+        "--trial",
+        action="append",
+        metavar="N|best",
         help="a complete trial of the study (repeatable; default: best, when no file, --trial or --top-k is given)",
     )
-    parser.add_argument("--top-k", type=int, default=0, help="also the K best complete trials, and the proxy's rank correlation")
     parser.add_argument(
-        "--baselines", default=baselines,
+        "--top-k", type=int, default=0, help="also the K best complete trials, and the proxy's rank correlation"
+    )
+    parser.add_argument(
+        "--baselines",
+        default=baselines,
         help=f"comma-separated baselines to train beside them, '' for none (default: {baselines})",
     )
-    parser.add_argument("--seeds", type=int, default=3, help="trainings per policy, seeds SEED to SEED+N-1 (default: 3)")
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="trainings per policy, seeds SEED to SEED+N-1 (default: 3)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="the first seed (default: 0)")
     data = parser.add_argument_group("data and budget")
-    data.add_argument("--dataset", help="dataset spec (default: the study's, else fashion_mnist); it needs a test split")
+    data.add_argument(
+        "--dataset", help="dataset spec (default: the study's, else fashion_mnist); it needs a test split"
+    )
     data.add_argument("--data-dir", help="where the dataset's files are (as for search run)")
     add_budget_arguments(data, EVALUATION_BUDGETS, "full-gpu if Ray sees a GPU, else full: see docs/evaluate.md")
     add_study_arguments(parser)
@@ -55,10 +64,22 @@ def settings(args: argparse.Namespace):
     from search.settings import EvaluationSettings
 
     return EvaluationSettings(
-        policies=args.policies, trials=args.trial or (), top_k=args.top_k, baselines=args.baselines,
-        seeds=args.seeds, seed=args.seed, dataset=args.dataset, data_dir=args.data_dir, budget=args.budget,
-        budget_overrides=budget_overrides(args), model=args.model, study=args.study, runs_dir=args.runs_dir,
-        storage=args.storage, resources=resources(args), command=shlex.join(["search", *args.argv]),
+        policies=args.policies,
+        trials=args.trial or (),
+        top_k=args.top_k,
+        baselines=args.baselines,
+        seeds=args.seeds,
+        seed=args.seed,
+        dataset=args.dataset,
+        data_dir=args.data_dir,
+        budget=args.budget,
+        budget_overrides=budget_overrides(args),
+        model=args.model,
+        study=args.study,
+        runs_dir=args.runs_dir,
+        storage=args.storage,
+        resources=resources(args),
+        command=shlex.join(["search", *args.argv]),
     )
 
 
@@ -81,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
     if result.failed:
         print(
             f"{result.failed} trainings failed (see `search dashboard`, study {result.study.study_name!r}); run the "
-            "same command again to retry them.", file=sys.stderr,
+            "same command again to retry them.",
+            file=sys.stderr,
         )
         return 1
     return 0

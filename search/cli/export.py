@@ -18,7 +18,8 @@ NEEDS_TENSORFLOW = True
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--trial", default="best",
+        "--trial",
+        default="best",
         help="a trial number, or best (default: the race's winner, a searched trial or a baseline; before a race, "
         "the complete trial with the highest objective)",
     )

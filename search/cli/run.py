@@ -38,10 +38,16 @@ BOUNDS = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--trials", type=int, default=200, help="finished (complete or pruned) trials the study should hold (default: 200)")
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=200,
+        help="finished (complete or pruned) trials the study should hold (default: 200)",
+    )
     data = parser.add_argument_group("data and budget")
     data.add_argument(
-        "--dataset", default="fashion_mnist",
+        "--dataset",
+        default="fashion_mnist",
         help="fashion_mnist (default), tfds:NAME or folder:PATH (in Python also arrays: trainers.ArrayData)",
     )
     data.add_argument("--data-dir", help="where the dataset's files are (Fashion-MNIST IDX files, TFDS data_dir)")
@@ -49,13 +55,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     space = parser.add_argument_group("search space (bounds are LOW,HIGH, inclusive; LOW=HIGH fixes a field)")
     space.add_argument(
-        "--ops", default="trivialaugment",
-        help=f"candidate ops: trivialaugment (default: TrivialAugment's {len(TRIVIALAUGMENT_OPS)}, KerasCV RandAugment's 10 "
+        "--ops",
+        default="trivialaugment",
+        help=f"candidate ops: trivialaugment (default: TrivialAugment's {len(TRIVIALAUGMENT_OPS)}, "
+        "KerasCV RandAugment's 10 "
         f"plus rotation, posterization, sharpness), standard (RandAugment's 10), extended (all {len(EXTENDED_OPS)}), "
         "or a comma-separated list",
     )
     space.add_argument(
-        "--magnitude-distributions", default="normal,uniform", metavar="NAMES",
+        "--magnitude-distributions",
+        default="normal,uniform",
+        metavar="NAMES",
         help="how an image draws its strength, searched: normal (RandAugment's), uniform (TrivialAugment's) "
         "or both (default: normal,uniform)",
     )
@@ -66,15 +76,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_study_arguments(parser)
     search = parser.add_argument_group("search")
-    search.add_argument("--sampler", default="tpe", help=f"{', '.join(SAMPLERS)} (default: tpe, multivariate with the constant liar; gp needs PyTorch: pip install 'augsearch[gp]')")
-    search.add_argument("--pruner", default="asha", help=f"{', '.join(PRUNERS)} (default: asha, Ray Tune's ASHA over epochs)")
-    search.add_argument("--seed", type=int, default=0, help="seeds the sampler, the data split and each trial (default: 0)")
     search.add_argument(
-        "--no-baselines", action="store_true",
+        "--sampler",
+        default="tpe",
+        help=(
+            f"{', '.join(SAMPLERS)} (default: tpe, multivariate with the constant liar; "
+            "gp needs PyTorch: pip install 'augsearch[gp]')"
+        ),
+    )
+    search.add_argument(
+        "--pruner", default="asha", help=f"{', '.join(PRUNERS)} (default: asha, Ray Tune's ASHA over epochs)"
+    )
+    search.add_argument(
+        "--seed", type=int, default=0, help="seeds the sampler, the data split and each trial (default: 0)"
+    )
+    search.add_argument(
+        "--no-baselines",
+        action="store_true",
         help=f"do not start the search from the baselines ({', '.join(BASELINES)}: its first trials by default)",
     )
     search.add_argument(
-        "--max-failures", type=int, default=10,
+        "--max-failures",
+        type=int,
+        default=10,
         help="stop the search when this many trials in a row fail, none finishing in between (default: 10)",
     )
     confirm = parser.add_argument_group(
@@ -82,26 +106,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "at the target budget, the clearly worse dropped)"
     )
     confirm.add_argument(
-        "--confirm-top", type=int, default=3, metavar="K",
+        "--confirm-top",
+        type=int,
+        default=3,
+        metavar="K",
         help="how many of the best distinct searched policies race (default: 3; 0 turns the race off)",
     )
     confirm.add_argument(
-        "--confirm-seeds", type=int, default=5, metavar="N",
+        "--confirm-seeds",
+        type=int,
+        default=5,
+        metavar="N",
         help="the paired seeds each contestant trains with (default: 5, at least 2)",
     )
     confirm.add_argument(
-        "--race-baselines", default=",".join(RACE_BASELINES), metavar="NAMES",
+        "--race-baselines",
+        default=",".join(RACE_BASELINES),
+        metavar="NAMES",
         help=f"baselines that race them, comma-separated from {', '.join(BASELINES)}, '' for none "
         f"(default: {','.join(RACE_BASELINES)})",
     )
     confirm.add_argument(
-        "--target-budget", choices=TARGET_BUDGETS,
+        "--target-budget",
+        choices=TARGET_BUDGETS,
         help="the training you will run, which the race trains at (default: full-gpu if Ray sees a GPU, else full, "
         "as search evaluate; proxy: exploration's budget, cheaper but biased towards mild policies)",
     )
     for name in BUDGET_OVERRIDES:
         flag = "--target-" + name.replace("_", "-")
-        confirm.add_argument(flag, type=float if name == "learning_rate" else int, help=f"override the target budget's {name.replace('_', ' ')}")
+        confirm.add_argument(
+            flag,
+            type=float if name == "learning_rate" else int,
+            help=f"override the target budget's {name.replace('_', ' ')}",
+        )
     # For benchmarks/trial_overhead.py: a fresh Ray worker (and model) for every trial.
     search.add_argument("--no-reuse", action="store_true", help=argparse.SUPPRESS)
     add_ray_arguments(parser)
@@ -113,16 +150,33 @@ def settings(args: argparse.Namespace):
 
     space_fields = [flag[2:].replace("-", "_") for flag, _, _ in BOUNDS] + ["cutmix_alpha", "mixup_alpha"]
     space = SearchSpace(
-        ops=args.ops, magnitude_distributions=args.magnitude_distributions,
+        ops=args.ops,
+        magnitude_distributions=args.magnitude_distributions,
         **{name: getattr(args, name) for name in space_fields if getattr(args, name) is not None},
     )
     return SearchSettings(
-        dataset=args.dataset, data_dir=args.data_dir, trials=args.trials, budget=args.budget,
-        budget_overrides=budget_overrides(args), model=args.model, space=space, study=args.study,
-        runs_dir=args.runs_dir, storage=args.storage, sampler=args.sampler, pruner=args.pruner, seed=args.seed,
-        baselines=not args.no_baselines, max_failures=args.max_failures, resources=resources(args),
-        reuse_workers=not args.no_reuse, confirm_top=args.confirm_top, confirm_seeds=args.confirm_seeds,
-        race_baselines=args.race_baselines, target_budget=args.target_budget, target_overrides=budget_overrides(args, "target_"),
+        dataset=args.dataset,
+        data_dir=args.data_dir,
+        trials=args.trials,
+        budget=args.budget,
+        budget_overrides=budget_overrides(args),
+        model=args.model,
+        space=space,
+        study=args.study,
+        runs_dir=args.runs_dir,
+        storage=args.storage,
+        sampler=args.sampler,
+        pruner=args.pruner,
+        seed=args.seed,
+        baselines=not args.no_baselines,
+        max_failures=args.max_failures,
+        resources=resources(args),
+        reuse_workers=not args.no_reuse,
+        confirm_top=args.confirm_top,
+        confirm_seeds=args.confirm_seeds,
+        race_baselines=args.race_baselines,
+        target_budget=args.target_budget,
+        target_overrides=budget_overrides(args, "target_"),
     )
 
 
@@ -152,7 +206,10 @@ def _summary(result, args: argparse.Namespace) -> None:
     elif args.confirm_top and not result.interrupted:
         print("\nNo race winner: every race training failed (see above); the best trial is exploration's.")
     where = "" if args.runs_dir == "runs" else f" --runs-dir {args.runs_dir}"
-    print(f"\nExport the best ({result.best.label}): search export --study {result.study.study_name}{where} --out policy.json")
+    print(
+        f"\nExport the best ({result.best.label}): "
+        f"search export --study {result.study.study_name}{where} --out policy.json"
+    )
 
 
 def _bounds(kind):

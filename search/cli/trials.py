@@ -21,9 +21,12 @@ NEEDS_TENSORFLOW = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--state", help=f"only trials in these states, comma-separated: {', '.join(STATES)} (default: all)")
     parser.add_argument(
-        "--sort", default="number",
+        "--state", help=f"only trials in these states, comma-separated: {', '.join(STATES)} (default: all)"
+    )
+    parser.add_argument(
+        "--sort",
+        default="number",
         help=f"{', '.join(SORT_KEYS)} (default: number; value, wall and epochs sort highest first)",
     )
     parser.add_argument("--limit", type=int, help="show at most N trials (after sorting)")
@@ -43,7 +46,10 @@ def run(args: argparse.Namespace) -> int:
     # With a race winner, "best" is the winner: exploration's top is only its highest objective.
     label = "highest objective" if record is not None else "best"
     best = f"; {label}: trial {p.best_number} ({p.best_value:.4f})" if p.best_number is not None else ""
-    print(f"study {study.study_name!r}: {p.complete} complete, {p.pruned} pruned, {p.failed} failed, {p.running} running{best}")
+    print(
+        f"study {study.study_name!r}: {p.complete} complete, {p.pruned} pruned, {p.failed} failed, "
+        f"{p.running} running{best}"
+    )
     if record is not None:
         print(f"{summary_line(record)} (its trainings: study {record.confirmation_study!r})")
     if not rows:

@@ -33,7 +33,10 @@ def start_ray(address: str | None):
         _check_reachable(address)
         try:
             ray.init(
-                address=address, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False,
+                address=address,
+                include_dashboard=False,
+                logging_level=logging.ERROR,
+                log_to_driver=False,
                 runtime_env={"env_vars": env_vars},
             )
         except (ConnectionError, RuntimeError, ValueError) as error:

@@ -36,7 +36,9 @@ def explore(settings: SearchSettings, study: optuna.Study, budget: Budget, datas
         if limit.check():
             raise AugSearchError(limit.message())
         if ended_count(study) == ended_before:  # never seen; it would loop forever
-            raise AugSearchError("Ray Tune ran no trial in a round; the search stopped (run it with --debug to see why).")
+            raise AugSearchError(
+                "Ray Tune ran no trial in a round; the search stopped (run it with --debug to see why)."
+            )
     return False
 
 
@@ -61,14 +63,22 @@ class _Round:
         settings, budget = self.settings, self.budget
         cpus, gpus, concurrency = self.placement.cpus, self.placement.gpus, self.placement.concurrency
         searcher = StudySearcher(
-            self.study, self._propose, metric=OBJECTIVE, curve_metric=CURVE, max_steps=budget.epochs, user_attrs=MEASURED,
+            self.study,
+            self._propose,
+            metric=OBJECTIVE,
+            curve_metric=CURVE,
+            max_steps=budget.epochs,
+            user_attrs=MEASURED,
             before_tell=self.artifacts,
         )
         trainable = tune.with_resources(
             tune.with_parameters(
-                run_trial, dataset=self.dataset, budget=budget,
+                run_trial,
+                dataset=self.dataset,
+                budget=budget,
                 model=settings.model_builder,
-                keras_callbacks=settings.keras_callbacks, reuse=settings.reuse_workers,
+                keras_callbacks=settings.keras_callbacks,
+                reuse=settings.reuse_workers,
             ),
             {"cpu": cpus, "gpu": gpus},
         )
@@ -99,7 +109,9 @@ class _Round:
         policy = suggest_policy(trial, self.settings.space)
         seed = trial_seed(self.settings.seed, trial.number)
         record = {
-            "policy": policy.to_dict(), "budget": self.budget.to_dict(), "dataset": self.settings.dataset_spec,
+            "policy": policy.to_dict(),
+            "budget": self.budget.to_dict(),
+            "dataset": self.settings.dataset_spec,
             "seed": seed,
         }
         for key, value in record.items():
@@ -116,6 +128,10 @@ class _Round:
         # best policies per search (docs/benchmarks.md#ashas-rungs).
         epochs = self.budget.epochs
         return AsyncHyperBandScheduler(
-            metric=metric, mode="max", time_attr="training_iteration", max_t=epochs,
-            grace_period=max(1, 2 * epochs // 3), reduction_factor=2,
+            metric=metric,
+            mode="max",
+            time_attr="training_iteration",
+            max_t=epochs,
+            grace_period=max(1, 2 * epochs // 3),
+            reduction_factor=2,
         )

@@ -32,8 +32,11 @@ class FailureLimit:
         if self.tripped:  # the trials stopped because of it must not change the last error
             return True
         ended = sorted(
-            (t for t in self.study.get_trials(deepcopy=False, states=ENDED)
-             if t.datetime_start and t.datetime_start >= self.since and t.datetime_complete),
+            (
+                t
+                for t in self.study.get_trials(deepcopy=False, states=ENDED)
+                if t.datetime_start and t.datetime_start >= self.since and t.datetime_complete
+            ),
             key=lambda t: t.datetime_complete,
         )
         failed = []

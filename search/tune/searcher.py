@@ -24,7 +24,8 @@ import datetime
 import json
 import math
 import os
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import optuna
 import ray.cloudpickle
@@ -123,7 +124,11 @@ class StudySearcher(Searcher):
             if message is None and self._callback_active:
                 self._awaiting_error.add(trial_id)
             else:
-                self._finish(trial_id, TrialState.FAIL, error=message or "the trial raised (no message: searcher.callback() is not in use)")
+                self._finish(
+                    trial_id,
+                    TrialState.FAIL,
+                    error=message or "the trial raised (no message: searcher.callback() is not in use)",
+                )
             return
         if result:
             # The result on which a scheduler stops a trial (ASHA at a rung or at max_t) reaches
@@ -181,9 +186,17 @@ class StudySearcher(Searcher):
 def _snapshot(trial: optuna.Trial, state: TrialState, value: float | None, curve: dict[int, float]) -> FrozenTrial:
     """The trial as it is about to be stored (the storage still has it RUNNING)."""
     return FrozenTrial(
-        number=trial.number, state=state, value=value, datetime_start=trial.datetime_start,
-        datetime_complete=datetime.datetime.now(), params=trial.params, distributions=trial.distributions,
-        user_attrs=trial.user_attrs, system_attrs={}, intermediate_values=dict(curve), trial_id=-1,
+        number=trial.number,
+        state=state,
+        value=value,
+        datetime_start=trial.datetime_start,
+        datetime_complete=datetime.datetime.now(),
+        params=trial.params,
+        distributions=trial.distributions,
+        user_attrs=trial.user_attrs,
+        system_attrs={},
+        intermediate_values=dict(curve),
+        trial_id=-1,
     )
 
 
@@ -229,7 +242,7 @@ def _lookup(result: dict, key: str) -> Any:
     if key in result:
         return result[key]
     prefix = key + "/"
-    nested = {name[len(prefix):]: value for name, value in result.items() if name.startswith(prefix)}
+    nested = {name[len(prefix) :]: value for name, value in result.items() if name.startswith(prefix)}
     if not nested:
         return _MISSING
     rebuilt: dict = {}

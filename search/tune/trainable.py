@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 #: The objective: a complete trial's score (its last report's `objective`: the accuracy on the
 #: budget's `score_examples` validation images, see `trainers.train`).
@@ -21,8 +22,14 @@ OBJECTIVE = "objective"
 CURVE = "val_accuracy"
 #: What a trial's training measured: copied from its last report into its user attributes.
 MEASURED = (
-    "epochs_run", "wall_seconds", "images_per_second", "node_id", "accelerator", "epoch_seconds",
-    "train_seconds", "timings",
+    "epochs_run",
+    "wall_seconds",
+    "images_per_second",
+    "node_id",
+    "accelerator",
+    "epoch_seconds",
+    "train_seconds",
+    "timings",
 )
 #: How long a reused worker waits for the previous trial's thread to end (Tune's default, 2 s,
 #: is shorter than one epoch of the larger budgets; a timeout would fail the next trial).
@@ -37,8 +44,13 @@ def trial_seed(search_seed: int, trial_number: int) -> int:
 
 
 def run_trial(
-    config: dict[str, Any], *, dataset, budget, model=None,
-    keras_callbacks: Callable[[int], Sequence[Any]] | None = None, reuse: bool = True,
+    config: dict[str, Any],
+    *,
+    dataset,
+    budget,
+    model=None,
+    keras_callbacks: Callable[[int], Sequence[Any]] | None = None,
+    reuse: bool = True,
 ) -> None:
     """Train the proxy on `config["policy"]` with `config["seed"]` and `tune.report` its metrics
     per epoch. `model`: a user's model callable, else `budget.model`; `keras_callbacks(trial
@@ -70,20 +82,28 @@ def run_trial(
         train_seconds.append(metrics["train_seconds"])
         offset = train_called - entered
         timings = {k: v + offset if k != "model_reused" else v for k, v in metrics["timings"].items()}
-        tune.report({
-            **{k: v for k, v in metrics.items() if k != "timings"},
-            **where,
-            "epochs_run": epoch,
-            # Per epoch, validation included; the first also holds graph building.
-            "epoch_seconds": list(epoch_seconds),
-            # Per epoch, the training steps alone.
-            "train_seconds": list(train_seconds),
-            "timings": {**process, **timings, "last_report": time.perf_counter() - entered},
-            "wall_seconds": time.perf_counter() - entered,
-        })
+        tune.report(
+            {
+                **{k: v for k, v in metrics.items() if k != "timings"},
+                **where,
+                "epochs_run": epoch,
+                # Per epoch, validation included; the first also holds graph building.
+                "epoch_seconds": list(epoch_seconds),
+                # Per epoch, the training steps alone.
+                "train_seconds": list(train_seconds),
+                "timings": {**process, **timings, "last_report": time.perf_counter() - entered},
+                "wall_seconds": time.perf_counter() - entered,
+            }
+        )
 
     train(
-        dataset, config["policy"], budget, seed=config["seed"], report=report, callbacks=extra, model=model,
+        dataset,
+        config["policy"],
+        budget,
+        seed=config["seed"],
+        report=report,
+        callbacks=extra,
+        model=model,
         reuse_model=reuse,
     )
 
@@ -96,5 +116,8 @@ def _accelerator() -> str:
         return "cpu"
     import tensorflow as tf
 
-    names = [tf.config.experimental.get_device_details(d).get("device_name", "GPU") for d in tf.config.list_physical_devices("GPU")]
+    names = [
+        tf.config.experimental.get_device_details(d).get("device_name", "GPU")
+        for d in tf.config.list_physical_devices("GPU")
+    ]
     return f"gpu {','.join(map(str, gpus))}: {', '.join(names) or 'GPU'}"

@@ -5,7 +5,7 @@ an interruption keeps what finished)."""
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from search.formatting import format_seconds
 from space.errors import first_line
@@ -28,8 +28,12 @@ def train_and_score(policy, seed: int, budget, dataset, model=None, score_test: 
         return {"error": f"{type(error).__name__}: {error}".strip(), "wall_seconds": time.perf_counter() - started}
     scores = {"test_accuracy": result.test_accuracy, "test_loss": result.test_loss} if score_test else {}
     return {
-        **scores, "objective": result.objective, "val_accuracy": result.val_accuracy, "wall_seconds": result.wall_seconds,
-        "images_per_second": result.images_per_second, "history": result.history,
+        **scores,
+        "objective": result.objective,
+        "val_accuracy": result.val_accuracy,
+        "wall_seconds": result.wall_seconds,
+        "images_per_second": result.images_per_second,
+        "history": result.history,
     }
 
 
@@ -41,8 +45,15 @@ class TrainingWorker:
 
 
 def run_jobs(
-    jobs: list, dataset, budget, *, model=None, placement, on_result: Callable[[object, dict], None],
-    say: Callable[[str], None], metric: str = "test_accuracy",
+    jobs: list,
+    dataset,
+    budget,
+    *,
+    model=None,
+    placement,
+    on_result: Callable[[object, dict], None],
+    say: Callable[[str], None],
+    metric: str = "test_accuracy",
 ) -> bool:
     """Train `jobs` (results.stored.Training) on the Ray cluster (started by
     `search.tune.cluster.place`, which gave `placement`), calling `on_result(job, outcome)`
@@ -78,14 +89,21 @@ def run_jobs(
             done += 1
             elapsed = time.monotonic() - started
             eta = elapsed / done * (len(jobs) - done)
-            what = f"{metric.replace('_', ' ')} {outcome[metric]:.4f}" if "error" not in outcome else f"FAILED: {first_line(outcome['error'])}"
+            what = (
+                f"{metric.replace('_', ' ')} {outcome[metric]:.4f}"
+                if "error" not in outcome
+                else f"FAILED: {first_line(outcome['error'])}"
+            )
             say(
                 f"[{done}/{len(jobs)}] {' = '.join(job.labels)}, seed {job.seed}: {what} "
                 f"({format_seconds(outcome.get('wall_seconds'))}) | {format_seconds(elapsed)} elapsed, "
                 f"ETA {format_seconds(eta) if done < len(jobs) else '0m00s'}"
             )
     except KeyboardInterrupt:
-        say(f"\nstopped: {done} of {len(jobs)} trainings finished and are stored; run the same command again to train the rest.")
+        say(
+            f"\nstopped: {done} of {len(jobs)} trainings finished and are stored; "
+            "run the same command again to train the rest."
+        )
         return False
     finally:
         for worker in idle + [worker for _, worker in running.values()]:

@@ -48,12 +48,12 @@ class TrialArtifacts:
         for name, make in ((GRID_FILE, self._grid), (CURVE_FILE, self._curve)):
             try:
                 pngs[name] = make(snapshot)
-            except Exception as error:  # noqa: BLE001 - a picture is never worth a trial
+            except Exception as error:
                 problems.append(f"{name}: {_one_line(error)}")
         uploaded: list[str] = []
         try:
             uploaded = upload_trial_artifacts(trial.study, trial, self.store, pngs.get(GRID_FILE), pngs.get(CURVE_FILE))
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             problems.append(f"upload: {_one_line(error)}")
         if problems:
             _warn(f"artifacts for trial {trial.number} not made: {'; '.join(problems)}")
@@ -89,7 +89,7 @@ def start_artifacts(
     """
     try:
         write_study_note(study, reference_policies(study))
-    except Exception as error:  # noqa: BLE001 - the note is a convenience, not the search
+    except Exception as error:
         _warn(f"study note not written: {_one_line(error)}")
     try:
         store = artifact_store(runs_dir)
@@ -101,7 +101,7 @@ def start_artifacts(
         from search.grid_images import samples_from
 
         samples = samples_from(dataset, images, seed)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         _warn(f"sample grids will not be made: {_one_line(error)}")
     return TrialArtifacts(store, samples, seed)
 

@@ -49,9 +49,7 @@ def cli(*argv) -> subprocess.CompletedProcess:
 
 def search(*argv, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run `search ARGV...` in a process of its own to the end."""
-    return subprocess.run(
-        [*SEARCH, *map(str, argv)], capture_output=True, text=True, timeout=timeout, env=_env(env)
-    )
+    return subprocess.run([*SEARCH, *map(str, argv)], capture_output=True, text=True, timeout=timeout, env=_env(env))
 
 
 def start_search(*argv, log: Path, env: dict | None = None) -> subprocess.Popen:
@@ -59,8 +57,12 @@ def start_search(*argv, log: Path, env: dict | None = None) -> subprocess.Popen:
     signalled the way a terminal does), stdout and stderr to `log`."""
     with open(log, "w") as out:
         return subprocess.Popen(
-            [*SEARCH, *map(str, argv)], stdout=out, stderr=subprocess.STDOUT, text=True,
-            env=_env(env), start_new_session=True,
+            [*SEARCH, *map(str, argv)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=_env(env),
+            start_new_session=True,
         )
 
 

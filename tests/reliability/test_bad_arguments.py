@@ -18,28 +18,45 @@ BAD_ARGUMENTS = {
     "negative trials": (["--trials=-5"], "--trials must be an integer >= 1, but got --trials=-5."),
     "zero concurrency": (["--concurrency", "0"], "--concurrency must be an integer >= 1, but got --concurrency=0."),
     "zero max failures": (["--max-failures", "0"], "--max-failures must be an integer >= 1, but got --max-failures=0."),
-    "one confirmation seed": (["--confirm-seeds", "1"], "--confirm-seeds must be an integer >= 2 (an interval needs two seeds), but got --confirm-seeds=1."),
+    "one confirmation seed": (
+        ["--confirm-seeds", "1"],
+        "--confirm-seeds must be an integer >= 2 (an interval needs two seeds), but got --confirm-seeds=1.",
+    ),
     "more GPUs than the cluster": (
-        ["--gpus-per-trial", "1000"], "--gpus-per-trial must be at most the {gpus} GPU(s) the Ray cluster has, but got --gpus-per-trial=1000.0."
+        ["--gpus-per-trial", "1000"],
+        "--gpus-per-trial must be at most the {gpus} GPU(s) the Ray cluster has, but got --gpus-per-trial=1000.0.",
     ),
     "unknown op": (
         ["--ops", "brightness,blur"],
-        "--ops has unknown op 'blur'; expected 'standard', 'trivialaugment', 'extended' or names from: auto_contrast, equalization,",
+        "--ops has unknown op 'blur'; expected 'standard', 'trivialaugment', 'extended' or names from: auto_contrast, "
+        "equalization,",
     ),
     "unknown race baseline": (
         ["--race-baselines", "trivialaugment,autoaugment"],
-        "--race-baselines has unknown baseline 'autoaugment'; expected a comma-separated list of: none, guide, randaugment, trivialaugment",
+        "--race-baselines has unknown baseline 'autoaugment'; expected a comma-separated list of: none, guide, "
+        "randaugment, trivialaugment",
     ),
-    "zero target epochs": (["--target-epochs", "0"], "--target-epochs must be an integer >= 1, but got --target-epochs=0."),
+    "zero target epochs": (
+        ["--target-epochs", "0"],
+        "--target-epochs must be an integer >= 1, but got --target-epochs=0.",
+    ),
     "unknown distribution": (
         ["--magnitude-distributions", "normal,beta"],
-        "--magnitude-distributions must be distinct names from: normal, uniform, but got --magnitude-distributions='normal,beta'.",
+        "--magnitude-distributions must be distinct names from: normal, uniform, but got "
+        "--magnitude-distributions='normal,beta'.",
     ),
     "bound above 1": (
-        ["--magnitude", "0.5,1.5"], "--magnitude must be two numbers low <= high, both >= 0.0, <= 1.0, but got --magnitude=(0.5, 1.5)."
+        ["--magnitude", "0.5,1.5"],
+        "--magnitude must be two numbers low <= high, both >= 0.0, <= 1.0, but got --magnitude=(0.5, 1.5).",
     ),
-    "bound below 0": (["--rate=-0.1,0.5"], "--rate must be two numbers low <= high, both >= 0.0, <= 1.0, but got --rate=(-0.1, 0.5)."),
-    "unknown sampler": (["--sampler", "bayes"], "--sampler must be one of tpe, random, cmaes, gp, qmc, but got --sampler='bayes'."),
+    "bound below 0": (
+        ["--rate=-0.1,0.5"],
+        "--rate must be two numbers low <= high, both >= 0.0, <= 1.0, but got --rate=(-0.1, 0.5).",
+    ),
+    "unknown sampler": (
+        ["--sampler", "bayes"],
+        "--sampler must be one of tpe, random, cmaes, gp, qmc, but got --sampler='bayes'.",
+    ),
     "unknown pruner": (["--pruner", "median"], "--pruner must be one of asha, none"),
     "negative GPUs": (["--gpus-per-trial", "-1"], "--gpus-per-trial must be a number >= 0"),
     "unknown model": (["--model", "resnet9000"], "--model must be one of: small"),
@@ -47,7 +64,8 @@ BAD_ARGUMENTS = {
     "unknown dataset": (["--dataset", "imagenet"], "--dataset must be one of 'fashion_mnist', 'tfds:NAME'"),
     "storage not a URL": (
         ["--storage", "runs/search.db"],
-        "--storage must be an SQLAlchemy database URL such as sqlite:///runs/search.db or postgresql://user:password@host/db, "
+        "--storage must be an SQLAlchemy database URL such as sqlite:///runs/search.db or "
+        "postgresql://user:password@host/db, "
         "but got --storage='runs/search.db'.",
     ),
 }
@@ -79,13 +97,23 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 MALFORMED_STORAGE = {
-    "storage of an unknown database": (["--storage", "postgress://db.example/search"], "--storage must be an SQLAlchemy database URL such as"),
-    "storage with a bad port": (["--storage", "postgresql://u@db.example:port/search"], "but got --storage='postgresql://u@db.example:port/search'"),
+    "storage of an unknown database": (
+        ["--storage", "postgress://db.example/search"],
+        "--storage must be an SQLAlchemy database URL such as",
+    ),
+    "storage with a bad port": (
+        ["--storage", "postgresql://u@db.example:port/search"],
+        "but got --storage='postgresql://u@db.example:port/search'",
+    ),
     "SQLite file in a missing folder": (
         ["--storage", "sqlite:////no/such/folder/search.db"],
-        "--storage 'sqlite:////no/such/folder/search.db': the folder '/no/such/folder' of its SQLite file does not exist.",
+        "--storage 'sqlite:////no/such/folder/search.db': the folder '/no/such/folder' of its SQLite file does not "
+        "exist.",
     ),
-    "in-memory SQLite": (["--storage", "sqlite://"], "--storage must name an SQLite file (sqlite:///runs/search.db), but got --storage='sqlite://'"),
+    "in-memory SQLite": (
+        ["--storage", "sqlite://"],
+        "--storage must name an SQLite file (sqlite:///runs/search.db), but got --storage='sqlite://'",
+    ),
 }
 
 

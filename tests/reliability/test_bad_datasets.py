@@ -48,7 +48,11 @@ def only_corrupt_images(root):
 @pytest.mark.parametrize(
     "make, message",
     [
-        (missing, r"no_such_folder does not exist; expected folder:PATH to name a folder with one sub-folder of images per class"),
+        (
+            missing,
+            r"no_such_folder does not exist; expected folder:PATH to name a folder with one sub-folder of images per "
+            r"class",
+        ),
         (one_class, r"has 1 class folder\(s\) \('cats'\); expected at least 2 sub-folders"),
         (empty_class, r"class folder 'dogs' is empty"),
         (only_corrupt_images, r"class folder 'cats' has no decodable images \(none of its 6 files is an image"),

@@ -14,13 +14,36 @@ from search_process import TINY_MODEL, cli, load, reap, start_search, study_read
 from results.confirmation import read_record
 
 EXPLORATION = (
-    "run", "--budget", "smoke", "--model", TINY_MODEL, "--epochs", "1", "--train-examples", "64", "--trials", "3",
-    "--no-baselines", "--concurrency", "2",
+    "run",
+    "--budget",
+    "smoke",
+    "--model",
+    TINY_MODEL,
+    "--epochs",
+    "1",
+    "--train-examples",
+    "64",
+    "--trials",
+    "3",
+    "--no-baselines",
+    "--concurrency",
+    "2",
 )
 #: The race at a target budget other than exploration's (both tiny), against one baseline.
 COMMAND = (
-    *EXPLORATION, "--confirm-top", "2", "--confirm-seeds", "3", "--race-baselines", "none",
-    "--target-budget", "smoke", "--target-train-examples", "96", "--target-epochs", "1",
+    *EXPLORATION,
+    "--confirm-top",
+    "2",
+    "--confirm-seeds",
+    "3",
+    "--race-baselines",
+    "none",
+    "--target-budget",
+    "smoke",
+    "--target-train-examples",
+    "96",
+    "--target-epochs",
+    "1",
 )
 
 

@@ -11,8 +11,19 @@ from optuna.trial import TrialState
 from search_process import TINY_MODEL, cli, load, reap, start_search, wait_for
 
 EVALUATE = (
-    "evaluate", "--baselines", "none,randaugment,trivialaugment", "--seeds", "2",
-    "--budget", "smoke", "--model", TINY_MODEL, "--epochs", "2", "--concurrency", "1",
+    "evaluate",
+    "--baselines",
+    "none,randaugment,trivialaugment",
+    "--seeds",
+    "2",
+    "--budget",
+    "smoke",
+    "--model",
+    TINY_MODEL,
+    "--epochs",
+    "2",
+    "--concurrency",
+    "1",
 )
 
 

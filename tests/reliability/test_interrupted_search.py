@@ -110,7 +110,9 @@ def story(tmp_path_factory):
     try:
         wait_for(
             lambda: study_ready(runs) and finished(load(runs)) >= 2 and _running(load(runs)),
-            "2 finished trials and a running one", killed, log,
+            "2 finished trials and a running one",
+            killed,
+            log,
         )
         os.kill(killed.pid, signal.SIGKILL)
         killed.wait(timeout=30)
@@ -127,7 +129,10 @@ def story(tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     dashboard = subprocess.Popen(
         [*SEARCH, "dashboard", "--runs-dir", str(runs), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     stop = root / "stop-reading"
     reader = subprocess.Popen(
@@ -138,10 +143,15 @@ def story(tmp_path_factory):
     interrupted = start_search(*command, log=log)
     polls, poll_failures = 0, []
     try:
-        wait_for(lambda: _get(f"{base}/api/meta")[0] == 200, "the dashboard to answer", dashboard, root / "none", timeout=180)
+        wait_for(
+            lambda: _get(f"{base}/api/meta")[0] == 200, "the dashboard to answer", dashboard, root / "none", timeout=180
+        )
         study_id = json.loads(_get(f"{base}/api/studies")[1])["study_summaries"][0]["study_id"]
         wait_for(
-            lambda: [n for n in _running(load(runs)) if n >= trials_so_far], "a trial of this run running", interrupted, log
+            lambda: [n for n in _running(load(runs)) if n >= trials_so_far],
+            "a trial of this run running",
+            interrupted,
+            log,
         )
         seen["second_driver"] = cli(*command)
         while polls < 10 and interrupted.poll() is None:  # well into the trial
@@ -167,7 +177,9 @@ def story(tmp_path_factory):
             reap(interrupted)
     seen["ctrl_c_log"] = log.read_text()
     seen["dashboard"] = {"polls": polls, "failures": poll_failures}
-    seen["reader"] = json.loads(reader_out.strip().splitlines()[-1]) if reader_out.strip() else {"error": reader_err[-2000:]}
+    seen["reader"] = (
+        json.loads(reader_out.strip().splitlines()[-1]) if reader_out.strip() else {"error": reader_err[-2000:]}
+    )
     study = load(runs)
     seen["after_ctrl_c"] = {t.number: (t.state.name, t.user_attrs.get("error")) for t in study.trials}
 
@@ -214,7 +226,9 @@ def test_ctrl_c_stops_within_seconds_and_leaves_no_running_trial(story):
     assert "Traceback" not in story["ctrl_c_log"]
     after = story["after_ctrl_c"]
     assert "RUNNING" not in {state for state, _ in after.values()}, after
-    stopped = [n for n, (state, error) in after.items() if error and error.startswith("interrupted by the user (Ctrl-C)")]
+    stopped = [
+        n for n, (state, error) in after.items() if error and error.startswith("interrupted by the user (Ctrl-C)")
+    ]
     assert stopped and all(after[n][0] == "FAIL" for n in stopped), after
 
 

@@ -17,7 +17,10 @@ from space import AugSearchError
 
 def _settings(runs, **fields) -> SearchSettings:
     return SearchSettings(
-        budget="smoke", model=TINY_MODEL, baselines=False, runs_dir=runs,
+        budget="smoke",
+        model=TINY_MODEL,
+        baselines=False,
+        runs_dir=runs,
         **{"resources": Resources(concurrency=2), "confirm_top": 0, **fields},
     )
 
@@ -28,7 +31,9 @@ THREE_AT_ONCE = Resources(concurrency=3, cpus_per_trial=0.5)
 
 def test_crashed_diverged_and_out_of_memory_trials_fail_with_their_message_and_the_rest_finish(tmp_path, capsys):
     runs = tmp_path / "runs"
-    result = run_search(_settings(runs, trials=3, resources=THREE_AT_ONCE, keras_callbacks=inject_faults("0:raise,1:nan,2:oom")))
+    result = run_search(
+        _settings(runs, trials=3, resources=THREE_AT_ONCE, keras_callbacks=inject_faults("0:raise,1:nan,2:oom"))
+    )
     err = capsys.readouterr().err
     assert not result.interrupted
     study = load(runs)

@@ -121,8 +121,10 @@ def test_write_study_note_saves_it_for_the_dashboard_and_replaces_the_last(study
 def test_learning_curve_is_a_small_png(state):
     values = {1: 0.2, 2: 0.35} if state == TrialState.PRUNED else {1: 0.2, 2: 0.35, 3: 0.5}
     trial = create_trial(
-        state=state, value=0.5 if state == TrialState.COMPLETE else None,
-        intermediate_values=values, user_attrs={"budget": {"epochs": 3}},
+        state=state,
+        value=0.5 if state == TrialState.COMPLETE else None,
+        intermediate_values=values,
+        user_attrs={"budget": {"epochs": 3}},
     )
     picture = Image.open(io.BytesIO(learning_curve_png(trial)))
     assert picture.format == "PNG"

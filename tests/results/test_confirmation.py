@@ -31,15 +31,34 @@ SCORES = {
 }
 #: A record as the code before baselines raced wrote it (version 1: standings by trial number).
 VERSION_1 = {
-    "winner": 1, "runner_up": 0, "seeds": [11, 12, 13],
+    "winner": 1,
+    "runner_up": 0,
+    "seeds": [11, 12, 13],
     "standings": [
-        {"trial": 1, "scores": [[11, 0.85], [12, 0.82], [13, 0.87]], "dropped_after": None, "reason": "", "n": 3,
-         "mean": 0.8467, "low": 0.78, "high": 0.91},
-        {"trial": 0, "scores": [[11, 0.845], [12, 0.818], [13, 0.866]], "dropped_after": None, "reason": "", "n": 3,
-         "mean": 0.843, "low": 0.78, "high": 0.90},
+        {
+            "trial": 1,
+            "scores": [[11, 0.85], [12, 0.82], [13, 0.87]],
+            "dropped_after": None,
+            "reason": "",
+            "n": 3,
+            "mean": 0.8467,
+            "low": 0.78,
+            "high": 0.91,
+        },
+        {
+            "trial": 0,
+            "scores": [[11, 0.845], [12, 0.818], [13, 0.866]],
+            "dropped_after": None,
+            "reason": "",
+            "n": 3,
+            "mean": 0.843,
+            "low": 0.78,
+            "high": 0.90,
+        },
     ],
     "difference": {"mean": 0.0037, "low": 0.0, "high": 0.007, "n": 3},
-    "confirmation_study": "s.confirmation", "exploration_trials": 3,
+    "confirmation_study": "s.confirmation",
+    "exploration_trials": 3,
 }
 
 
@@ -54,13 +73,22 @@ def study():
 
 def contestants(study):
     trials = {t.number: Policy.from_dict(t.user_attrs["policy"]) for t in study.trials}
-    return [trial_contestant(0, trials[0]), trial_contestant(1, trials[1]), baseline_contestant("none", BASELINES["none"])]
+    return [
+        trial_contestant(0, trials[0]),
+        trial_contestant(1, trials[1]),
+        baseline_contestant("none", BASELINES["none"]),
+    ]
 
 
 def record_of(study, scores=SCORES):
     finished = race(list(scores), [11, 12, 13], scores)
-    return to_record(finished, contestants(study), budget={"epochs": 60, "train_examples": 6144},
-                     confirmation_study="s.confirmation", exploration_trials=3)
+    return to_record(
+        finished,
+        contestants(study),
+        budget={"epochs": 60, "train_examples": 6144},
+        confirmation_study="s.confirmation",
+        exploration_trials=3,
+    )
 
 
 def test_the_record_round_trips_as_json_and_names_winner_runner_up_and_their_paired_gap(study):

@@ -96,7 +96,12 @@ def test_table_markdown_and_json_carry_the_same_figures():
     assert "0.8500 [" in trial_line and "+0.0300 [" in trial_line and "3/3" in trial_line
     assert "(best baseline)" in next(line for line in lines if line.startswith("none"))
 
-    context = {"study": "fashion_mnist", "dataset": "fashion_mnist", "budget": {"epochs": 20, "train_examples": 6144, "image_size": 32, "model": "small"}, "command": "search evaluate --top-k 2"}
+    context = {
+        "study": "fashion_mnist",
+        "dataset": "fashion_mnist",
+        "budget": {"epochs": 20, "train_examples": 6144, "image_size": 32, "model": "small"},
+        "command": "search evaluate --top-k 2",
+    }
     text = markdown(evaluation, context)
     assert "| trial 7 | trial | 0.9000 | 0.8500 [" in text
     assert "20 epochs x 6144 training images" in text and "Reproduce: `search evaluate --top-k 2`" in text
@@ -163,7 +168,7 @@ def test_the_chart_draws_the_chart_rows():
     axes = figure.axes[0]
     widths = [bar.get_width() for bar in axes.patches]  # one bar per row with a difference, top first
     assert widths == pytest.approx([3.0, 1.0, -10.0], abs=1e-9)
-    heights = {label.get_text(): tick for label, tick in zip(axes.get_yticklabels(), axes.get_yticks())}
+    heights = {label.get_text(): tick for label, tick in zip(axes.get_yticklabels(), axes.get_yticks(), strict=True)}
     assert sorted(heights, key=heights.get, reverse=True) == [row.label for row in chart_rows(chart_evaluation())]
     assert {text.get_text() for text in axes.texts} == {"reference", "n/a"}
     assert "paired difference to trivialaugment" in axes.get_xlabel() and "3 seeds" in axes.get_xlabel()

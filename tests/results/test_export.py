@@ -12,10 +12,21 @@ from results import FORMAT_VERSION, export_policy, load_policy_file
 from space import BASELINES, TRIVIALAUGMENT_OPS, AugSearchError, Policy
 
 POLICY = Policy(
-    magnitude=0.6, magnitude_stddev=0.1, rate=0.9, augmentations_per_image=2,
-    ops=("solarization", "brightness", "rotation", "grid_mask"), cutmix_rate=0.5, mixup_rate=0.25,
+    magnitude=0.6,
+    magnitude_stddev=0.1,
+    rate=0.9,
+    augmentations_per_image=2,
+    ops=("solarization", "brightness", "rotation", "grid_mask"),
+    cutmix_rate=0.5,
+    mixup_rate=0.25,
 )
-PROVENANCE = {"study": "fashion_mnist", "trial": 7, "objective": 0.81, "dataset": "fashion_mnist", "budget": {"epochs": 4}}
+PROVENANCE = {
+    "study": "fashion_mnist",
+    "trial": 7,
+    "objective": 0.81,
+    "dataset": "fashion_mnist",
+    "budget": {"epochs": 4},
+}
 
 # What a plain Keras + KerasCV user runs: docs/export.md shows the same lines. AugSearch's own
 # packages are blocked so that the file is shown to need nothing but keras and keras_cv.
@@ -93,7 +104,10 @@ def run_script(tmp_path, policy_files, mode):
     script.write_text(PLAIN_KERAS_SCRIPT)
     done = subprocess.run(
         [sys.executable, "-I", str(script), mode, str(tmp_path / "images.npy"), str(tmp_path), *map(str, policy_files)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
@@ -101,9 +115,19 @@ def run_script(tmp_path, policy_files, mode):
 
 
 TRIVIALAUGMENT_LAYERS = [
-    "AutoContrast", "Equalization", "Solarization", "RandomColorDegeneration", "RandomContrast",
-    "RandomBrightness", "RandomShear", "RandomShear", "RandomTranslation", "RandomTranslation",
-    "RandomRotation", "Posterization", "RandomSharpness",
+    "AutoContrast",
+    "Equalization",
+    "Solarization",
+    "RandomColorDegeneration",
+    "RandomContrast",
+    "RandomBrightness",
+    "RandomShear",
+    "RandomShear",
+    "RandomTranslation",
+    "RandomTranslation",
+    "RandomRotation",
+    "Posterization",
+    "RandomSharpness",
 ]
 
 
@@ -116,15 +140,21 @@ EXPORTED = [
 
 
 def test_plain_keras_and_kerascv_rebuild_and_apply_the_exported_pipeline(tmp_path):
-    paths = [export_policy(policy, tmp_path / f"policy-{index}.json", PROVENANCE) for index, (policy, _, _) in enumerate(EXPORTED)]
+    paths = [
+        export_policy(policy, tmp_path / f"policy-{index}.json", PROVENANCE)
+        for index, (policy, _, _) in enumerate(EXPORTED)
+    ]
     images = np.random.default_rng(0).uniform(0, 255, (8, 32, 32, 3)).astype("float32")
     np.save(tmp_path / "images.npy", images)
     seen, theirs = run_script(tmp_path, paths, "plain")
     assert seen["augsearch_modules"] == []
-    for (policy, layers, batch_stage), file_seen, augmented in zip(EXPORTED, seen["files"], theirs):
+    for (policy, layers, batch_stage), file_seen, augmented in zip(EXPORTED, seen["files"], theirs, strict=True):
         assert file_seen["pipeline"] == "RandomAugmentationPipeline"
         assert file_seen["layers"] == layers
-        assert (file_seen["augmentations_per_image"], file_seen["rate"]) == (policy.augmentations_per_image, policy.rate)
+        assert (file_seen["augmentations_per_image"], file_seen["rate"]) == (
+            policy.augmentations_per_image,
+            policy.rate,
+        )
         assert file_seen["batch_stage"] == batch_stage
         np.testing.assert_allclose(file_seen["label_sums"], 1.0, rtol=1e-5)
         assert np.abs(augmented - images).mean() > 1.0
@@ -220,7 +250,9 @@ def test_config_of_the_wrong_layer_type_is_rejected(tmp_path):
     def edit(document):
         document["keras"]["pipeline"] = document["keras"]["batch_stage"]["mixup"]["layer"]
 
-    with pytest.raises(AugSearchError, match="pipeline must be a RandomAugmentationPipeline, but its config gives MixUp"):
+    with pytest.raises(
+        AugSearchError, match="pipeline must be a RandomAugmentationPipeline, but its config gives MixUp"
+    ):
         load_policy_file(_export_and_edit(tmp_path, edit))
 
 

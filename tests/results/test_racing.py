@@ -71,7 +71,12 @@ def test_a_failed_candidate_leaves_the_race_and_a_single_one_still_gets_its_inte
 
 @pytest.mark.parametrize(
     "candidates, seeds, match",
-    [([], [1], "distinct candidates"), ([1, 1], [1], "distinct candidates"), ([1], [], "distinct seeds"), ([1], [2, 2], "distinct seeds")],
+    [
+        ([], [1], "distinct candidates"),
+        ([1, 1], [1], "distinct candidates"),
+        ([1], [], "distinct seeds"),
+        ([1], [2, 2], "distinct seeds"),
+    ],
     ids=["no-candidates", "repeated-candidate", "no-seeds", "repeated-seed"],
 )
 def test_bad_races_are_refused(candidates, seeds, match):

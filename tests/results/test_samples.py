@@ -52,7 +52,11 @@ def test_the_batch_row_applies_and_names_the_layers_with_a_rate():
 
 @pytest.mark.parametrize(
     "count, size, expected",
-    [(1, 16, (2 + 3 * 98, 96 + 2 + 98)), (8, 32, (2 + 3 * 98, 96 + 2 + 8 * 98)), (9, 100, (2 + 6 * 102 + 4, 96 + 2 + 8 * 102))],
+    [
+        (1, 16, (2 + 3 * 98, 96 + 2 + 98)),
+        (8, 32, (2 + 3 * 98, 96 + 2 + 8 * 98)),
+        (9, 100, (2 + 6 * 102 + 4, 96 + 2 + 8 * 102)),
+    ],
     ids=["one", "one-band", "two-bands"],
 )
 def test_grid_shape(count, size, expected):
@@ -68,7 +72,7 @@ def test_sample_grid_has_its_shape_and_the_originals_in_the_first_row():
     grid = sample_grid(samples, GUIDE_POLICY, seed=1)
     assert grid.shape == (*grid_shape(3, 16), 3) and grid.dtype == np.uint8
     cell = cell_size(16)
-    first = grid[2:2 + cell, 98:98 + cell]  # PAD, then LABEL_WIDTH + PAD
+    first = grid[2 : 2 + cell, 98 : 98 + cell]  # PAD, then LABEL_WIDTH + PAD
     np.testing.assert_array_equal(first, np.kron(samples.images[0], np.ones((6, 6, 1), np.uint8)))
 
 
@@ -76,7 +80,7 @@ def test_stacked_grids_keep_their_columns_aligned(tmp_path):
     a, b = np.zeros((10, 20, 3), np.uint8), np.full((12, 15, 3), 7, np.uint8)
     picture = stacked([a, b], ["a", "b"])
     assert picture.shape == (2 * CAPTION_HEIGHT + 10 + 12 + 8, 20, 3)
-    np.testing.assert_array_equal(picture[CAPTION_HEIGHT + 10 + 8 + CAPTION_HEIGHT:, :15], b)
+    np.testing.assert_array_equal(picture[CAPTION_HEIGHT + 10 + 8 + CAPTION_HEIGHT :, :15], b)
 
 
 def test_write_png_round_trips(tmp_path):

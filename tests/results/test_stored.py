@@ -32,10 +32,6 @@ BUDGET = {"epochs": 1}
 FIXTURE = Path(__file__).resolve().parent.parent / "data" / "study_2dc12ca.db.gz"
 
 
-
-
-
-
 def test_a_training_is_one_trial_complete_with_its_score_or_failed_with_its_error(tmp_path):
     url = f"sqlite:///{tmp_path}/search.db"
     study = open_trainings_study(url, "s.evaluation", EVALUATION_STUDY_ATTR, {"study": "s", "value": "test accuracy"})
@@ -45,7 +41,9 @@ def test_a_training_is_one_trial_complete_with_its_score_or_failed_with_its_erro
     history = [{"epoch": 1, "val_accuracy": 0.5}]
     outcome = {"test_accuracy": 0.75, "objective": 0.6, "val_accuracy": 0.5, "history": history}
     write_training(study, ok, BUDGET, "d", outcome, "test_accuracy")
-    write_training(study, bad, BUDGET, "d", {"error": "TrainingDiverged: loss is NaN", "wall_seconds": 1.0}, "test_accuracy")
+    write_training(
+        study, bad, BUDGET, "d", {"error": "TrainingDiverged: loss is NaN", "wall_seconds": 1.0}, "test_accuracy"
+    )
     first, second = study.get_trials()
     assert (first.state, first.value, first.intermediate_values) == (TrialState.COMPLETE, 0.75, {1: 0.5})
     assert first.user_attrs["labels"] == ["guide"] and "history" not in first.user_attrs
@@ -58,7 +56,9 @@ def test_a_training_is_one_trial_complete_with_its_score_or_failed_with_its_erro
 
 
 def test_the_metric_picks_the_value(tmp_path):
-    study = open_trainings_study(f"sqlite:///{tmp_path}/search.db", "s.confirmation", CONFIRMATION_STUDY_ATTR, {"study": "s"})
+    study = open_trainings_study(
+        f"sqlite:///{tmp_path}/search.db", "s.confirmation", CONFIRMATION_STUDY_ATTR, {"study": "s"}
+    )
     job = Training(training_key(GUIDE_POLICY, 0, BUDGET, "d"), GUIDE_POLICY, 0, ["trial 3"])
     write_training(study, job, BUDGET, "d", {"objective": 0.6, "val_accuracy": 0.5}, "objective")
     assert study.get_trials()[0].value == 0.6
@@ -90,7 +90,12 @@ def test_study_settings_round_trip_and_a_foreign_study_has_none():
     settings = StudySettings("fashion_mnist", {"epochs": 2}, {"ops": ["brightness"]}, seed=3)
     write_settings(study, settings)
     assert read_settings(study) == settings
-    assert study.user_attrs["augsearch"] == {"dataset": "fashion_mnist", "budget": {"epochs": 2}, "search_space": {"ops": ["brightness"]}, "seed": 3}
+    assert study.user_attrs["augsearch"] == {
+        "dataset": "fashion_mnist",
+        "budget": {"epochs": 2},
+        "search_space": {"ops": ["brightness"]},
+        "seed": 3,
+    }
 
 
 @pytest.fixture
@@ -122,4 +127,6 @@ def test_a_study_written_by_the_earlier_version_reads(earlier_study):
     # A stored training is found again by the key this code computes.
     trial = evaluation.trials[0]
     attrs = trial.user_attrs
-    assert attrs["key"] == training_key(Policy.from_dict(attrs["policy"]), attrs["seed"], attrs["budget"], attrs["dataset"])
+    assert attrs["key"] == training_key(
+        Policy.from_dict(attrs["policy"]), attrs["seed"], attrs["budget"], attrs["dataset"]
+    )

@@ -19,7 +19,11 @@ def test_best_is_the_complete_trial_with_the_highest_value(small_study):
     "which, message",
     [
         ("2", "--trial 2 is PRUNED, not COMPLETE"),
-        ("3", r"--trial 3 is FAIL, not COMPLETE, so it has no full-budget objective \(error: FloatingPointError: loss is NaN\)"),
+        (
+            "3",
+            r"--trial 3 is FAIL, not COMPLETE, so it has no full-budget objective \(error: FloatingPointError: loss is "
+            r"NaN\)",
+        ),
         ("9", "--trial 9: study 'fashion_mnist' has no such trial"),
         ("first", "--trial must be 'best' or a trial number, but got --trial='first'"),
     ],
@@ -42,7 +46,10 @@ def test_search_export_writes_the_best_policy_with_provenance(best_policy, tmp_p
     loaded = load_policy_file(out)
     assert loaded.policy == best_policy
     assert {k: loaded.provenance[k] for k in ("study", "trial", "objective", "dataset")} == {
-        "study": "fashion_mnist", "trial": 1, "objective": 0.85, "dataset": "fashion_mnist",
+        "study": "fashion_mnist",
+        "trial": 1,
+        "objective": 0.85,
+        "dataset": "fashion_mnist",
     }
     assert json.loads(out.read_text())["provenance"]["budget"] == {"epochs": 2}
 

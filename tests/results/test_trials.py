@@ -7,7 +7,10 @@ from space import EXTENDED_OPS, STANDARD_OPS, AugSearchError, Policy
 def test_trial_rows_read_values_curves_and_attributes(small_study):
     rows = trial_rows(small_study)
     assert [(r.number, r.state, r.value) for r in rows] == [
-        (0, "COMPLETE", 0.80), (1, "COMPLETE", 0.85), (2, "PRUNED", None), (3, "FAIL", None),
+        (0, "COMPLETE", 0.80),
+        (1, "COMPLETE", 0.85),
+        (2, "PRUNED", None),
+        (3, "FAIL", None),
     ]
     assert rows[0].curve == (0.6, 0.8) and rows[2].curve == (0.1,) and rows[3].curve == ()
     assert rows[0].reference == "guide" and rows[3].error.startswith("FloatingPointError")
@@ -34,7 +37,10 @@ def test_select_rows(small_study, states, sort, limit, numbers):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"states": "complete,done"}, r"--state must be comma-separated trial states .* but got --state='complete,done'"),
+        (
+            {"states": "complete,done"},
+            r"--state must be comma-separated trial states .* but got --state='complete,done'",
+        ),
         ({"states": ","}, "--state must be"),
         ({"sort": "speed"}, r"--sort must be one of number, value, wall, epochs, but got --sort='speed'"),
         ({"limit": 0}, r"--limit must be an integer >= 1, but got --limit=0"),

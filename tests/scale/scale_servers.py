@@ -57,7 +57,13 @@ def ray_cluster(tmp_path):
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     env.pop("RAY_ADDRESS", None)
     common = [
-        "--block", "--num-cpus", "1", "--num-gpus", "0", "--object-store-memory", str(256 * 2**20),
+        "--block",
+        "--num-cpus",
+        "1",
+        "--num-gpus",
+        "0",
+        "--object-store-memory",
+        str(256 * 2**20),
         "--disable-usage-stats",
     ]
     started: list[tuple[subprocess.Popen, Path, Path]] = []
@@ -69,8 +75,12 @@ def ray_cluster(tmp_path):
         temp.mkdir()
         # Every port given (free ones): two nodes on one machine must not both take a default.
         ports = [
-            "--node-manager-port", "--object-manager-port", "--dashboard-agent-listen-port",
-            "--dashboard-agent-grpc-port", "--runtime-env-agent-port", "--metrics-export-port",
+            "--node-manager-port",
+            "--object-manager-port",
+            "--dashboard-agent-listen-port",
+            "--dashboard-agent-grpc-port",
+            "--runtime-env-agent-port",
+            "--metrics-export-port",
         ]
         argv = [str(RAY), "start", *flags, "--temp-dir", str(temp), *common]
         for flag in ports:
@@ -86,16 +96,28 @@ def ray_cluster(tmp_path):
 
     try:
         client_port = free_port()
-        start("head", "--head", "--port", str(port), "--node-ip-address", HEAD_IP,
-              "--ray-client-server-port", str(client_port), "--include-dashboard", "false")
+        start(
+            "head",
+            "--head",
+            "--port",
+            str(port),
+            "--node-ip-address",
+            HEAD_IP,
+            "--ray-client-server-port",
+            str(client_port),
+            "--include-dashboard",
+            "false",
+        )
         address = f"{HEAD_IP}:{port}"
         start("worker", "--address", address, "--node-ip-address", WORKER_IP)
         yield RayCluster(
-            address=address, client_address=f"ray://{HEAD_IP}:{client_port}", env=env,
+            address=address,
+            client_address=f"ray://{HEAD_IP}:{client_port}",
+            env=env,
             nodes=_alive_nodes(address, env, count=2),
         )
     finally:
-        for process, temp, log in reversed(started):
+        for process, temp, _log in reversed(started):
             _stop_node(process, temp)
         shutil.rmtree(short, ignore_errors=True)
 
@@ -202,14 +224,28 @@ def postgres_url():
         done = subprocess.run([*as_server, *map(str, argv)], capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
             server_log = log.read_text()[-2000:] if log.exists() else ""
-            pytest.fail(f"PostgreSQL could not be started: `{' '.join(map(str, argv))}` failed:\n"
-                        f"{done.stdout[-2000:]}{done.stderr[-2000:]}{server_log}")
+            pytest.fail(
+                f"PostgreSQL could not be started: `{' '.join(map(str, argv))}` failed:\n"
+                f"{done.stdout[-2000:]}{done.stderr[-2000:]}{server_log}"
+            )
         return done
 
     started = False
     try:
-        run(bin_dir / "initdb", "-D", data, "-U", PG_USER, "--pwfile", password_file, "--auth", "scram-sha-256",
-            "-E", "UTF8", "--no-sync")
+        run(
+            bin_dir / "initdb",
+            "-D",
+            data,
+            "-U",
+            PG_USER,
+            "--pwfile",
+            password_file,
+            "--auth",
+            "scram-sha-256",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
         options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off"
         run(bin_dir / "pg_ctl", "-D", data, "-l", log, "-w", "-t", "60", "-o", options, "start")
         started = True
@@ -223,8 +259,12 @@ def postgres_url():
         yield f"{url}/{PG_DATABASE}"
     finally:
         if started:
-            stop = subprocess.run([*as_server, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                                  capture_output=True, text=True, timeout=120)
+            stop = subprocess.run(
+                [*as_server, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             if stop.returncode != 0:  # kill the postmaster we started, by its pid file
                 pid_file = data / "postmaster.pid"
                 if pid_file.exists():

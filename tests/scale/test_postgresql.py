@@ -52,16 +52,30 @@ def test_search_on_postgresql_then_trials_export_and_dashboard_read_it(postgres_
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "search.cli", "dashboard", "--storage", postgres_url, "--runs-dir", str(runs),
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "search.cli",
+            "dashboard",
+            "--storage",
+            postgres_url,
+            "--runs-dir",
+            str(runs),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         summaries = _get_json(f"{base}/api/studies", server)["study_summaries"]
         assert [s["study_name"] for s in summaries] == ["fashion_mnist"]
         detail = _get_json(f"{base}/api/studies/{summaries[0]['study_id']}", server)
         assert [t["number"] for t in detail["trials"]] == [0, 1]
-        assert all({a["filename"] for a in t["artifacts"]} == {"samples.png", "learning_curve.png"} for t in detail["trials"])
+        assert all(
+            {a["filename"] for a in t["artifacts"]} == {"samples.png", "learning_curve.png"} for t in detail["trials"]
+        )
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -74,9 +88,10 @@ def test_search_on_postgresql_then_trials_export_and_dashboard_read_it(postgres_
 
 def test_the_database_refuses_a_second_driver_from_another_run_directory(postgres_url, tmp_path):
     with driver_lock(tmp_path / "machine-a", "s", postgres_url):
-        with pytest.raises(AugSearchError, match=r"already running study 's' in postgresql://augsearch:\*\*\*@.*another machine"):
-            with driver_lock(tmp_path / "machine-b", "s", postgres_url):
-                pass
+        with pytest.raises(
+            AugSearchError, match=r"already running study 's' in postgresql://augsearch:\*\*\*@.*another machine"
+        ), driver_lock(tmp_path / "machine-b", "s", postgres_url):
+            pass
         with driver_lock(tmp_path / "machine-b", "other", postgres_url):  # another study is fine
             pass
     with driver_lock(tmp_path / "machine-b", "s", postgres_url):  # released with the first driver
@@ -85,11 +100,15 @@ def test_the_database_refuses_a_second_driver_from_another_run_directory(postgre
 
 def test_a_killed_driver_leaves_no_lock_in_the_database(postgres_url, tmp_path):
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time\nfrom search.locks import driver_lock\n"
-         f"with driver_lock({str(tmp_path / 'a')!r}, 'killed', {postgres_url!r}):\n"
-         "    print('locked', flush=True)\n    time.sleep(600)\n"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom search.locks import driver_lock\n"
+            f"with driver_lock({str(tmp_path / 'a')!r}, 'killed', {postgres_url!r}):\n"
+            "    print('locked', flush=True)\n    time.sleep(600)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"

@@ -20,9 +20,26 @@ def test_search_joins_the_cluster_and_its_trials_run_on_both_nodes(ray_cluster, 
     # The default proxy (the small EfficientNet), as a user's search runs it: the other searches of
     # the suite use the tiny test model.
     done = search(
-        "run", "--budget", "smoke", "--trials", "2", "--confirm-top", "1", "--confirm-seeds", "2",
-        "--pruner", "none", "--race-baselines", "none", "--target-budget", "smoke",
-        "--address", ray_cluster.address, "--runs-dir", runs, env=ray_cluster.env,
+        "run",
+        "--budget",
+        "smoke",
+        "--trials",
+        "2",
+        "--confirm-top",
+        "1",
+        "--confirm-seeds",
+        "2",
+        "--pruner",
+        "none",
+        "--race-baselines",
+        "none",
+        "--target-budget",
+        "smoke",
+        "--address",
+        ray_cluster.address,
+        "--runs-dir",
+        runs,
+        env=ray_cluster.env,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     # The default concurrency is what the cluster fits: two nodes of one CPU each, so the two
@@ -41,8 +58,16 @@ def test_search_joins_the_cluster_and_its_trials_run_on_both_nodes(ray_cluster, 
     # Without the cluster's token (Ray 2.60's `ray start --head` turns token authentication on),
     # joining fails with what to set. (Two connection attempts instead of Ray's twenty.)
     tokenless = {k: v for k, v in ray_cluster.env.items() if not k.startswith("RAY_AUTH")}
-    done = search(*SMOKE_RUN, "--trials", "1", "--address", ray_cluster.address, "--runs-dir", tmp_path / "other",
-                  env={**tokenless, "RAY_NUM_REDIS_GET_RETRIES": "2"})
+    done = search(
+        *SMOKE_RUN,
+        "--trials",
+        "1",
+        "--address",
+        ray_cluster.address,
+        "--runs-dir",
+        tmp_path / "other",
+        env={**tokenless, "RAY_NUM_REDIS_GET_RETRIES": "2"},
+    )
     line = last_line_error(done)
     assert "cannot join the Ray cluster" in line and "RAY_AUTH_MODE=token" in line, line
 

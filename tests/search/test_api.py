@@ -18,9 +18,13 @@ def tiny_cnn(input_shape, num_classes, seed):
     it from this module (tests/conftest.py puts the test folders on their PYTHONPATH)."""
     inputs = keras.Input(input_shape)
     x = keras.layers.Rescaling(1 / 255)(inputs)
-    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu", kernel_initializer=keras.initializers.HeNormal(seed=seed))(x)
+    x = keras.layers.Conv2D(
+        4, 3, strides=2, activation="relu", kernel_initializer=keras.initializers.HeNormal(seed=seed)
+    )(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 1))(x)
+    outputs = keras.layers.Dense(
+        num_classes, activation="softmax", kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 1)
+    )(x)
     return keras.Model(inputs, outputs)
 
 
@@ -33,10 +37,17 @@ def arrays():
 
 def test_a_search_from_python_with_my_model_and_my_arrays(arrays, tmp_path):
     settings = search.SearchSettings(
-        dataset=arrays, model=tiny_cnn, trials=3, budget="smoke",
+        dataset=arrays,
+        model=tiny_cnn,
+        trials=3,
+        budget="smoke",
         budget_overrides={"epochs": 1, "image_size": 16, "train_examples": 64, "validation_examples": 20},
-        runs_dir=tmp_path / "runs", resources=search.Resources(concurrency=2), confirm_top=2, confirm_seeds=2,
-        race_baselines="none", target_budget="smoke",
+        runs_dir=tmp_path / "runs",
+        resources=search.Resources(concurrency=2),
+        confirm_top=2,
+        confirm_seeds=2,
+        race_baselines="none",
+        target_budget="smoke",
         target_overrides={"epochs": 2, "image_size": 16, "train_examples": 64, "validation_examples": 20},
     )
     result = search.run_search(settings)
@@ -49,7 +60,9 @@ def test_a_search_from_python_with_my_model_and_my_arrays(arrays, tmp_path):
     assert study.user_attrs["augsearch"]["dataset"] == arrays.spec and arrays.spec.startswith("arrays:")
     assert study.user_attrs["augsearch"]["budget"]["model"] == model
     trials = study.trials
-    assert len(trials) == 3 and {t.state.name for t in trials} == {"COMPLETE"}, [(t.state, t.user_attrs.get("error")) for t in trials]
+    assert len(trials) == 3 and {t.state.name for t in trials} == {"COMPLETE"}, [
+        (t.state, t.user_attrs.get("error")) for t in trials
+    ]
     for trial in trials:
         attrs = trial.user_attrs
         # Set by the driver when it asked the trial: what was trained, on what, with which seed.
@@ -57,9 +70,13 @@ def test_a_search_from_python_with_my_model_and_my_arrays(arrays, tmp_path):
         assert attrs["dataset"] == arrays.spec
         assert attrs["seed"] == trial_seed(0, trial.number)
         assert attrs["budget"] == settings.budget_for(gpus=False).to_dict()
-        assert attrs["budget"]["model"] == model and attrs["budget"]["image_size"] == 16 and attrs["budget"]["epochs"] == 1
+        assert (
+            attrs["budget"]["model"] == model and attrs["budget"]["image_size"] == 16 and attrs["budget"]["epochs"] == 1
+        )
         # Measured by the training in the worker.
-        assert attrs["epochs_run"] == 1 and attrs["accelerator"] == "cpu" and trial.intermediate_values == {1: trial.value}
+        assert (
+            attrs["epochs_run"] == 1 and attrs["accelerator"] == "cpu" and trial.intermediate_values == {1: trial.value}
+        )
 
     # The best is the race's winner: the two best searched (trial 0 is the `none` baseline, which
     # races as itself) and `none`, trained again on 2 paired seeds at the target budget.
@@ -92,7 +109,9 @@ def test_search_result_of_a_study_without_a_complete_trial(tmp_path):
     study = optuna.create_study(storage=f"sqlite:///{tmp_path}/search.db", study_name="s", direction="maximize")
     result = SearchResult(study, f"sqlite:///{tmp_path}/search.db")
     assert result.best_trial is None and result.best_value is None and result.best_policy is None
-    with pytest.raises(AugSearchError, match=r"^--trial best: study 's' has no complete trial yet; run `search run` first\.$"):
+    with pytest.raises(
+        AugSearchError, match=r"^--trial best: study 's' has no complete trial yet; run `search run` first\.$"
+    ):
         result.export(tmp_path / "policy.json")
     assert not (tmp_path / "policy.json").exists()
 

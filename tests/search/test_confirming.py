@@ -25,9 +25,16 @@ TARGET = {"epochs": 2, "train_examples": 96, "score_examples": 256}
 def settings(runs_dir, trials, **fields):
     fields = {"confirm_top": 2, "confirm_seeds": 2, "race_baselines": "none", **fields}
     return SearchSettings(
-        trials=trials, budget="smoke", budget_overrides={"epochs": 1, "train_examples": 64, "score_examples": 256}, model=MODEL,
-        baselines=False, runs_dir=runs_dir, resources=Resources(concurrency=2),
-        target_budget="smoke", target_overrides=TARGET, **fields,
+        trials=trials,
+        budget="smoke",
+        budget_overrides={"epochs": 1, "train_examples": 64, "score_examples": 256},
+        model=MODEL,
+        baselines=False,
+        runs_dir=runs_dir,
+        resources=Resources(concurrency=2),
+        target_budget="smoke",
+        target_overrides=TARGET,
+        **fields,
     )
 
 
@@ -47,7 +54,9 @@ def test_the_best_trials_race_a_baseline_at_the_target_budget_and_the_winner_is_
     assert record.result("none").contestant.policy == BASELINES["none"]
     assert list(record.seeds) == confirmation_seeds(0, 2)
     assert not set(record.seeds) & {trial_seed(0, n) for n in range(3)}, "fresh seeds, not exploration's"
-    assert "race: trial " in err and ", none on 2 paired seeds at 2 epochs x 96 images" in err and "race winner: " in err
+    assert (
+        "race: trial " in err and ", none on 2 paired seeds at 2 epochs x 96 images" in err and "race winner: " in err
+    )
 
     trainings = confirmation_trials(runs)
     assert len(trainings) == sum(len(r.scores) for r in record.results)
@@ -95,7 +104,12 @@ def test_a_baseline_that_wins_the_race_is_exported_and_the_search_says_so(tmp_pa
     for contestant in contestants(race_settings, explored.study):
         for seed in confirmation_seeds(0, 2):
             score = 0.9 if contestant.is_baseline else 0.5 + seed % 7 / 100
-            job = Training(training_key(contestant.policy, seed, budget, "fashion_mnist"), contestant.policy, seed, [contestant.label])
+            job = Training(
+                training_key(contestant.policy, seed, budget, "fashion_mnist"),
+                contestant.policy,
+                seed,
+                [contestant.label],
+            )
             write_training(trainings, job, budget, "fashion_mnist", {"objective": score}, "objective")
     capsys.readouterr()
 

@@ -13,17 +13,26 @@ BUDGET = {"epochs": 1}
 
 
 def test_plan_trains_each_policy_and_seed_once_and_skips_what_is_stored():
-    entries = [Entry("trial 0", "trial", GUIDE_POLICY), Entry("guide", "baseline", GUIDE_POLICY), Entry("none", "baseline", Policy(rate=0.0))]
+    entries = [
+        Entry("trial 0", "trial", GUIDE_POLICY),
+        Entry("guide", "baseline", GUIDE_POLICY),
+        Entry("none", "baseline", Policy(rate=0.0)),
+    ]
     done = {training_key(Policy(rate=0.0), 0, BUDGET, "fashion_mnist")}
     jobs, stored = plan(entries, [0, 1], BUDGET, "fashion_mnist", done)
     assert stored == 1
     assert [(job.policy, job.seed, job.labels) for job in jobs] == [
-        (GUIDE_POLICY, 0, ["trial 0", "guide"]), (GUIDE_POLICY, 1, ["trial 0", "guide"]), (Policy(rate=0.0), 1, ["none"]),
+        (GUIDE_POLICY, 0, ["trial 0", "guide"]),
+        (GUIDE_POLICY, 1, ["trial 0", "guide"]),
+        (Policy(rate=0.0), 1, ["none"]),
     ]
 
 
 def test_nothing_to_evaluate_is_refused_before_anything_is_made(tmp_path):
-    with pytest.raises(AugSearchError, match=r"^nothing to evaluate: give policy files, trials, top_k or baselines \(and a study for trials\)\.$"):
+    with pytest.raises(
+        AugSearchError,
+        match=r"^nothing to evaluate: give policy files, trials, top_k or baselines \(and a study for trials\)\.$",
+    ):
         evaluate(EvaluationSettings(baselines="", runs_dir=tmp_path / "runs"))
     assert not (tmp_path / "runs" / "search.db").exists()
 
@@ -51,7 +60,12 @@ def test_top_k_takes_the_confirmation_standings_first(tmp_path):
     # Trial 2 won the race, then none (a baseline: no trial), trial 1 and trial 0; trial 3 never raced.
     contestants = [trial_contestant(n, Policy(magnitude=v)) for n, v in ((0, 0.90), (1, 0.88), (2, 0.86))]
     contestants.append(baseline_contestant("none", BASELINES["none"]))
-    scores = {"trial 2": {1: 0.9, 2: 0.91}, "none": {1: 0.89, 2: 0.9}, "trial 1": {1: 0.88, 2: 0.89}, "trial 0": {1: 0.87, 2: 0.875}}
+    scores = {
+        "trial 2": {1: 0.9, 2: 0.91},
+        "none": {1: 0.89, 2: 0.9},
+        "trial 1": {1: 0.88, 2: 0.89},
+        "trial 0": {1: 0.87, 2: 0.875},
+    }
     finished = race([c.label for c in contestants], [1, 2], scores)
     write_record(study, to_record(finished, contestants, budget=None, confirmation_study="c", exploration_trials=4))
     assert [t.number for t in _ranked(study, complete)] == [2, 1, 0, 3]

@@ -37,7 +37,20 @@ def test_the_same_search_with_more_trials_continues(tmp_path, capsys):
     # What the study was made with is stored with it, and another budget is refused, not mixed in.
     reloaded = optuna.load_study(study_name="fashion_mnist", storage=f"sqlite:///{runs}/search.db")
     assert reloaded.user_attrs["augsearch"]["budget"]["epochs"] == 1
-    with pytest.raises(AugSearchError, match=r"study 'fashion_mnist' in sqlite:///.* was made with different settings \(budget: stored \{'epochs': 1\}, now \{'epochs': 2\}\)"):
-        run_search(SearchSettings(
-            trials=6, budget="smoke", budget_overrides={"train_examples": 64}, model=MODEL, baselines=False, runs_dir=runs,
-        ))
+    with pytest.raises(
+        AugSearchError,
+        match=(
+            r"study 'fashion_mnist' in sqlite:///.* was made with different settings \(budget: stored \{'epochs': 1\}, "
+            r"now \{'epochs': 2\}\)"
+        ),
+    ):
+        run_search(
+            SearchSettings(
+                trials=6,
+                budget="smoke",
+                budget_overrides={"train_examples": 64},
+                model=MODEL,
+                baselines=False,
+                runs_dir=runs,
+            )
+        )

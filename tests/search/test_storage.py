@@ -19,10 +19,20 @@ def test_default_storage_is_sqlite_in_the_run_directory(tmp_path):
 @pytest.mark.parametrize(
     "url, match",
     [
-        ("not a url", r"^--storage must be an SQLAlchemy database URL such as sqlite:///runs/search\.db or postgresql://"),
+        (
+            "not a url",
+            r"^--storage must be an SQLAlchemy database URL such as sqlite:///runs/search\.db or postgresql://",
+        ),
         ("nosuchdb://host/db", r"^--storage must be an SQLAlchemy database URL .* \(Can't load plugin"),
-        ("sqlite:///:memory:", r"^--storage must name an SQLite file .* an in-memory database would be lost with the process\.$"),
-        ("sqlite:////nonexistent/folder/search.db", r"^--storage 'sqlite:////nonexistent/folder/search\.db': the folder '/nonexistent/folder' of its SQLite file does not exist\.$"),
+        (
+            "sqlite:///:memory:",
+            r"^--storage must name an SQLite file .* an in-memory database would be lost with the process\.$",
+        ),
+        (
+            "sqlite:////nonexistent/folder/search.db",
+            r"^--storage 'sqlite:////nonexistent/folder/search\.db': the folder '/nonexistent/folder' of its SQLite "
+            r"file does not exist\.$",
+        ),
     ],
     ids=["not-a-url", "unknown-dialect", "in-memory", "no-folder"],
 )
@@ -69,7 +79,9 @@ def test_a_reader_never_creates_the_tables_of_a_database_a_search_is_creating(tm
     # A search has created search.db but not yet its tables: Optuna would create them on opening,
     # racing the search (one of the two then fails on alembic's version row).
     (tmp_path / "search.db").write_bytes(b"")
-    with pytest.raises(AugSearchError, match=r"search.db holds no study yet \(a `search run` may be starting\); try again"):
+    with pytest.raises(
+        AugSearchError, match=r"search.db holds no study yet \(a `search run` may be starting\); try again"
+    ):
         load_existing_study(tmp_path, None, None)
     assert (tmp_path / "search.db").read_bytes() == b""
 
@@ -88,5 +100,8 @@ def test_the_only_search_study_is_found_and_evaluation_studies_are_passed_over(t
     optuna.create_study(storage=url, study_name="other")
     with pytest.raises(AugSearchError, match=r"--study is needed: .* holds 2 search studies \(fashion_mnist, other\)"):
         load_existing_study(tmp_path, None, None)
-    with pytest.raises(AugSearchError, match=r"--study 'nope' is not in .*; its studies are: fashion_mnist, fashion_mnist\.evaluation, other\."):
+    with pytest.raises(
+        AugSearchError,
+        match=r"--study 'nope' is not in .*; its studies are: fashion_mnist, fashion_mnist\.evaluation, other\.",
+    ):
         load_existing_study(tmp_path, None, "nope")

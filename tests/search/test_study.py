@@ -29,7 +29,7 @@ def test_each_installed_sampler_proposes_policies_past_its_random_start(name):
     # 12 trials: past the samplers' random start-up trials, where they import what they need
     # (cmaes, scipy): a missing dependency would fail here, not mid-search.
     study = optuna.create_study(sampler=make_sampler(name, seed=0), direction="maximize")
-    for number in range(12):
+    for _ in range(12):
         trial = study.ask()
         policy = suggest_policy(trial, SearchSpace())
         study.tell(trial, policy.magnitude)
@@ -44,12 +44,19 @@ def test_the_gp_sampler_without_pytorch_is_one_line_before_anything_starts():
     if importlib.util.find_spec("torch") is not None:
         assert SearchSettings(sampler="gp").sampler == "gp"
         return
-    with pytest.raises(AugSearchError, match=r"^sampler 'gp' \(Optuna's GPSampler\) needs PyTorch, which is not installed: pip install 'augsearch\[gp\]'"):
+    with pytest.raises(
+        AugSearchError,
+        match=(
+            r"^sampler 'gp' \(Optuna's GPSampler\) needs PyTorch, which is not installed: pip install 'augsearch\[gp\]'"
+        ),
+    ):
         SearchSettings(sampler="gp")
 
 
 def test_an_unknown_sampler_is_refused():
-    with pytest.raises(AugSearchError, match=r"^sampler must be one of tpe, random, cmaes, gp, qmc, but got sampler='bayes'\.$"):
+    with pytest.raises(
+        AugSearchError, match=r"^sampler must be one of tpe, random, cmaes, gp, qmc, but got sampler='bayes'\.$"
+    ):
         make_sampler("bayes", seed=0)
 
 

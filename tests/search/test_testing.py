@@ -19,5 +19,8 @@ def test_each_trial_gets_its_fault_and_star_stands_for_the_others():
 
 @pytest.mark.parametrize("spec", ["0:explode", "x:nan", "0", "", "0:nan;1:oom"])
 def test_a_malformed_spec_is_refused(spec):
-    with pytest.raises(AugSearchError, match=r"^faults must be TRIAL:KIND,\.\.\. with KIND in \('raise', 'nan', 'oom'\), but got faults="):
+    with pytest.raises(
+        AugSearchError,
+        match=r"^faults must be TRIAL:KIND,\.\.\. with KIND in \('raise', 'nan', 'oom'\), but got faults=",
+    ):
         inject_faults(spec)

@@ -84,7 +84,11 @@ def test_resolve_baselines(text, expected):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("none,autoaugment", r"baselines has unknown baseline 'autoaugment'; expected a comma-separated list of: none, guide, randaugment, trivialaugment, but got baselines='none,autoaugment'"),
+        (
+            "none,autoaugment",
+            r"baselines has unknown baseline 'autoaugment'; expected a comma-separated list of: none, guide, "
+            r"randaugment, trivialaugment, but got baselines='none,autoaugment'",
+        ),
         ("guide,none,guide", r"baselines must name distinct baselines, but 'guide' is given more than once"),
     ],
     ids=["unknown", "repeated"],

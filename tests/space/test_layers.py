@@ -52,10 +52,14 @@ def test_standard_policy_is_exactly_kerascv_randaugment():
 
 
 def test_pipeline_is_a_kerascv_random_augmentation_pipeline_of_the_chosen_ops():
-    pipeline = build_pipeline(Policy(ops=("rotation", "solarization", "grid_mask"), augmentations_per_image=2, rate=0.5))
+    pipeline = build_pipeline(
+        Policy(ops=("rotation", "solarization", "grid_mask"), augmentations_per_image=2, rate=0.5)
+    )
     assert type(pipeline) is keras_cv.layers.RandomAugmentationPipeline
     assert [type(layer) for layer in pipeline.layers] == [
-        keras_cv.layers.Solarization, keras_cv.layers.RandomRotation, keras_cv.layers.GridMask,
+        keras_cv.layers.Solarization,
+        keras_cv.layers.RandomRotation,
+        keras_cv.layers.GridMask,
     ]
     assert (pipeline.augmentations_per_image, pipeline.rate) == (2, 0.5)
 
@@ -66,7 +70,11 @@ def test_rate_zero_is_the_identity():
 
 
 def test_strong_pipeline_stays_in_value_range():
-    out = run_seeded(lambda: build_pipeline(Policy(magnitude=1.0, magnitude_stddev=0.5, rate=1.0, augmentations_per_image=4, ops="extended"), seed=3)(IMAGES))
+    out = run_seeded(
+        lambda: build_pipeline(
+            Policy(magnitude=1.0, magnitude_stddev=0.5, rate=1.0, augmentations_per_image=4, ops="extended"), seed=3
+        )(IMAGES)
+    )
     assert float(tf.reduce_min(out)) >= 0.0 and float(tf.reduce_max(out)) <= 255.0
 
 
@@ -183,7 +191,15 @@ def test_batch_stage_coin_is_per_batch_with_the_policy_rate_inside_tf_data():
     assert 0.35 < np.mean(mixed) < 0.65
 
 
-@pytest.mark.parametrize("build", [lambda: build_pipeline(Policy(), seed=0), lambda: BatchStage.from_policy(Policy(), seed=0), lambda: build_op("rotation", 0.5, 0.1, seed=-1)], ids=["pipeline", "batch-stage", "op"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: build_pipeline(Policy(), seed=0),
+        lambda: BatchStage.from_policy(Policy(), seed=0),
+        lambda: build_op("rotation", 0.5, 0.1, seed=-1),
+    ],
+    ids=["pipeline", "batch-stage", "op"],
+)
 def test_seed_zero_is_refused_because_kerascv_takes_it_for_no_seed(build):
     from space import AugSearchError
 
@@ -193,7 +209,13 @@ def test_seed_zero_is_refused_because_kerascv_takes_it_for_no_seed(build):
 
 # The layers are built from the catalogue's data: check that each built layer holds what the data
 # (and so docs/ops.md) says, for several magnitudes and both distributions.
-CONFIG_CASES = [(0.0, 0.0, "normal"), (0.4, 0.2, "normal"), (1.0, 0.5, "normal"), (0.0, 0.0, "uniform"), (0.7, 0.0, "uniform")]
+CONFIG_CASES = [
+    (0.0, 0.0, "normal"),
+    (0.4, 0.2, "normal"),
+    (1.0, 0.5, "normal"),
+    (0.0, 0.0, "uniform"),
+    (0.7, 0.0, "uniform"),
+]
 
 # KerasCV keeps these plain numbers f as the range [-f, f].
 SYMMETRIC_NUMBERS = {("RandomBrightness", "factor")}

@@ -6,8 +6,16 @@ from space.ops import Fixed, Linear, Range, Sampled, Sampler
 
 def test_standard_ops_are_kerascv_randaugment_in_its_order():
     assert STANDARD_OPS == (
-        "auto_contrast", "equalization", "solarization", "color_degeneration", "contrast",
-        "brightness", "shear_x", "shear_y", "translate_x", "translate_y",
+        "auto_contrast",
+        "equalization",
+        "solarization",
+        "color_degeneration",
+        "contrast",
+        "brightness",
+        "shear_x",
+        "shear_y",
+        "translate_x",
+        "translate_y",
     )
 
 
@@ -76,5 +84,8 @@ def test_sampled_strength_is_normal_or_uniform_and_its_complement_mirrors_it():
 
 def test_ops_without_strength_are_those_whose_arguments_ignore_the_magnitude():
     assert [name for name in EXTENDED_OPS if not OPS[name].has_strength] == [
-        "auto_contrast", "equalization", "grayscale", "horizontal_flip",
+        "auto_contrast",
+        "equalization",
+        "grayscale",
+        "horizontal_flip",
     ]

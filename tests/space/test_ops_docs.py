@@ -16,8 +16,12 @@ def test_docs_ops_md_is_generated_from_the_catalogue():
 def test_python_m_space_ops_prints_the_docs_and_nothing_else():
     # The command that OUT_OF_DATE tells to run (and no runpy warning on stderr).
     done = subprocess.run(
-        [sys.executable, "-m", "space.ops"], capture_output=True, text=True, encoding="utf-8",
-        cwd=DOCS.parents[1], check=True,
+        [sys.executable, "-m", "space.ops"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=DOCS.parents[1],
+        check=True,
     )
     assert (done.stdout, done.stderr) == (docs_markdown(), "")
 

@@ -8,7 +8,10 @@ from space import GUIDE_POLICY, NO_AUGMENTATION, STANDARD_OPS, AugSearchError, P
 def test_defaults_are_kerascv_randaugment_defaults():
     policy = Policy()
     assert (policy.magnitude, policy.magnitude_stddev, policy.rate, policy.augmentations_per_image) == (
-        0.5, 0.15, 10 / 11, 3,
+        0.5,
+        0.15,
+        10 / 11,
+        3,
     )
     assert policy.ops == STANDARD_OPS
     assert (policy.cutmix_rate, policy.mixup_rate, policy.cutmix_alpha, policy.mixup_alpha) == (0.0, 0.0, 1.0, 0.2)
@@ -22,10 +25,18 @@ def test_defaults_are_kerascv_randaugment_defaults():
         ("magnitude", "0.5", r"magnitude='0.5'"),
         ("magnitude", True, r"magnitude=True"),
         ("magnitude_stddev", -0.01, r"magnitude_stddev must be a number in \[0, 1\]"),
-        ("magnitude_distribution", "laplace", r"magnitude_distribution must be one of 'normal', 'uniform', but got magnitude_distribution='laplace'"),
+        (
+            "magnitude_distribution",
+            "laplace",
+            r"magnitude_distribution must be one of 'normal', 'uniform', but got magnitude_distribution='laplace'",
+        ),
         ("magnitude_distribution", None, r"magnitude_distribution=None"),
         ("rate", 1.01, r"rate must be a number in \[0, 1\], but got rate=1.01"),
-        ("augmentations_per_image", 0, r"augmentations_per_image must be an integer >= 1, but got augmentations_per_image=0"),
+        (
+            "augmentations_per_image",
+            0,
+            r"augmentations_per_image must be an integer >= 1, but got augmentations_per_image=0",
+        ),
         ("augmentations_per_image", 2.0, r"augmentations_per_image=2.0"),
         ("ops", (), r"ops must be a non-empty tuple"),
         ("ops", ("blur",), r"unknown op 'blur'"),
@@ -43,7 +54,9 @@ def test_invalid_field_names_field_value_and_range(field, value, expected):
 
 
 def test_uniform_distribution_refuses_a_stddev_because_it_would_mean_nothing():
-    with pytest.raises(AugSearchError, match=r'magnitude_stddev must be 0 when magnitude_distribution="uniform".*magnitude_stddev=0.15'):
+    with pytest.raises(
+        AugSearchError, match=r'magnitude_stddev must be 0 when magnitude_distribution="uniform".*magnitude_stddev=0.15'
+    ):
         Policy(magnitude_distribution="uniform")
     assert Policy(magnitude_distribution="uniform", magnitude_stddev=0).magnitude_stddev == 0.0
 
@@ -115,7 +128,11 @@ def test_repr_mentions_the_distribution_only_when_uniform():
 
 def test_reference_policies():
     assert NO_AUGMENTATION.rate == 0.0 and NO_AUGMENTATION.cutmix_rate == NO_AUGMENTATION.mixup_rate == 0.0
-    assert (GUIDE_POLICY.magnitude, GUIDE_POLICY.magnitude_stddev, GUIDE_POLICY.augmentations_per_image) == (0.3, 0.2, 3)
+    assert (GUIDE_POLICY.magnitude, GUIDE_POLICY.magnitude_stddev, GUIDE_POLICY.augmentations_per_image) == (
+        0.3,
+        0.2,
+        3,
+    )
     assert GUIDE_POLICY.rate == GUIDE_POLICY.cutmix_rate == GUIDE_POLICY.mixup_rate == 1.0
 
 

@@ -23,8 +23,14 @@ def test_parameter_names_are_stable_and_flat():
     trial = optuna.trial.FixedTrial(policy_params(GUIDE_POLICY, SearchSpace()))
     suggest_policy(trial, SearchSpace())
     assert set(trial.params) == {
-        "magnitude_distribution", "magnitude", "magnitude_stddev", "rate", "augmentations_per_image",
-        "cutmix_rate", "mixup_rate", *(f"op.{name}" for name in TRIVIALAUGMENT_OPS),
+        "magnitude_distribution",
+        "magnitude",
+        "magnitude_stddev",
+        "rate",
+        "augmentations_per_image",
+        "cutmix_rate",
+        "mixup_rate",
+        *(f"op.{name}" for name in TRIVIALAUGMENT_OPS),
     }
 
 
@@ -44,19 +50,31 @@ def test_a_space_of_one_distribution_has_no_distribution_parameter_as_studies_be
 
 def test_fixed_trial_gives_the_policy_built_from_the_same_values():
     values = {
-        "magnitude_distribution": "normal", "magnitude": 0.42, "magnitude_stddev": 0.1, "rate": 0.7, "augmentations_per_image": 2,
-        "cutmix_rate": 0.3, "mixup_rate": 0.6,
+        "magnitude_distribution": "normal",
+        "magnitude": 0.42,
+        "magnitude_stddev": 0.1,
+        "rate": 0.7,
+        "augmentations_per_image": 2,
+        "cutmix_rate": 0.3,
+        "mixup_rate": 0.6,
         **{op_param(name): name in ("solarization", "rotation") for name in EXTENDED_OPS},
     }
     space = SearchSpace(ops="extended")
     expected = Policy(
-        magnitude=0.42, magnitude_stddev=0.1, rate=0.7, augmentations_per_image=2, cutmix_rate=0.3,
-        mixup_rate=0.6, ops=("solarization", "rotation"),
+        magnitude=0.42,
+        magnitude_stddev=0.1,
+        rate=0.7,
+        augmentations_per_image=2,
+        cutmix_rate=0.3,
+        mixup_rate=0.6,
+        ops=("solarization", "rotation"),
     )
     assert suggest_policy(optuna.trial.FixedTrial(values), space) == expected
 
 
-@pytest.mark.parametrize("policy", [GUIDE_POLICY, NO_AUGMENTATION, Policy(ops=("translate_y",))], ids=["guide", "none", "last-op-only"])
+@pytest.mark.parametrize(
+    "policy", [GUIDE_POLICY, NO_AUGMENTATION, Policy(ops=("translate_y",))], ids=["guide", "none", "last-op-only"]
+)
 def test_policy_params_round_trip_through_suggest(policy):
     params = policy_params(policy, SearchSpace())
     assert suggest_policy(optuna.trial.FixedTrial(params), SearchSpace()) == policy
@@ -75,7 +93,9 @@ def test_suggested_policies_draw_both_distributions_and_survive_storage_as_dicts
 
 def test_policy_params_rejects_a_distribution_the_space_does_not_propose():
     uniform = Policy(magnitude_stddev=0.0, magnitude_distribution="uniform")
-    with pytest.raises(AugSearchError, match="magnitude_distribution='uniform', which the search space does not propose"):
+    with pytest.raises(
+        AugSearchError, match="magnitude_distribution='uniform', which the search space does not propose"
+    ):
         policy_params(uniform, SearchSpace(magnitude_distributions=("normal",)))
 
 
@@ -118,13 +138,21 @@ def test_suggestions_stay_within_bounds():
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("magnitude", (0.5, 1.2), r"magnitude must be two numbers low <= high, both >= 0.0, <= 1.0, but got magnitude=\(0.5, 1.2\)"),
+        (
+            "magnitude",
+            (0.5, 1.2),
+            r"magnitude must be two numbers low <= high, both >= 0.0, <= 1.0, but got magnitude=\(0.5, 1.2\)",
+        ),
         ("rate", (0.8, 0.2), r"rate must be two numbers low <= high"),
         ("cutmix_rate", (-0.1, 0.5), r"cutmix_rate"),
         ("mixup_rate", 0.5, r"mixup_rate must be two numbers"),
         ("augmentations_per_image", (0, 3), r"augmentations_per_image must be two integers low <= high, both >= 1"),
         ("ops", "blur", r"unknown op 'blur'"),
-        ("magnitude_distributions", "normal,beta", r"magnitude_distributions must be distinct names from: normal, uniform"),
+        (
+            "magnitude_distributions",
+            "normal,beta",
+            r"magnitude_distributions must be distinct names from: normal, uniform",
+        ),
         ("cutmix_alpha", 0.0, r"cutmix_alpha must be a number > 0"),
     ],
     ids=lambda v: str(v),

@@ -16,7 +16,9 @@ def build(input_shape, num_classes, seed):
     )(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     outputs = keras.layers.Dense(
-        num_classes, activation="softmax", dtype="float32",
+        num_classes,
+        activation="softmax",
+        dtype="float32",
         kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 1),
     )(x)
     return keras.Model(inputs, outputs, name="tiny_cnn")

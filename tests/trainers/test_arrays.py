@@ -17,26 +17,85 @@ def grey(n=12, size=8, dtype=np.uint8):
 
 
 INVALID = {
-    "train-not-a-pair": (dict(train=GREY), r"^dataset train must be a pair \(images, labels\) of numpy arrays, but got uint8 array of shape \(12, 8, 8\)\.$"),
-    "images-2d": (dict(train=(GREY.reshape(12, 64), LABELS)), r"^dataset train images must be a numpy array \(N, H, W\) or \(N, H, W, 1 or 3\) with N >= 1 and H, W >= 8, but got uint8 array of shape \(12, 64\)\.$"),
-    "images-a-list": (dict(train=(GREY.tolist(), LABELS)), r"dataset train images must be a numpy array .*, but got a value of type list\."),
-    "images-2-channels": (dict(train=(np.zeros((12, 8, 8, 2), np.uint8), LABELS)), r"but got uint8 array of shape \(12, 8, 8, 2\)\."),
+    "train-not-a-pair": (
+        dict(train=GREY),
+        r"^dataset train must be a pair \(images, labels\) of numpy arrays, but got uint8 array of shape \(12, 8, "
+        r"8\)\.$",
+    ),
+    "images-2d": (
+        dict(train=(GREY.reshape(12, 64), LABELS)),
+        r"^dataset train images must be a numpy array \(N, H, W\) or \(N, H, W, 1 or 3\) with N >= 1 and H, W >= 8, "
+        r"but got uint8 array of shape \(12, 64\)\.$",
+    ),
+    "images-a-list": (
+        dict(train=(GREY.tolist(), LABELS)),
+        r"dataset train images must be a numpy array .*, but got a value of type list\.",
+    ),
+    "images-2-channels": (
+        dict(train=(np.zeros((12, 8, 8, 2), np.uint8), LABELS)),
+        r"but got uint8 array of shape \(12, 8, 8, 2\)\.",
+    ),
     "images-too-small": (dict(train=(grey(size=4), LABELS)), r"H, W >= 8, but got uint8 array of shape \(12, 4, 4\)\."),
     "images-no-examples": (dict(train=(GREY[:0], LABELS[:0])), r"with N >= 1 .*shape \(0, 8, 8\)"),
-    "images-in-0-1": (dict(train=(GREY / 255.0, LABELS)), r"^dataset train images must have values in \[0, 255\], but got float64 values in \[0\.0, 1\.0\]; multiply images in \[0, 1\] by 255\.$"),
-    "images-out-of-range": (dict(train=(GREY * 2.0 - 1, LABELS)), r"^dataset train images must have values in \[0, 255\], but got float64 values in \[-1\.0, 509\.0\]\.$"),
-    "images-int-out-of-range": (dict(train=(GREY.astype(np.int16) + 1, LABELS)), r"but got int16 values in \[1, 256\]\."),
-    "images-nan": (dict(train=(np.where(GREY > 250, np.nan, GREY * 1.0), LABELS)), r"must have values in \[0, 255\], but got float64 values in \[nan, nan\]"),
-    "images-bool": (dict(train=(GREY > 100, LABELS)), r"^dataset train images must be uint8, or floats or integers in \[0, 255\], but got bool array of shape \(12, 8, 8\)\.$"),
-    "validation-other-size": (dict(validation=(np.zeros((3, 10, 10, 3), np.uint8), LABELS[:3])), r"^dataset validation images must be 8x8 with 1 channel\(s\) like the train images, but got uint8 array of shape \(3, 10, 10, 3\)\.$"),
-    "test-other-channels": (dict(test=(np.zeros((3, 8, 8, 3), np.uint8), LABELS[:3])), r"^dataset test images must be 8x8 with 1 channel\(s\) like the train images"),
-    "labels-one-hot": (dict(train=(GREY, np.eye(3)[LABELS])), r"^dataset train labels must be integer class ids of shape \(12,\), but got float64 array of shape \(12, 3\) \(one-hot\?\); pass labels\.argmax\(-1\)\.$"),
-    "labels-too-few": (dict(train=(GREY, LABELS[:11])), r"^dataset train labels must be integer class ids of shape \(12,\) like the images, but got int64 array of shape \(11,\)\.$"),
+    "images-in-0-1": (
+        dict(train=(GREY / 255.0, LABELS)),
+        r"^dataset train images must have values in \[0, 255\], but got float64 values in \[0\.0, 1\.0\]; multiply "
+        r"images in \[0, 1\] by 255\.$",
+    ),
+    "images-out-of-range": (
+        dict(train=(GREY * 2.0 - 1, LABELS)),
+        r"^dataset train images must have values in \[0, 255\], but got float64 values in \[-1\.0, 509\.0\]\.$",
+    ),
+    "images-int-out-of-range": (
+        dict(train=(GREY.astype(np.int16) + 1, LABELS)),
+        r"but got int16 values in \[1, 256\]\.",
+    ),
+    "images-nan": (
+        dict(train=(np.where(GREY > 250, np.nan, GREY * 1.0), LABELS)),
+        r"must have values in \[0, 255\], but got float64 values in \[nan, nan\]",
+    ),
+    "images-bool": (
+        dict(train=(GREY > 100, LABELS)),
+        r"^dataset train images must be uint8, or floats or integers in \[0, 255\], but got bool array of shape \(12, "
+        r"8, 8\)\.$",
+    ),
+    "validation-other-size": (
+        dict(validation=(np.zeros((3, 10, 10, 3), np.uint8), LABELS[:3])),
+        r"^dataset validation images must be 8x8 with 1 channel\(s\) like the train images, but got uint8 array of "
+        r"shape \(3, 10, 10, 3\)\.$",
+    ),
+    "test-other-channels": (
+        dict(test=(np.zeros((3, 8, 8, 3), np.uint8), LABELS[:3])),
+        r"^dataset test images must be 8x8 with 1 channel\(s\) like the train images",
+    ),
+    "labels-one-hot": (
+        dict(train=(GREY, np.eye(3)[LABELS])),
+        r"^dataset train labels must be integer class ids of shape \(12,\), but got float64 array of shape \(12, 3\) "
+        r"\(one-hot\?\); pass labels\.argmax\(-1\)\.$",
+    ),
+    "labels-too-few": (
+        dict(train=(GREY, LABELS[:11])),
+        r"^dataset train labels must be integer class ids of shape \(12,\) like the images, but got int64 array of "
+        r"shape \(11,\)\.$",
+    ),
     "labels-float": (dict(train=(GREY, LABELS * 1.0)), r"but got float64 array of shape \(12,\)\.$"),
-    "labels-negative": (dict(validation=(GREY[:2], np.array([-1, 0]))), r"^dataset validation labels must be class ids in \[0, 3\), but got labels from -1 to 0\.$"),
-    "labels-past-class-names": (dict(class_names=["a", "b"]), r"^dataset train labels must be class ids in \[0, 2\) \(class_names has 2\), but got labels from 0 to 2\.$"),
-    "train-one-class": (dict(train=(GREY, np.zeros(12, np.int64))), r"^dataset train labels must hold at least 2 classes, but got only class 0\.$"),
-    "class-names-repeated": (dict(class_names=("a", "b", "a")), r"^dataset class_names must be a list or tuple of distinct non-empty strings, but got class_names=\('a', 'b', 'a'\)\.$"),
+    "labels-negative": (
+        dict(validation=(GREY[:2], np.array([-1, 0]))),
+        r"^dataset validation labels must be class ids in \[0, 3\), but got labels from -1 to 0\.$",
+    ),
+    "labels-past-class-names": (
+        dict(class_names=["a", "b"]),
+        r"^dataset train labels must be class ids in \[0, 2\) \(class_names has 2\), but got labels from 0 to 2\.$",
+    ),
+    "train-one-class": (
+        dict(train=(GREY, np.zeros(12, np.int64))),
+        r"^dataset train labels must hold at least 2 classes, but got only class 0\.$",
+    ),
+    "class-names-repeated": (
+        dict(class_names=("a", "b", "a")),
+        r"^dataset class_names must be a list or tuple of distinct non-empty strings, but got class_names=\('a', 'b', "
+        r"'a'\)\.$",
+    ),
     "class-names-empty": (dict(class_names=["a", "", "c"]), r"class_names=\['a', '', 'c'\]\.$"),
     "class-names-a-str": (dict(class_names="abc"), r"class_names='abc'\.$"),
 }
@@ -88,25 +147,37 @@ def test_load_carves_validation_like_other_sources_and_keeps_pixels_exact_at_the
     labels = np.concatenate([loaded.train.labels, loaded.validation.labels])
     assert images.shape == (12, 8, 8, 3) and images.dtype == np.uint8 and labels.dtype == np.int64
     assert np.array_equal(images[..., 0], images[..., 2])  # grey became RGB
-    originals = {image.tobytes(): label for image, label in zip(GREY, LABELS)}
-    assert {image[..., 0].tobytes(): label for image, label in zip(images, labels)} == originals
+    originals = {image.tobytes(): label for image, label in zip(GREY, LABELS, strict=True)}
+    assert {image[..., 0].tobytes(): label for image, label in zip(images, labels, strict=True)} == originals
 
 
 def test_load_resizes_floats_and_grey_as_other_sources_and_reads_test_only_when_asked():
     test = (GREY[:3], LABELS[:3])
     arrays = ArrayData((np.clip(GREY + 0.3, 0, 255), LABELS), validation=(GREY[3:9, ..., None], LABELS[3:9]), test=test)
-    loaded = load_dataset(arrays, image_size=16, train_examples=None, validation_examples=None, seed=0, include_test=True)
+    loaded = load_dataset(
+        arrays, image_size=16, train_examples=None, validation_examples=None, seed=0, include_test=True
+    )
     # The validation split given is kept whole, the training set in its order; floats are rounded.
     np.testing.assert_array_equal(loaded.train.images, data._resize(GREY[..., None], 16))
     np.testing.assert_array_equal(loaded.validation.images, data._resize(GREY[3:9, ..., None], 16))
     np.testing.assert_array_equal(loaded.test.labels, LABELS[:3])
     assert load_dataset(arrays, image_size=8, train_examples=4, validation_examples=None, seed=0).test is None
     without_test = ArrayData((GREY, LABELS))
-    with pytest.raises(AugSearchError, match=rf"^dataset='{without_test.spec}' has no 'test' split; load it with include_test=False\.$"):
-        load_dataset(without_test, image_size=8, train_examples=None, validation_examples=None, seed=0, include_test=True)
+    with pytest.raises(
+        AugSearchError, match=rf"^dataset='{without_test.spec}' has no 'test' split; load it with include_test=False\.$"
+    ):
+        load_dataset(
+            without_test, image_size=8, train_examples=None, validation_examples=None, seed=0, include_test=True
+        )
 
 
 def test_an_arrays_spec_string_cannot_be_loaded():
     spec = ArrayData((GREY, LABELS)).spec
-    with pytest.raises(AugSearchError, match=rf"^dataset='{spec}' names in-memory arrays, which cannot be loaded from their spec; pass the trainers\.ArrayData itself"):
+    with pytest.raises(
+        AugSearchError,
+        match=(
+            rf"^dataset='{spec}' names in-memory arrays, which cannot be loaded from their spec; pass the "
+            r"trainers\.ArrayData itself"
+        ),
+    ):
         check_dataset(spec)

@@ -95,12 +95,13 @@ def test_each_slot_skips_at_one_minus_rate_and_draws_ops_uniformly():
 
 def test_images_draw_independently_of_their_neighbours():
     applied = np.array([len(codes) for codes in batched_codes(seed=7)])  # 0, 1 or 2 ops per image
-    pairs = Counter(zip(applied[:-1:2].tolist(), applied[1::2].tolist()))  # disjoint neighbour pairs
+    pairs = Counter(zip(applied[:-1:2].tolist(), applied[1::2].tolist(), strict=True))  # disjoint neighbour pairs
     total = sum(pairs.values())
     left, right = Counter(a for a, _ in pairs.elements()), Counter(b for _, b in pairs.elements())
     statistic = sum(
         (pairs[(a, b)] - left[a] * right[b] / total) ** 2 / (left[a] * right[b] / total)
-        for a in range(3) for b in range(3)
+        for a in range(3)
+        for b in range(3)
     )
     assert statistic < CHI2_CRITICAL[4]
 
@@ -119,7 +120,7 @@ def test_rate_zero_is_the_identity_and_shapes_are_kept():
     np.testing.assert_array_equal(BatchedPipeline.from_policy(Policy(rate=0.0), seed=1)(images), images)
     out = BatchedPipeline.from_policy(Policy(rate=1.0), seed=1)(images)
     assert out.shape == images.shape and out.dtype == tf.float32
-    assert 0 <= float(tf.reduce_min(out)) and float(tf.reduce_max(out)) <= 255
+    assert float(tf.reduce_min(out)) >= 0 and float(tf.reduce_max(out)) <= 255
 
 
 @pytest.mark.parametrize("chunk", [1, 8], ids=["one-image-at-a-time", "batched"])

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -94,5 +95,5 @@ def test_from_dict_rejects_unknown_fields_and_non_objects():
 
 
 def test_budget_is_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         Budget().epochs = 3

@@ -102,7 +102,9 @@ def test_fashion_mnist_more_train_examples_than_exist_means_all():
 
 
 def test_fashion_mnist_missing_files_say_how_to_install(tmp_path):
-    with pytest.raises(AugSearchError, match=r"data_dir=.*missing train-images-idx3-ubyte\.gz.*apt-get install dataset-fashion-mnist"):
+    with pytest.raises(
+        AugSearchError, match=r"data_dir=.*missing train-images-idx3-ubyte\.gz.*apt-get install dataset-fashion-mnist"
+    ):
         check_dataset("fashion_mnist", data_dir=str(tmp_path))
 
 
@@ -116,7 +118,9 @@ def test_fashion_mnist_data_dir_wins_over_the_environment(tmp_path, monkeypatch)
     monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))  # empty: would fail if it were used
     for data_dir in (FMNIST, FMNIST.parent):  # the files' folder, or one with a fashion-mnist/ sub-folder
         check_dataset("fashion_mnist", data_dir=str(data_dir))
-        loaded = load_dataset("fashion_mnist", image_size=28, train_examples=20, validation_examples=10, seed=0, data_dir=str(data_dir))
+        loaded = load_dataset(
+            "fashion_mnist", image_size=28, train_examples=20, validation_examples=10, seed=0, data_dir=str(data_dir)
+        )
         assert (len(loaded.train), len(loaded.validation)) == (20, 10) and loaded.class_names[0] == "T-shirt/top"
 
 
@@ -140,8 +144,9 @@ def test_fashion_mnist_damaged_idx_file_is_a_clear_error(tmp_path, damage):
     (tmp_path / "train-labels-idx1-ubyte.gz").unlink()
     (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(damage())
     with pytest.raises(AugSearchError, match=r"train-labels-idx1-ubyte\.gz is damaged .*reinstall"):
-        load_dataset("fashion_mnist", image_size=8, train_examples=10, validation_examples=10, seed=0,
-                     data_dir=str(tmp_path))
+        load_dataset(
+            "fashion_mnist", image_size=8, train_examples=10, validation_examples=10, seed=0, data_dir=str(tmp_path)
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,7 +156,10 @@ INVALID_ARGUMENTS = {
     "image_size-small": (dict(image_size=4), r"image_size must be an integer >= 8, but got image_size=4\."),
     "image_size-float": (dict(image_size=32.0), r"image_size=32\.0"),
     "image_size-bool": (dict(image_size=True), r"image_size=True"),
-    "train_examples-zero": (dict(train_examples=0), r"train_examples must be None \(all\) or an integer >= 1, but got train_examples=0\."),
+    "train_examples-zero": (
+        dict(train_examples=0),
+        r"train_examples must be None \(all\) or an integer >= 1, but got train_examples=0\.",
+    ),
     "train_examples-float": (dict(train_examples=1.5), r"train_examples=1\.5"),
     "validation_examples-negative": (dict(validation_examples=-3), r"validation_examples=-3"),
     "seed-negative": (dict(seed=-1), r"seed must be an integer >= 0, but got seed=-1\."),
@@ -168,7 +176,9 @@ def test_invalid_arguments(changes, match):
 
 @pytest.mark.parametrize("spec", ["mnist", "tfds:", "folder:", "", "Fashion_MNIST", None], ids=repr)
 def test_unknown_spec_lists_the_three_forms(spec):
-    with pytest.raises(AugSearchError, match=r"dataset must be one of 'fashion_mnist', 'tfds:NAME' .* or 'folder:PATH'"):
+    with pytest.raises(
+        AugSearchError, match=r"dataset must be one of 'fashion_mnist', 'tfds:NAME' .* or 'folder:PATH'"
+    ):
         check_dataset(spec)
 
 
@@ -189,10 +199,14 @@ def _mock_tfds_metadata(data_dir: Path, name: str, splits: tuple[str, ...]) -> N
     import tensorflow_datasets as tfds
 
     builder = tfds.builder(name, data_dir=str(data_dir))
-    builder.info.set_splits(tfds.core.SplitDict([
-        tfds.core.SplitInfo(name=split, shard_lengths=[10], num_bytes=0, filename_template=None)
-        for split in splits
-    ]))
+    builder.info.set_splits(
+        tfds.core.SplitDict(
+            [
+                tfds.core.SplitInfo(name=split, shard_lengths=[10], num_bytes=0, filename_template=None)
+                for split in splits
+            ]
+        )
+    )
     Path(builder.data_dir).mkdir(parents=True)
     builder.info.write_to_directory(builder.data_dir)
 
@@ -206,8 +220,16 @@ def _load_mocked(tmp_path, name, splits, num_examples, **kwargs):
 
 
 def test_tfds_without_validation_split_carves_one_from_train(tmp_path):
-    dataset = _load_mocked(tmp_path, "mnist", ("train", "test"), 60, image_size=16,
-                           train_examples=20, validation_examples=None, include_test=True)
+    dataset = _load_mocked(
+        tmp_path,
+        "mnist",
+        ("train", "test"),
+        60,
+        image_size=16,
+        train_examples=20,
+        validation_examples=None,
+        include_test=True,
+    )
     assert dataset.class_names == tuple(str(i) for i in range(10))
     assert len(dataset.validation) == 6  # 10% of the 60 mocked train examples
     assert dataset.train.images.shape == (20, 16, 16, 3) and dataset.train.images.dtype == np.uint8
@@ -216,8 +238,15 @@ def test_tfds_without_validation_split_carves_one_from_train(tmp_path):
 
 
 def test_tfds_with_validation_split_uses_it(tmp_path):
-    dataset = _load_mocked(tmp_path, "patch_camelyon", ("train", "validation", "test"), 30,
-                           image_size=8, train_examples=None, validation_examples=None)
+    dataset = _load_mocked(
+        tmp_path,
+        "patch_camelyon",
+        ("train", "validation", "test"),
+        30,
+        image_size=8,
+        train_examples=None,
+        validation_examples=None,
+    )
     # Not carved: all 30 mocked validation examples, and the train split stays whole.
     assert (len(dataset.train), len(dataset.validation), dataset.test) == (30, 30, None)
     assert dataset.num_classes == 2 and dataset.validation.images.shape == (30, 8, 8, 3)
@@ -225,17 +254,29 @@ def test_tfds_with_validation_split_uses_it(tmp_path):
 
 def test_tfds_without_test_split_says_so_when_asked(tmp_path):
     with pytest.raises(AugSearchError, match=r"dataset='tfds:eurosat' has no 'test' split"):
-        _load_mocked(tmp_path, "eurosat", ("train",), 20, image_size=8, train_examples=5,
-                     validation_examples=None, include_test=True)
+        _load_mocked(
+            tmp_path,
+            "eurosat",
+            ("train",),
+            20,
+            image_size=8,
+            train_examples=5,
+            validation_examples=None,
+            include_test=True,
+        )
 
 
 def test_tfds_unknown_name():
-    with pytest.raises(AugSearchError, match=r"dataset='tfds:no_such_dataset_xyz' is not a TensorFlow Datasets dataset"):
+    with pytest.raises(
+        AugSearchError, match=r"dataset='tfds:no_such_dataset_xyz' is not a TensorFlow Datasets dataset"
+    ):
         check_dataset("tfds:no_such_dataset_xyz")
 
 
 def test_tfds_not_image_classification():
-    with pytest.raises(AugSearchError, match=r"dataset must be an image classification dataset.*dataset='tfds:imdb_reviews'"):
+    with pytest.raises(
+        AugSearchError, match=r"dataset must be an image classification dataset.*dataset='tfds:imdb_reviews'"
+    ):
         check_dataset("tfds:imdb_reviews")
 
 
@@ -273,8 +314,9 @@ def _write_folder(root: Path, good_per_class: int = 6) -> Path:
 
 def test_folder_loads_rgb_and_counts_skipped_files(tmp_path, capsys):
     root = _write_folder(tmp_path / "pets")
-    dataset = load_dataset(f"folder:{root}", image_size=8, train_examples=None, validation_examples=None,
-                           seed=0, include_test=True)
+    dataset = load_dataset(
+        f"folder:{root}", image_size=8, train_examples=None, validation_examples=None, seed=0, include_test=True
+    )
     assert dataset.class_names == ("cat", "dog") and dataset.skipped_files == 3
     stderr = capsys.readouterr().err
     assert stderr.count("skipped 3 files that are not decodable images") == 1
@@ -292,8 +334,13 @@ def test_folder_loads_rgb_and_counts_skipped_files(tmp_path, capsys):
 def test_folder_splits_are_seeded(tmp_path):
     root = _write_folder(tmp_path / "pets", good_per_class=20)
     load = lambda seed, include_test: load_dataset(  # noqa: E731
-        f"folder:{root}", image_size=8, train_examples=10, validation_examples=None, seed=seed,
-        include_test=include_test)
+        f"folder:{root}",
+        image_size=8,
+        train_examples=10,
+        validation_examples=None,
+        seed=seed,
+        include_test=include_test,
+    )
     first, again, other = load(0, True), load(0, False), load(1, False)
     np.testing.assert_array_equal(first.validation.images, again.validation.images)
     np.testing.assert_array_equal(first.train.images, again.train.images)

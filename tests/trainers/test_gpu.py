@@ -27,7 +27,9 @@ def test_configure_gpus_is_a_no_op_without_gpus_and_can_be_called_again():
     ids=["volta", "ampere+hopper", "turing", "pascal", "mixed-generations", "no-gpu", "not-cuda"],
 )
 def test_tensor_cores_from_device_details(capabilities, expected):
-    details = [{"device_name": "GPU"} if c is None else {"compute_capability": c, "device_name": "GPU"} for c in capabilities]
+    details = [
+        {"device_name": "GPU"} if c is None else {"compute_capability": c, "device_name": "GPU"} for c in capabilities
+    ]
     assert has_tensor_cores(details) is expected
     assert TENSOR_CORES == (7, 0)
 

@@ -25,22 +25,36 @@ def test_importing_budgets_does_not_import_tensorflow():
 
 
 def test_every_public_name_resolves_and_is_listed():
-    assert sorted(trainers.__all__) == sorted([
-        "ArrayData", "Budget", "ImageDataset", "MODELS", "PRESETS", "Split", "TrainResult", "TrainingDiverged",
-        "build_model", "check_dataset", "check_model", "configure_gpus", "load_dataset", "train",
-    ])
+    assert sorted(trainers.__all__) == sorted(
+        [
+            "ArrayData",
+            "Budget",
+            "ImageDataset",
+            "MODELS",
+            "PRESETS",
+            "Split",
+            "TrainResult",
+            "TrainingDiverged",
+            "build_model",
+            "check_dataset",
+            "check_model",
+            "configure_gpus",
+            "load_dataset",
+            "train",
+        ]
+    )
     for name in trainers.__all__:
         home = importlib.import_module(trainers._EXPORTS[name])
         assert getattr(trainers, name) is getattr(home, name)
     assert set(trainers.__all__) <= set(dir(trainers))
     with pytest.raises(AttributeError, match="module 'trainers' has no attribute 'nope'"):
-        trainers.nope
+        _ = trainers.nope
 
 
 def test_train_stays_the_function_when_its_submodule_is_bound_on_the_package():
     module = sys.modules["trainers.train"]
     # What the import system does when it loads the submodule `trainers.train`.
-    setattr(trainers, "train", module)
+    trainers.train = module
     assert trainers.train is module.train and isinstance(module, types.ModuleType)
     from trainers import train
 

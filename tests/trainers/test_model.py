@@ -22,8 +22,8 @@ def test_small_model_classifies_0_255_images():
 
 def test_weights_depend_on_the_seed_only():
     a, b, c = (build_model("small", 3, 16, seed=s).get_weights() for s in (1, 1, 2))
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert not all(np.array_equal(x, z) for x, z in zip(a, c))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(np.array_equal(x, z) for x, z in zip(a, c, strict=True))
 
 
 @pytest.mark.parametrize(
@@ -78,8 +78,13 @@ def test_kerascv_preset_names_load_through_kerascv(monkeypatch):
 def test_model_name_is_a_str_as_is_and_module_qualname_for_a_callable():
     assert model_name("small") == "small" and model_name("tests_pkg.nets:build") == "tests_pkg.nets:build"
     assert model_name(nets.build) == "tests_pkg.nets:build"
-    assert model_name(lambda shape, n, seed: None) == f"{__name__}:test_model_name_is_a_str_as_is_and_module_qualname_for_a_callable.<locals>.<lambda>"
-    with pytest.raises(AugSearchError, match=r"^model must be a model name, an import path .* or a callable .*, but got model=3\.$"):
+    assert (
+        model_name(lambda shape, n, seed: None)
+        == f"{__name__}:test_model_name_is_a_str_as_is_and_module_qualname_for_a_callable.<locals>.<lambda>"
+    )
+    with pytest.raises(
+        AugSearchError, match=r"^model must be a model name, an import path .* or a callable .*, but got model=3\.$"
+    ):
         model_name(3)
 
 
@@ -90,18 +95,56 @@ def test_check_model_accepts_names_import_paths_and_callables(model):
 
 
 BAD_MODELS = {
-    "unimportable": ("nope.mod:build", r"model cannot be imported: No module named 'nope' \(model='nope\.mod:build'\); expected an import path 'package\.module:function'"),
-    "no-such-function": ("tests_pkg.nets:nope", r"model cannot be imported: module 'tests_pkg\.nets' has no attribute 'nope'"),
-    "no-colon": ("tests_pkg.nets.build", r"model must be one of: .*but got model='tests_pkg\.nets\.build' \(an import path needs a colon: 'tests_pkg\.nets:build'\)\."),
-    "empty-function": ("tests_pkg.nets:", r"model must be an import path 'package\.module:function' \(dotted Python names around one colon\), but got model='tests_pkg\.nets:'\."),
+    "unimportable": (
+        "nope.mod:build",
+        r"model cannot be imported: No module named 'nope' \(model='nope\.mod:build'\); expected an import path "
+        r"'package\.module:function'",
+    ),
+    "no-such-function": (
+        "tests_pkg.nets:nope",
+        r"model cannot be imported: module 'tests_pkg\.nets' has no attribute 'nope'",
+    ),
+    "no-colon": (
+        "tests_pkg.nets.build",
+        r"model must be one of: .*but got model='tests_pkg\.nets\.build' \(an import path needs a colon: "
+        r"'tests_pkg\.nets:build'\)\.",
+    ),
+    "empty-function": (
+        "tests_pkg.nets:",
+        r"model must be an import path 'package\.module:function' \(dotted Python names around one colon\), but got "
+        r"model='tests_pkg\.nets:'\.",
+    ),
     "empty-module": (":build", r"model must be an import path .*, but got model=':build'\."),
     "two-colons": ("a:b:c", r"model must be an import path .*, but got model='a:b:c'\."),
-    "not-callable": ("tests_pkg.nets:NOT_CALLABLE", r"model must name a callable \(input_shape, num_classes, seed\) -> keras\.Model, but got model='tests_pkg\.nets:NOT_CALLABLE', which is a value of type int\."),
-    "not-a-callable-object": (3, r"model must be a model name, an import path 'package\.module:function' or a callable .*, but got model=3\."),
-    "one-argument": (nets.one_argument, r"model must accept three positional arguments \(input_shape, num_classes, seed\), but got model='tests_pkg\.nets:one_argument' with signature \(input_shape\)\."),
-    "not-a-model": ("tests_pkg.nets:not_a_model", r"model must return a keras\.Model from \(input_shape, num_classes, seed\), but got model='tests_pkg\.nets:not_a_model', which returned a value of type str\."),
-    "wrong-output": (nets.wrong_output, r"model must output class probabilities of shape \(None, 4\), but got model='tests_pkg\.nets:wrong_output', whose output shape is \(None, 5\)\."),
-    "raises": (lambda shape, n, seed: 1 / 0, r"model must build a keras\.Model when called as model\(\(16, 16, 3\), 4, 1\), but got model='.*<lambda>', which raised ZeroDivisionError: division by zero\."),
+    "not-callable": (
+        "tests_pkg.nets:NOT_CALLABLE",
+        r"model must name a callable \(input_shape, num_classes, seed\) -> keras\.Model, but got "
+        r"model='tests_pkg\.nets:NOT_CALLABLE', which is a value of type int\.",
+    ),
+    "not-a-callable-object": (
+        3,
+        r"model must be a model name, an import path 'package\.module:function' or a callable .*, but got model=3\.",
+    ),
+    "one-argument": (
+        nets.one_argument,
+        r"model must accept three positional arguments \(input_shape, num_classes, seed\), but got "
+        r"model='tests_pkg\.nets:one_argument' with signature \(input_shape\)\.",
+    ),
+    "not-a-model": (
+        "tests_pkg.nets:not_a_model",
+        r"model must return a keras\.Model from \(input_shape, num_classes, seed\), but got "
+        r"model='tests_pkg\.nets:not_a_model', which returned a value of type str\.",
+    ),
+    "wrong-output": (
+        nets.wrong_output,
+        r"model must output class probabilities of shape \(None, 4\), but got model='tests_pkg\.nets:wrong_output', "
+        r"whose output shape is \(None, 5\)\.",
+    ),
+    "raises": (
+        lambda shape, n, seed: 1 / 0,
+        r"model must build a keras\.Model when called as model\(\(16, 16, 3\), 4, 1\), but got model='.*<lambda>', "
+        r"which raised ZeroDivisionError: division by zero\.",
+    ),
 }
 
 
@@ -114,9 +157,12 @@ def test_check_model_says_what_is_wrong_in_one_line_starting_with_model(model, m
 
 
 def test_build_model_builds_a_users_model_seeded_before_the_call():
-    a, b, c = (build_model(m, 3, 16, seed=s).get_weights() for m, s in ((nets.build, 1), ("tests_pkg.nets:build", 1), (nets.build, 2)))
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert not all(np.array_equal(x, z) for x, z in zip(a, c))
+    a, b, c = (
+        build_model(m, 3, 16, seed=s).get_weights()
+        for m, s in ((nets.build, 1), ("tests_pkg.nets:build", 1), (nets.build, 2))
+    )
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(np.array_equal(x, z) for x, z in zip(a, c, strict=True))
     draws = []
 
     def unseeded(input_shape, num_classes, seed):

@@ -119,7 +119,9 @@ def test_an_error_in_the_middle_of_a_trial_does_not_reach_the_next(fashion, fres
 def test_model_key_holds_what_shapes_the_compiled_model(change, same):
     budget = BUDGET.replace(**change)
     key = _train_module._model_key
-    assert (key(budget, 10, budget.train_examples // budget.batch_size, "float32") == key(BUDGET, 10, 4, "float32")) is same
+    assert (
+        key(budget, 10, budget.train_examples // budget.batch_size, "float32") == key(BUDGET, 10, 4, "float32")
+    ) is same
     assert key(BUDGET, 10, 4, "float32") != key(BUDGET, 5, 4, "float32")
     assert key(BUDGET, 10, 4, "float32") != key(BUDGET, 10, 4, "mixed_float16")
 

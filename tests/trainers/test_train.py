@@ -40,7 +40,7 @@ def test_train_batches_are_float_images_and_one_hot_labels(fashion):
     images, labels = next(iter(ds))
     assert images.shape == (8, 32, 32, 3) and images.dtype == tf.float32
     assert labels.shape == (8, 10) and labels.dtype == tf.float32
-    assert 0.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 255.0
+    assert float(tf.reduce_min(images)) >= 0.0 and float(tf.reduce_max(images)) <= 255.0
     # MixUp and CutMix blend labels; label smoothing is the loss's job, so each row still sums to 1.
     np.testing.assert_allclose(tf.reduce_sum(labels, axis=1), 1.0, rtol=1e-5)
 
@@ -50,11 +50,11 @@ def test_identity_policy_passes_images_through_untouched_and_shuffled(fashion):
     batches = list(ds.take(20))  # two epochs of the endless stream
     images = np.concatenate([images.numpy() for images, _ in batches]).astype(np.uint8)
     labels = np.concatenate([labels.numpy() for _, labels in batches]).argmax(axis=1)
-    originals = {image.tobytes(): label for image, label in zip(fashion.train.images, fashion.train.labels)}
+    originals = {image.tobytes(): label for image, label in zip(fashion.train.images, fashion.train.labels, strict=True)}
     # Each epoch holds every training image once, unchanged, with its label, in a new order.
     for epoch in (slice(0, 1000), slice(1000, 2000)):
         assert sorted(image.tobytes() for image in images[epoch]) == sorted(originals)
-        assert all(originals[image.tobytes()] == label for image, label in zip(images[epoch], labels[epoch]))
+        assert all(originals[image.tobytes()] == label for image, label in zip(images[epoch], labels[epoch], strict=True))
     assert not np.array_equal(images[:1000], images[1000:]) and not np.array_equal(images[:1000], fashion.train.images)
 
 
@@ -68,7 +68,7 @@ def test_same_seed_gives_the_same_augmented_stream(fashion, shards):
         return [images.numpy() for images, _ in ds.take(4)]
 
     a, b = first_batches(seed), first_batches(seed)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     if shards == 1:  # (once is enough: every pipeline trace costs seconds)
         assert not np.array_equal(a[0], first_batches(seed + 1)[0])
 
@@ -87,7 +87,16 @@ def test_validation_keeps_every_example_in_order(fashion):
 # train()
 
 
-REPORTED_NUMBERS = {"objective", "val_accuracy", "val_loss", "train_loss", "train_accuracy", "epoch_seconds", "train_seconds", "images_per_second"}
+REPORTED_NUMBERS = {
+    "objective",
+    "val_accuracy",
+    "val_loss",
+    "train_loss",
+    "train_accuracy",
+    "epoch_seconds",
+    "train_seconds",
+    "images_per_second",
+}
 TIMINGS = {"pipeline", "model", "first_batch", "model_reused"}
 
 
@@ -140,13 +149,17 @@ def test_score_test_scores_the_test_split_after_training_and_changes_nothing_els
     # the last validation's.
     validated = dataclasses.replace(
         fashion.validation,
-        images=fashion.validation.images[: SMOKE.validation_examples], labels=fashion.validation.labels[: SMOKE.validation_examples],
+        images=fashion.validation.images[: SMOKE.validation_examples],
+        labels=fashion.validation.labels[: SMOKE.validation_examples],
     )
     scored = train(dataclasses.replace(fashion, test=validated), GUIDE_POLICY, SMOKE, seed=3, score_test=True)
     assert scored.test_accuracy == pytest.approx(scored.val_accuracy, abs=1e-6)
     assert scored.test_loss == pytest.approx(scored.val_loss, rel=1e-5)
     assert scored.val_accuracy == smoke_run[0].val_accuracy
-    with pytest.raises(AugSearchError, match=r"score_test must be False for a dataset loaded without its test split, but got score_test=True"):
+    with pytest.raises(
+        AugSearchError,
+        match=r"score_test must be False for a dataset loaded without its test split, but got score_test=True",
+    ):
         train(fashion, NO_AUGMENTATION, SMOKE, seed=3, score_test=True)
 
 
@@ -188,7 +201,13 @@ def test_callbacks_run_in_the_training_and_their_errors_propagate(fashion):
 
 
 def test_callbacks_must_be_keras_callbacks(fashion):
-    with pytest.raises(AugSearchError, match=r"^callbacks must be keras\.callbacks\.Callback instances, but got callbacks=\[<built-in function print>\]\.$"):
+    with pytest.raises(
+        AugSearchError,
+        match=(
+            r"^callbacks must be keras\.callbacks\.Callback instances, but got callbacks=\[<built-in function "
+            r"print>\]\.$"
+        ),
+    ):
         train(fashion, NO_AUGMENTATION, SMOKE, seed=0, callbacks=[print])
 
 
@@ -199,7 +218,9 @@ def test_divergence_raises_training_diverged(fashion):
 
 def test_too_few_training_examples_for_a_batch_is_a_clear_error(fashion):
     tiny = type(fashion)(
-        spec=fashion.spec, class_names=fashion.class_names, test=None,
+        spec=fashion.spec,
+        class_names=fashion.class_names,
+        test=None,
         train=type(fashion.train)(images=fashion.train.images[:8], labels=fashion.train.labels[:8]),
         validation=fashion.validation,
     )
@@ -210,7 +231,13 @@ def test_too_few_training_examples_for_a_batch_is_a_clear_error(fashion):
 def test_acceptance_small_proxy_learns_fashion_mnist_in_two_epochs(fashion):
     """The issue's acceptance test: 2 epochs on 1,000 real images, a mild policy, a fixed seed."""
     budget = Budget.preset(
-        "smoke", model="small", image_size=32, train_examples=1000, validation_examples=400, epochs=2, batch_size=16,
+        "smoke",
+        model="small",
+        image_size=32,
+        train_examples=1000,
+        validation_examples=400,
+        epochs=2,
+        batch_size=16,
     )
     result = train(fashion, MILD, budget, seed=0)
     assert result.epochs_run == 2
@@ -224,6 +251,8 @@ def test_the_objective_is_scored_once_after_the_last_epoch_on_score_examples(fas
     first, last = result.history
     assert first["objective"] == first["val_accuracy"], "before the last epoch: the per-epoch validation"
     # After it: the accuracy over the 400 validation images, not the per-epoch 128.
-    assert result.objective == last["objective"] and result.objective * 400 == pytest.approx(round(result.objective * 400), abs=1e-3)
+    assert result.objective == last["objective"] and result.objective * 400 == pytest.approx(
+        round(result.objective * 400), abs=1e-3
+    )
     scored_by_hand = train(fashion, NO_AUGMENTATION, budget.replace(validation_examples=400, score_examples=0), seed=3)
     assert result.objective == pytest.approx(scored_by_hand.val_accuracy)

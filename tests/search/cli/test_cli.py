@@ -41,8 +41,16 @@ def test_debug_shows_the_traceback():
 @pytest.mark.parametrize(
     "resources, cluster, message",
     [
-        (dict(gpus_per_trial=2.0), (16, 1), "--gpus-per-trial must be at most the 1 GPU(s) the Ray cluster has, but got --gpus-per-trial=2.0."),
-        (dict(cpus_per_trial=4.0), (2, 0), "--cpus-per-trial must be at most the 2 CPUs the Ray cluster has, but got --cpus-per-trial=4.0."),
+        (
+            dict(gpus_per_trial=2.0),
+            (16, 1),
+            "--gpus-per-trial must be at most the 1 GPU(s) the Ray cluster has, but got --gpus-per-trial=2.0.",
+        ),
+        (
+            dict(cpus_per_trial=4.0),
+            (2, 0),
+            "--cpus-per-trial must be at most the 2 CPUs the Ray cluster has, but got --cpus-per-trial=4.0.",
+        ),
     ],
     ids=["gpus", "cpus"],
 )
@@ -73,11 +81,14 @@ def test_errors_about_other_things_than_flags_are_left_as_they_are():
 
 
 @pytest.mark.parametrize(
-    "command", [[str(Path(sys.executable).parent / "search")], [sys.executable, "-m", "search.cli"]],
+    "command",
+    [[str(Path(sys.executable).parent / "search")], [sys.executable, "-m", "search.cli"]],
     ids=["console-script", "python-m"],
 )
 def test_the_installed_command_exits_with_2_on_bad_input(command, tmp_path):
     # In-process tests call search.cli.main; this is the command itself, as a shell runs it.
-    done = subprocess.run([*command, "trials", "--runs-dir", str(tmp_path / "none")], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [*command, "trials", "--runs-dir", str(tmp_path / "none")], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("search trials: error: --runs-dir ") and done.stderr.count("\n") == 1, done.stderr

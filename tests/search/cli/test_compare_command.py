@@ -34,7 +34,7 @@ def test_compare_files_without_a_study_and_write_the_grids(best_policy, tmp_path
     height, width = grid_shape(3, 32)
     assert picture.shape == (2 * (CAPTION_HEIGHT + height) + 4 * PAD, width, 3)
     # Both grids start from the same pictures: their "original" rows are identical.
-    top, bottom = picture[CAPTION_HEIGHT:CAPTION_HEIGHT + 98], picture[2 * CAPTION_HEIGHT + height + 4 * PAD:][:98]
+    top, bottom = picture[CAPTION_HEIGHT : CAPTION_HEIGHT + 98], picture[2 * CAPTION_HEIGHT + height + 4 * PAD :][:98]
     np.testing.assert_array_equal(top[:, 98:], bottom[:, 98:])
 
 

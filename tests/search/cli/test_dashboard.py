@@ -25,8 +25,12 @@ from space import BASELINES, GUIDE_POLICY, SearchSpace
 
 SEARCH = Path(sys.executable).parent / "search"
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
 )
 
 
@@ -44,7 +48,9 @@ def confirmation_study(study):
         trainings.add_trial(optuna.trial.create_trial(value=value, user_attrs={"seed": seed, "labels": ["trial 0"]}))
     finished = race(["trial 0"], [11, 12], {"trial 0": {11: 0.61, 12: 0.63}})
     contestants = [trial_contestant(0, GUIDE_POLICY)]
-    record = to_record(finished, contestants, budget=None, confirmation_study=trainings.study_name, exploration_trials=2)
+    record = to_record(
+        finished, contestants, budget=None, confirmation_study=trainings.study_name, exploration_trials=2
+    )
     _write_note(trainings, record)
     assert markdown(record).startswith("# The race")
     return trainings
@@ -56,16 +62,23 @@ def small_study(runs):
     storage = f"sqlite:///{runs / 'search.db'}"
     runs.mkdir(parents=True, exist_ok=True)
     study = optuna.create_study(storage=storage, study_name="fashion_mnist", direction="maximize")
-    study.set_user_attr("augsearch", {
-        "dataset": "fashion_mnist", "budget": {"epochs": 2, "image_size": 32},
-        "search_space": SearchSpace().to_dict(), "seed": 0,
-    })
+    study.set_user_attr(
+        "augsearch",
+        {
+            "dataset": "fashion_mnist",
+            "budget": {"epochs": 2, "image_size": 32},
+            "search_space": SearchSpace().to_dict(),
+            "seed": 0,
+        },
+    )
     write_study_note(study, BASELINES)
     rng = np.random.default_rng(0)
     samples = Samples(rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8), np.array([0, 1, 0, 1]), ("a", "b"))
     store = artifact_store(runs)
     grids = {}
-    for number, (state, epochs) in enumerate([(optuna.trial.TrialState.COMPLETE, 2), (optuna.trial.TrialState.PRUNED, 1)]):
+    for number, (state, epochs) in enumerate(
+        [(optuna.trial.TrialState.COMPLETE, 2), (optuna.trial.TrialState.PRUNED, 1)]
+    ):
         trial = study.ask()
         trial.suggest_float("magnitude", 0, 1)
         trial.set_user_attr("policy", GUIDE_POLICY.to_dict())
@@ -106,7 +119,9 @@ def wait_until_served(server, base, seconds=120):
 def test_dashboard_serves_the_study_its_trials_and_artifacts_to_a_real_browser(tmp_path):
     chromium = shutil.which("chromium")
     if chromium is None:
-        pytest.fail("Debian's chromium is not installed: run `make test`, which installs it (apt-get install -y chromium)")
+        pytest.fail(
+            "Debian's chromium is not installed: run `make test`, which installs it (apt-get install -y chromium)"
+        )
     runs = tmp_path / "runs"
     study, grids = small_study(runs)
     confirmation = confirmation_study(study)
@@ -114,7 +129,9 @@ def test_dashboard_serves_the_study_its_trials_and_artifacts_to_a_real_browser(t
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [str(SEARCH), "dashboard", "--runs-dir", str(runs), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         _, _, meta = wait_until_served(server, base)
@@ -144,10 +161,17 @@ def test_dashboard_serves_the_study_its_trials_and_artifacts_to_a_real_browser(t
         page = f"{base}/dashboard/studies/{study_id}/trials?numbers=0"
         browser = subprocess.run(
             [
-                chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}",
-                "--window-size=1280,900", "--virtual-time-budget=15000", f"--screenshot={shot}", page,
+                chromium,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={tmp_path / 'chromium-profile'}",
+                "--window-size=1280,900",
+                "--virtual-time-budget=15000",
+                f"--screenshot={shot}",
+                page,
             ],
-            capture_output=True, text=True, timeout=180,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
         assert shot.is_file(), f"no screenshot (chromium exit {browser.returncode}): {browser.stderr[-2000:]}"
         picture = Image.open(io.BytesIO(shot.read_bytes()))

@@ -18,7 +18,18 @@ from optuna.trial import TrialState
 from search.cli import main
 from trainers.data import FASHION_MNIST_DIR, FASHION_MNIST_FILES
 
-TINY = ("--budget", "smoke", "--model", "tests_pkg.nets:build", "--epochs", "1", "--train-examples", "64", "--concurrency", "2")
+TINY = (
+    "--budget",
+    "smoke",
+    "--model",
+    "tests_pkg.nets:build",
+    "--epochs",
+    "1",
+    "--train-examples",
+    "64",
+    "--concurrency",
+    "2",
+)
 
 
 def search(capsys, *argv):
@@ -31,7 +42,9 @@ def search(capsys, *argv):
 
 def write_idx(path, array: np.ndarray) -> None:
     magic = 0x0800 + array.ndim
-    path.write_bytes(gzip.compress(struct.pack(f">{1 + array.ndim}I", magic, *array.shape) + array.astype(np.uint8).tobytes()))
+    path.write_bytes(
+        gzip.compress(struct.pack(f">{1 + array.ndim}I", magic, *array.shape) + array.astype(np.uint8).tobytes())
+    )
 
 
 def data_dir_with_test_split(tmp_path, images: np.ndarray, labels: np.ndarray):
@@ -57,10 +70,24 @@ def evaluation_trials(runs):
     return study.get_trials(deepcopy=False)
 
 
-def test_evaluate_scores_top_k_and_baselines_on_the_test_split_and_resumes(small_study, tmp_path, one_image_test_split, best_policy, capsys):
+def test_evaluate_scores_top_k_and_baselines_on_the_test_split_and_resumes(
+    small_study, tmp_path, one_image_test_split, best_policy, capsys
+):
     runs = tmp_path / "runs"  # small_study's: trial 1 (0.85, the best) and trial 0 (0.80, the guide's policy)
-    argv = ("evaluate", "--top-k", "2", "--baselines", "guide,trivialaugment", "--seeds", "2", *TINY,
-            "--runs-dir", runs, "--data-dir", one_image_test_split)
+    argv = (
+        "evaluate",
+        "--top-k",
+        "2",
+        "--baselines",
+        "guide,trivialaugment",
+        "--seeds",
+        "2",
+        *TINY,
+        "--runs-dir",
+        runs,
+        "--data-dir",
+        one_image_test_split,
+    )
     code, out, err = search(capsys, *argv)
     assert code == 0, err[-4000:]
     assert "4 policies x 2 seeds" in err and "0 trainings stored, 6 to run" in err
@@ -84,7 +111,11 @@ def test_evaluate_scores_top_k_and_baselines_on_the_test_split_and_resumes(small
         assert trial.value in (0.0, 1.0) and 0.0 < trial.user_attrs["val_accuracy"] < 1.0
         assert trial.intermediate_values, "validation accuracy per epoch, for the dashboard"
         assert trial.user_attrs["dataset"] == "fashion_mnist" and trial.user_attrs["seed"] in (0, 1)
-    assert {tuple(trial.user_attrs["labels"]) for trial in trials} == {("trial 1",), ("trial 0", "guide"), ("trivialaugment",)}
+    assert {tuple(trial.user_attrs["labels"]) for trial in trials} == {
+        ("trial 1",),
+        ("trial 0", "guide"),
+        ("trivialaugment",),
+    }
     assert (runs / "evaluation" / "fashion_mnist.evaluation.md").read_text().count("\n| ") == 5
     assert (runs / "evaluation" / "fashion_mnist.evaluation.png").read_bytes()[:4] == b"\x89PNG"
     assert "trial 1" in out and "Proxy fidelity" in out
@@ -109,15 +140,42 @@ def test_the_search_never_reads_the_test_split_and_evaluate_does(tmp_path, capsy
     runs = tmp_path / "runs"
 
     code, _, err = search(
-        capsys, "run", "--budget", "smoke", "--epochs", "1", "--train-examples", "64", "--trials", "1", "--no-baselines",
-        "--model", "tests_pkg.nets:build", "--confirm-top", "1", "--confirm-seeds", "2", "--race-baselines", "none",
-        "--target-budget", "smoke", "--target-epochs", "1", "--target-train-examples", "96",
-        "--runs-dir", runs, "--data-dir", data_dir,
+        capsys,
+        "run",
+        "--budget",
+        "smoke",
+        "--epochs",
+        "1",
+        "--train-examples",
+        "64",
+        "--trials",
+        "1",
+        "--no-baselines",
+        "--model",
+        "tests_pkg.nets:build",
+        "--confirm-top",
+        "1",
+        "--confirm-seeds",
+        "2",
+        "--race-baselines",
+        "none",
+        "--target-budget",
+        "smoke",
+        "--target-epochs",
+        "1",
+        "--target-train-examples",
+        "96",
+        "--runs-dir",
+        runs,
+        "--data-dir",
+        data_dir,
     )
     assert code == 0, err[-4000:]
     assert "race winner: " in err, "the race at the target budget trains too, without the test split"
 
-    code, _, err = search(capsys, "evaluate", "--baselines", "none", "--seeds", "1", *TINY, "--runs-dir", runs, "--data-dir", data_dir)
+    code, _, err = search(
+        capsys, "evaluate", "--baselines", "none", "--seeds", "1", *TINY, "--runs-dir", runs, "--data-dir", data_dir
+    )
     assert code == 2
     assert err.strip().splitlines()[-1].startswith("search evaluate: error: dataset='fashion_mnist': ")
     assert "t10k-images-idx3-ubyte.gz is damaged" in err
@@ -126,13 +184,23 @@ def test_the_search_never_reads_the_test_split_and_evaluate_does(tmp_path, capsy
 BAD_EVALUATE_ARGUMENTS = {
     "no seeds": (["--seeds", "0"], "--seeds must be an integer >= 1 (3 or more give an interval), but got --seeds=0."),
     "negative top-k": (["--top-k=-1"], "--top-k must be an integer >= 0, but got --top-k=-1."),
-    "more top-k than complete trials": (["--top-k", "5"], "--top-k must be at most the 2 complete trials of study 'fashion_mnist', but got --top-k=5."),
-    "unknown baseline": (["--baselines", "none,autoaugment"], "--baselines has unknown baseline 'autoaugment'; expected a comma-separated list of: none, guide, randaugment, trivialaugment"),
+    "more top-k than complete trials": (
+        ["--top-k", "5"],
+        "--top-k must be at most the 2 complete trials of study 'fashion_mnist', but got --top-k=5.",
+    ),
+    "unknown baseline": (
+        ["--baselines", "none,autoaugment"],
+        "--baselines has unknown baseline 'autoaugment'; expected a comma-separated list of: none, guide, randaugment, "
+        "trivialaugment",
+    ),
     "a pruned trial": (["--trial", "2"], "--trial 2 is PRUNED, not COMPLETE"),
     "zero epochs": (["--epochs", "0"], "--epochs must be an integer >= 1, but got --epochs=0."),
     "unknown model": (["--model", "resnet9000"], "--model"),
     "zero concurrency": (["--concurrency", "0"], "--concurrency must be an integer >= 1, but got --concurrency=0."),
-    "a study that is not there": (["--study", "fashion_mnist", "--runs-dir", "{empty}"], "holds no study database (search.db); run `search run` first"),
+    "a study that is not there": (
+        ["--study", "fashion_mnist", "--runs-dir", "{empty}"],
+        "holds no study database (search.db); run `search run` first",
+    ),
 }
 
 

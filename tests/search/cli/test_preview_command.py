@@ -16,8 +16,24 @@ def test_preview_writes_a_png_of_the_expected_size(small_study, tmp_path, capsys
 
 def test_preview_is_seeded(small_study, tmp_path):
     paths = [tmp_path / f"{name}.png" for name in ("a", "b", "c")]
-    for path, seed in zip(paths, (4, 4, 5)):
-        assert main(["preview", "1", "--runs-dir", str(tmp_path / "runs"), "--images", "2", "--seed", str(seed), "--out", str(path)]) == 0
+    for path, seed in zip(paths, (4, 4, 5), strict=True):
+        assert (
+            main(
+                [
+                    "preview",
+                    "1",
+                    "--runs-dir",
+                    str(tmp_path / "runs"),
+                    "--images",
+                    "2",
+                    "--seed",
+                    str(seed),
+                    "--out",
+                    str(path),
+                ]
+            )
+            == 0
+        )
     a, b, c = (np.asarray(Image.open(path)) for path in paths)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)

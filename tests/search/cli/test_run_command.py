@@ -24,11 +24,35 @@ def load(runs_dir):
 def test_search_run_with_my_model_end_to_end(tmp_path, capsys):
     runs = tmp_path / "runs"
     argv = [
-        "run", "--model", "tests_pkg.nets:build", "--budget", "smoke", "--train-examples", "64", "--trials", "6",
-        "--concurrency", "2", "--confirm-top", "2", "--confirm-seeds", "2", "--runs-dir", str(runs),
+        "run",
+        "--model",
+        "tests_pkg.nets:build",
+        "--budget",
+        "smoke",
+        "--train-examples",
+        "64",
+        "--trials",
+        "6",
+        "--concurrency",
+        "2",
+        "--confirm-top",
+        "2",
+        "--confirm-seeds",
+        "2",
+        "--runs-dir",
+        str(runs),
         # The race at a budget of its own: the target (tiny here), not exploration's. No pruning, so
         # that searched trials complete and race (ASHA's own tests: tests/search/tune/test_searcher.py).
-        "--pruner", "none", "--target-budget", "smoke", "--target-train-examples", "64", "--target-epochs", "2", "--race-baselines", "none",
+        "--pruner",
+        "none",
+        "--target-budget",
+        "smoke",
+        "--target-train-examples",
+        "64",
+        "--target-epochs",
+        "2",
+        "--race-baselines",
+        "none",
     ]
     assert main(argv) == 0
     out, err = capsys.readouterr()
@@ -71,11 +95,30 @@ def test_search_run_with_my_model_end_to_end(tmp_path, capsys):
 
 BAD_MODELS = {
     "not-importable": ("nope.mod:build", "--model cannot be imported: No module named 'nope' (model='nope.mod:build')"),
-    "no-such-function": ("tests_pkg.nets:missing", "--model cannot be imported: module 'tests_pkg.nets' has no attribute 'missing'"),
-    "not-callable": ("tests_pkg.nets:NOT_CALLABLE", "--model must name a callable (input_shape, num_classes, seed) -> keras.Model, but got --model='tests_pkg.nets:NOT_CALLABLE', which is a value of type int."),
-    "one-argument": ("tests_pkg.nets:one_argument", "--model must accept three positional arguments (input_shape, num_classes, seed), but got --model='tests_pkg.nets:one_argument' with signature (input_shape)."),
-    "not-a-model": ("tests_pkg.nets:not_a_model", "--model must return a keras.Model from (input_shape, num_classes, seed), but got --model='tests_pkg.nets:not_a_model', which returned a value of type str."),
-    "wrong-output": ("tests_pkg.nets:wrong_output", "--model must output class probabilities of shape (None, 10), but got --model='tests_pkg.nets:wrong_output', whose output shape is (None, 11)."),
+    "no-such-function": (
+        "tests_pkg.nets:missing",
+        "--model cannot be imported: module 'tests_pkg.nets' has no attribute 'missing'",
+    ),
+    "not-callable": (
+        "tests_pkg.nets:NOT_CALLABLE",
+        "--model must name a callable (input_shape, num_classes, seed) -> keras.Model, but got "
+        "--model='tests_pkg.nets:NOT_CALLABLE', which is a value of type int.",
+    ),
+    "one-argument": (
+        "tests_pkg.nets:one_argument",
+        "--model must accept three positional arguments (input_shape, num_classes, seed), but got "
+        "--model='tests_pkg.nets:one_argument' with signature (input_shape).",
+    ),
+    "not-a-model": (
+        "tests_pkg.nets:not_a_model",
+        "--model must return a keras.Model from (input_shape, num_classes, seed), but got "
+        "--model='tests_pkg.nets:not_a_model', which returned a value of type str.",
+    ),
+    "wrong-output": (
+        "tests_pkg.nets:wrong_output",
+        "--model must output class probabilities of shape (None, 10), but got --model='tests_pkg.nets:wrong_output', "
+        "whose output shape is (None, 11).",
+    ),
 }
 
 
@@ -95,15 +138,55 @@ def test_the_flags_become_search_settings():
     from search.settings import SearchSettings
     from space import SearchSpace
 
-    args = build_parser().parse_args([
-        "run", "--trials", "7", "--budget", "smoke", "--epochs", "1", "--image-size", "16", "--model", "tests_pkg.nets:build",
-        "--ops", "rotation,hue", "--magnitude", "0.2,0.4", "--sampler", "random", "--pruner", "none", "--seed", "3",
-        "--no-baselines", "--max-failures", "2", "--no-reuse", "--concurrency", "1", "--cpus-per-trial", "2",
-        "--runs-dir", "elsewhere", "--study", "mine", "--confirm-top", "3", "--confirm-seeds", "4",
-    ])
+    args = build_parser().parse_args(
+        [
+            "run",
+            "--trials",
+            "7",
+            "--budget",
+            "smoke",
+            "--epochs",
+            "1",
+            "--image-size",
+            "16",
+            "--model",
+            "tests_pkg.nets:build",
+            "--ops",
+            "rotation,hue",
+            "--magnitude",
+            "0.2,0.4",
+            "--sampler",
+            "random",
+            "--pruner",
+            "none",
+            "--seed",
+            "3",
+            "--no-baselines",
+            "--max-failures",
+            "2",
+            "--no-reuse",
+            "--concurrency",
+            "1",
+            "--cpus-per-trial",
+            "2",
+            "--runs-dir",
+            "elsewhere",
+            "--study",
+            "mine",
+            "--confirm-top",
+            "3",
+            "--confirm-seeds",
+            "4",
+        ]
+    )
     made = settings(args)
     assert isinstance(made, SearchSettings)
-    assert (made.trials, made.budget, made.budget_overrides, made.model) == (7, "smoke", {"epochs": 1, "image_size": 16}, "tests_pkg.nets:build")
+    assert (made.trials, made.budget, made.budget_overrides, made.model) == (
+        7,
+        "smoke",
+        {"epochs": 1, "image_size": 16},
+        "tests_pkg.nets:build",
+    )
     assert made.space == SearchSpace(ops="rotation,hue", magnitude=(0.2, 0.4))
     assert (made.sampler, made.pruner, made.seed, made.baselines, made.max_failures) == ("random", "none", 3, False, 2)
     assert made.reuse_workers is False and made.keras_callbacks is None

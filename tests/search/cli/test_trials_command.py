@@ -10,11 +10,16 @@ def test_trials_prints_one_line_per_trial_with_its_numbers(small_study, tmp_path
     assert table["1"][:5] == ["1", "complete", "0.8500", "2", "0m59s"]
     assert "ops=brightness,rotation" in out[3]  # Policy keeps ops in catalogue order
     assert table["2"][:5] == ["2", "pruned", "(0.1000)", "1", "0m20s"]  # not a full-budget value
-    assert table["3"][:5] == ["3", "fail", "-", "-", "0m03s"] and out[5].endswith("error: FloatingPointError: loss is NaN")
+    assert table["3"][:5] == ["3", "fail", "-", "-", "0m03s"] and out[5].endswith(
+        "error: FloatingPointError: loss is NaN"
+    )
 
 
 def test_trials_filters_sorts_and_limits(small_study, tmp_path, capsys):
-    assert main(["trials", "--runs-dir", str(tmp_path / "runs"), "--state", "complete", "--sort", "value", "--limit", "1"]) == 0
+    assert (
+        main(["trials", "--runs-dir", str(tmp_path / "runs"), "--state", "complete", "--sort", "value", "--limit", "1"])
+        == 0
+    )
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 3 and out[2].split()[:3] == ["1", "complete", "0.8500"]
 
@@ -47,7 +52,7 @@ def test_the_sort_keys_in_the_help_are_those_select_rows_takes():
     from results.trials import SORT_KEYS
     from search.cli import trials
 
-    assert trials.SORT_KEYS == tuple(SORT_KEYS)
+    assert tuple(SORT_KEYS) == trials.SORT_KEYS
 
 
 def test_the_states_in_the_help_are_optunas():

@@ -13,7 +13,9 @@ def test_a_process_reuses_its_ray_and_refuses_another_address():
     here = ray.get_runtime_context().gcs_address
     assert start_ray(None) is ray and start_ray("auto") is ray
     assert start_ray(here) is ray
-    with pytest.raises(AugSearchError, match=r"^address '127\.0\.0\.1:1': this process already runs on the Ray cluster at "):
+    with pytest.raises(
+        AugSearchError, match=r"^address '127\.0\.0\.1:1': this process already runs on the Ray cluster at "
+    ):
         start_ray("127.0.0.1:1")
 
 

@@ -29,8 +29,11 @@ def storage(tmp_path):
 @pytest.fixture
 def study(storage):
     return optuna.create_study(
-        storage=storage, study_name="augsearch", direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=0), load_if_exists=True,
+        storage=storage,
+        study_name="augsearch",
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=0),
+        load_if_exists=True,
     )
 
 
@@ -141,11 +144,17 @@ def test_raising_trial_fails_with_its_message(searcher, storage, tmp_path, messa
     assert trial.intermediate_values == {1: 0.5}
 
 
-@pytest.mark.parametrize("epochs, state", [(EPOCHS, TrialState.COMPLETE), (2, TrialState.PRUNED)], ids=["complete", "pruned"])
+@pytest.mark.parametrize(
+    "epochs, state", [(EPOCHS, TrialState.COMPLETE), (2, TrialState.PRUNED)], ids=["complete", "pruned"]
+)
 def test_before_tell_sees_the_trial_as_it_is_about_to_be_stored(study, storage, epochs, state):
     seen = []
     searcher = StudySearcher(
-        study, propose, metric="accuracy", max_steps=EPOCHS, user_attrs=("epochs_run",),
+        study,
+        propose,
+        metric="accuracy",
+        max_steps=EPOCHS,
+        user_attrs=("epochs_run",),
         before_tell=lambda trial, snapshot: seen.append((trial.number, snapshot)),
     )
     searcher.suggest("t0")
@@ -211,8 +220,12 @@ def test_trials_open_when_the_run_ends_fail(searcher, storage, interrupt, messag
 def test_the_baselines_run_first_and_once(study, storage):
     assert enqueue_reference_policies(study, SearchSpace()) == list(BASELINES)
     enqueue_reference_policies(study, SearchSpace())  # a resumed run enqueues again: no-op
-    searcher = StudySearcher(study, lambda trial: {"policy": suggest_policy(trial, SearchSpace()).to_dict()},
-                             metric="accuracy", max_steps=EPOCHS)
+    searcher = StudySearcher(
+        study,
+        lambda trial: {"policy": suggest_policy(trial, SearchSpace()).to_dict()},
+        metric="accuracy",
+        max_steps=EPOCHS,
+    )
     policies = [Policy.from_dict(searcher.suggest(f"t{i}")["policy"]) for i in range(5)]
     assert policies[:4] == list(BASELINES.values()), "each baseline exactly, from the default space"
     trials = stored_trials(storage)
@@ -268,6 +281,7 @@ def test_invalid_arguments(study, storage):
 
 # End to end: the real Tuner, ConcurrencyLimiter and ASHA with a pure-Python trainable.
 
+
 # ASHA takes np.nanpercentile of the NaN trial's rung values.
 @pytest.mark.filterwarnings("ignore:All-NaN slice:RuntimeWarning")
 def test_end_to_end_with_ray_tune(tmp_path, storage, study):
@@ -301,8 +315,12 @@ def test_end_to_end_with_ray_tune(tmp_path, storage, study):
         tune_config=tune.TuneConfig(
             search_alg=ConcurrencyLimiter(searcher, max_concurrent=2),
             scheduler=ASHAScheduler(
-                metric="accuracy", mode="max", time_attr="training_iteration",
-                grace_period=1, max_t=EPOCHS, reduction_factor=2,
+                metric="accuracy",
+                mode="max",
+                time_attr="training_iteration",
+                grace_period=1,
+                max_t=EPOCHS,
+                reduction_factor=2,
             ),
             num_samples=8,
         ),

@@ -16,12 +16,20 @@ BUDGET = Budget.preset("smoke", epochs=1, train_examples=64, validation_examples
 
 def test_a_dead_worker_fails_its_training_only_and_no_worker_outlives_the_trainings():
     ray = start_ray(None)
-    data = load_dataset("fashion_mnist", image_size=BUDGET.image_size, train_examples=64, validation_examples=32, seed=0)
+    data = load_dataset(
+        "fashion_mnist", image_size=BUDGET.image_size, train_examples=64, validation_examples=32, seed=0
+    )
     jobs = [Training(f"seed {seed}", NO_AUGMENTATION, seed, [f"seed {seed}"]) for seed in (1, 2, 3, 4)]
     outcomes, lines = {}, []
     completed = run_jobs(
-        jobs, data, BUDGET, model=nets.dies_on_odd_seeds, placement=Placement(1.0, 0.0, 1),
-        on_result=lambda job, outcome: outcomes.__setitem__(job.seed, outcome), say=lines.append, metric="objective",
+        jobs,
+        data,
+        BUDGET,
+        model=nets.dies_on_odd_seeds,
+        placement=Placement(1.0, 0.0, 1),
+        on_result=lambda job, outcome: outcomes.__setitem__(job.seed, outcome),
+        say=lines.append,
+        metric="objective",
     )
     assert completed
     assert sorted(outcomes) == [1, 2, 3, 4] and len(lines) == 4

@@ -30,7 +30,9 @@ def tiny_samples(n=4, size=32):
 @pytest.fixture
 def study(tmp_path):
     study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'search.db'}", study_name="s", direction="maximize")
-    study.set_user_attr("augsearch", {"dataset": "fashion_mnist", "budget": {"epochs": EPOCHS}, "search_space": {}, "seed": 0})
+    study.set_user_attr(
+        "augsearch", {"dataset": "fashion_mnist", "budget": {"epochs": EPOCHS}, "search_space": {}, "seed": 0}
+    )
     return study
 
 
@@ -44,7 +46,9 @@ def searcher_with(study, hook, policy=None):
         trial.set_user_attr("budget", {"epochs": EPOCHS})
         return {"policy": sampled}
 
-    return StudySearcher(study, propose, metric="accuracy", max_steps=EPOCHS, user_attrs=("epochs_run",), before_tell=hook)
+    return StudySearcher(
+        study, propose, metric="accuracy", max_steps=EPOCHS, user_attrs=("epochs_run",), before_tell=hook
+    )
 
 
 def run_fake_trial(searcher, trial_id, epochs):
@@ -60,7 +64,9 @@ def artifacts_of(study, trial):
     return {meta.filename: meta for meta in get_all_artifact_meta(trial, storage=study._storage)}
 
 
-@pytest.mark.parametrize("epochs, state", [(EPOCHS, TrialState.COMPLETE), (1, TrialState.PRUNED)], ids=["complete", "pruned"])
+@pytest.mark.parametrize(
+    "epochs, state", [(EPOCHS, TrialState.COMPLETE), (1, TrialState.PRUNED)], ids=["complete", "pruned"]
+)
 def test_finished_trials_get_a_sample_grid_and_a_learning_curve(study, tmp_path, epochs, state):
     store = artifact_store(tmp_path / "runs")
     searcher = searcher_with(study, TrialArtifacts(store, tiny_samples()), BASELINES["guide"].to_dict())

@@ -14,11 +14,18 @@ def search(runs_dir, reuse: bool):
     # trials' seeds and policies do not depend on their order), sharing the cores.
     resources = Resources(concurrency=1) if reuse else Resources(concurrency=4, cpus_per_trial=0.5)
     settings = SearchSettings(
-        trials=3, budget="smoke", model="tests_pkg.nets:build",
+        trials=3,
+        budget="smoke",
+        model="tests_pkg.nets:build",
         # Fewer steps than the smoke budget's, and a compiled-model key no other test uses: a
         # worker Ray reuses from another test's Ray tasks cannot hold this model.
-        budget_overrides={"epochs": 1, "train_examples": 96}, resources=resources, pruner="none",
-        baselines=False, runs_dir=runs_dir, reuse_workers=reuse, confirm_top=0,
+        budget_overrides={"epochs": 1, "train_examples": 96},
+        resources=resources,
+        pruner="none",
+        baselines=False,
+        runs_dir=runs_dir,
+        reuse_workers=reuse,
+        confirm_top=0,
         # Trial 2 diverges (NaN weights) in a worker that ran trials 0 and 1 before.
         keras_callbacks=inject_faults("2:nan"),
     )
@@ -29,7 +36,9 @@ def test_reused_workers_give_the_same_trials_and_a_failed_trial_reaches_no_other
     new = search(tmp_path / "new", reuse=False)
     reused = search(tmp_path / "reused", reuse=True)
     for trials in (new, reused):
-        assert [t.state for t in trials] == [C, C, F, C], [(t.number, t.state, t.user_attrs.get("error")) for t in trials]
+        assert [t.state for t in trials] == [C, C, F, C], [
+            (t.number, t.state, t.user_attrs.get("error")) for t in trials
+        ]
         assert trials[2].user_attrs["error"].startswith("TrainingDiverged"), trials[2].user_attrs["error"]
     # The same seeds and policies: the same values, to the last bit.
     assert [t.values for t in reused] == [t.values for t in new]
