@@ -7,13 +7,19 @@ FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 EXTRA ?= cpu
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup dataset browser postgres clean
+.PHONY: run test lint setup dataset browser postgres clean
 
 run: setup
 	$(BIN)/search run --trials 200
 
-test: setup browser postgres
+test: setup browser postgres lint
 	$(BIN)/python -m pytest -q
+
+# ruff (style, imports, likely bugs) and mypy over the packages; their settings are in pyproject.toml.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 setup: $(VENV)/.installed dataset
 

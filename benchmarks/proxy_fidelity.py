@@ -162,7 +162,10 @@ def compare(path_a: str, path_b: str, key: str = "objective") -> str:
         full_means,
     )
     difference = rho_of(means_a, full_means, labels) - rho_of(means_b, full_means, labels)
-    return f"RESULT spearman_{key}_difference={difference:+.3f} difference_95=[{low:+.3f},{high:+.3f}] ({path_a} minus {path_b})"
+    return (
+        f"RESULT spearman_{key}_difference={difference:+.3f} difference_95=[{low:+.3f},{high:+.3f}] "
+        f"({path_a} minus {path_b})"
+    )
 
 
 def summarise(proxy: dict, full: dict) -> dict:

@@ -209,8 +209,8 @@ def main() -> None:
         r = results[mode]
         prefix = "" if mode == modes[-1] else f"{mode}_"
         print(
-            f"{mode:>6}: training steps {r['training_share']:.1%} of trial wall time ({r['trial_seconds']:.1f} s a "
-            "trial), "
+            f"{mode:>6}: training steps {r['training_share']:.1%} of trial wall time "
+            f"({r['trial_seconds']:.1f} s a trial), "
             + (
                 f"{r['steady_training_share']:.1%} in reused workers, "
                 if r["steady_training_share"] is not None

@@ -184,8 +184,8 @@ def main() -> None:
     total = (rows[-1]["rss"] - rows[0]["rss"]) / MB
     failed = sum(row["state"] == "FAIL" for row in rows)
     print(
-        f"\nworker RSS: {rows[0]['rss'] / MB:.0f} MB after trial {rows[0]['number']}, {rows[-1]['rss'] / MB:.0f} MB "
-        "after "
+        f"\nworker RSS: {rows[0]['rss'] / MB:.0f} MB after trial {rows[0]['number']}, "
+        f"{rows[-1]['rss'] / MB:.0f} MB after "
         f"trial {rows[-1]['number']}; from trial {fitted[0]['number'] if fitted else '-'} on "
         f"({len(fitted)} trials{'' if args.no_reuse else f' of worker {main_pid}'}) it grows {worker_slope:+.2f} MB a "
         f"trial ({growth:+.0f} MB over them); {len(workers)} worker process(es), {failed} failed trial(s)"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from results.export import read_policy_document
 from results.trials import TrialRow
-from space import Policy
+from space import AugSearchError, Policy
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class Line:
 
 
 def from_trial(row: TrialRow) -> Candidate:
+    """A trial as a candidate; raises AugSearchError for a trial that never got a policy."""
+    if row.policy is None:
+        raise AugSearchError(f"trial {row.number} has no policy to compare: it ended before Optuna proposed one.")
     return Candidate(
         label=f"trial {row.number}",
         policy=row.policy,

@@ -170,6 +170,8 @@ def summary_line(record: RaceRecord) -> str:
     """'race winner: trial 12, validation accuracy 0.8412 [...] over 5 seeds; +0.61 points [...] over
     trivialaugment (paired, 5 seeds)', and when a baseline wins, the best searched policy's gap."""
     winner = record.winning
+    if winner is None or winner.interval is None:
+        return "race: no winner (every training failed)"
     kind = "baseline " if winner.contestant.is_baseline else ""
     line = (
         f"race winner: {kind}{winner.label}, validation accuracy {_mean_text(winner.interval)} "
@@ -293,7 +295,7 @@ def _from_version_1(data: dict[str, Any], study: optuna.Study) -> RaceRecord | N
     built = []
     for contestant, scores, interval, row in results:
         is_winner = winner_scores is None or contestant.trial == data["winner"]
-        versus = None if is_winner else _versus(scores, winner_scores)
+        versus = None if is_winner or winner_scores is None else _versus(scores, winner_scores)
         built.append(Result(contestant, scores, interval, row["dropped_after"], row["reason"], versus))
     label = lambda number: None if number is None else f"trial {number}"  # noqa: E731
     return RaceRecord(

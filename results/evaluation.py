@@ -52,8 +52,12 @@ class Evaluation:
 def summarise(entries: list[Entry], accuracies: list[dict[int, float]], seeds: list[int]) -> Evaluation:
     """The evaluation of `entries`, `accuracies[i]` holding entry i's test accuracy by seed."""
     intervals = [mean_interval(list(by_seed.values())) if by_seed else None for by_seed in accuracies]
-    baselines = [i for i, entry in enumerate(entries) if entry.kind == "baseline" and intervals[i] is not None]
-    best = max(baselines, key=lambda i: intervals[i].mean, default=None)
+    baseline_means = {
+        i: interval.mean
+        for i, (entry, interval) in enumerate(zip(entries, intervals, strict=True))
+        if entry.kind == "baseline" and interval is not None
+    }
+    best = max(baseline_means, key=lambda i: baseline_means[i], default=None)
     rows = []
     for i, (entry, by_seed) in enumerate(zip(entries, accuracies, strict=True)):
         difference = None
@@ -63,13 +67,11 @@ def summarise(entries: list[Entry], accuracies: list[dict[int, float]], seeds: l
                 difference = paired_difference([by_seed[s] for s in common], [accuracies[best][s] for s in common])
         rows.append(Row(entry, dict(by_seed), intervals[i], difference))
     trials = [
-        row for row in rows if row.entry.kind == "trial" and row.entry.proxy_objective is not None and row.accuracy
+        (row.entry.proxy_objective, row.accuracy.mean)
+        for row in rows
+        if row.entry.kind == "trial" and row.entry.proxy_objective is not None and row.accuracy is not None
     ]
-    correlation = (
-        spearman([row.entry.proxy_objective for row in trials], [row.accuracy.mean for row in trials])
-        if len(trials) >= 2
-        else None
-    )
+    correlation = spearman([p for p, _ in trials], [a for _, a in trials]) if len(trials) >= 2 else None
     return Evaluation(
         rows=tuple(rows),
         seeds=tuple(seeds),
@@ -96,7 +98,7 @@ def _interval(interval: Interval | None, signed: bool = False) -> str:
 
 def cells(evaluation: Evaluation) -> list[tuple[str, ...]]:
     """One tuple of strings per row, in HEADER's columns."""
-    out = []
+    out: list[tuple[str, ...]] = []
     for row in evaluation.rows:
         entry = row.entry
         difference = (

@@ -49,7 +49,7 @@ class StudySettings:
     """What a search study was made with; a resumed search must match it. `budget` and
     `search_space` are the `to_dict()` of a trainers.Budget and a space.SearchSpace."""
 
-    dataset: str
+    dataset: str | None
     budget: dict[str, Any]
     search_space: dict[str, Any]
     seed: int = 0
@@ -133,5 +133,5 @@ def read_scores(study: optuna.Study) -> dict[str, float]:
     return {
         trial.user_attrs["key"]: trial.value
         for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if "key" in trial.user_attrs
+        if "key" in trial.user_attrs and trial.value is not None
     }

@@ -35,8 +35,9 @@ def best(study: optuna.Study) -> Choice:
     finished, else the COMPLETE trial with the highest exploration objective (the lower number on
     a tie). Raises AugSearchError when there is neither."""
     record = read_record(study)
-    if record is not None:
-        winner = record.winning.contestant
+    winning = record.winning if record is not None else None
+    if winning is not None:
+        winner = winning.contestant
         trial = None
         if winner.trial is not None:
             trial = next((t for t in study.get_trials(deepcopy=False) if t.number == winner.trial), None)
@@ -110,12 +111,12 @@ def provenance(study: optuna.Study, choice: Choice) -> dict:
         "budget": trial.user_attrs.get("budget") if trial is not None else (settings.budget or None),
     }
     race = choice.race if choice.race is not None else _race_of(study, choice)
-    if race is not None:
-        result = race.result(choice.label)
+    interval = race.result(choice.label).interval if race is not None else None
+    if race is not None and interval is not None:
         record["confirmation"] = {
-            "mean": result.interval.mean,
-            "low": result.interval.low,
-            "high": result.interval.high,
+            "mean": interval.mean,
+            "low": interval.low,
+            "high": interval.high,
             "seeds": list(race.seeds),
             "budget": race.budget,
             "runner_up": race.runner_up,

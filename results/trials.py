@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import optuna
@@ -115,7 +116,7 @@ def ops_line(ops: tuple[str, ...]) -> str:
 def best_rows(study: optuna.Study, k: int = 5) -> list[TrialRow]:
     """The k COMPLETE trials with the highest objective, best first."""
     complete = [row for row in trial_rows(study) if row.state == TrialState.COMPLETE.name]
-    return sorted(complete, key=lambda row: row.value, reverse=True)[:k]
+    return sorted(complete, key=lambda row: -math.inf if row.value is None else row.value, reverse=True)[:k]
 
 
 @dataclass(frozen=True)
@@ -135,11 +136,15 @@ class Progress:
 def progress(study: optuna.Study) -> Progress:
     """Counts by state and the best trial so far."""
     counts = {state: 0 for state in TrialState}
-    best = None
+    best, best_value = None, -math.inf
     for trial in study.get_trials(deepcopy=False):
         counts[trial.state] += 1
-        if trial.state == TrialState.COMPLETE and (best is None or trial.value > best.value):
-            best = trial
+        if (
+            trial.state == TrialState.COMPLETE
+            and trial.value is not None
+            and (best is None or trial.value > best_value)
+        ):
+            best, best_value = trial, trial.value
     return Progress(
         complete=counts[TrialState.COMPLETE],
         pruned=counts[TrialState.PRUNED],

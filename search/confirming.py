@@ -73,7 +73,7 @@ def candidates(study: optuna.Study, top: int, exclude=()) -> list[FrozenTrial]:
     """The `top` COMPLETE trials with the highest objective, one per distinct policy and none
     whose policy is in `exclude` (the racing baselines), best first."""
     complete = sorted(
-        study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: (-t.value, t.number)
+        study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: (-(t.value or 0.0), t.number)
     )
     seen = {json.dumps(policy.to_dict(), sort_keys=True) for policy in exclude}
     chosen = []

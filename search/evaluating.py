@@ -29,6 +29,10 @@ from search.settings import DEFAULT_DATASET, EvaluationSettings, dataset_spec
 from space import AugSearchError, Policy
 
 
+class NothingToEvaluate(AugSearchError):
+    """The settings name no policy at all (the CLI words it in its flags)."""
+
+
 @dataclass(frozen=True)
 class EvaluationResult:
     """The summary (`results.evaluation.Evaluation`), the report files written, how many
@@ -128,7 +132,7 @@ def _entries(settings: EvaluationSettings, study) -> list[Entry]:
     baselines = list(settings.baselines)
     for choice in choices:
         if choice.trial is None:  # a baseline won the race: it is evaluated as the baseline it is
-            if choice.baseline not in baselines:
+            if choice.baseline is not None and choice.baseline not in baselines:
                 baselines.append(choice.baseline)
         elif choice.label not in seen:
             seen.add(choice.label)
@@ -140,7 +144,7 @@ def _entries(settings: EvaluationSettings, study) -> list[Entry]:
             entries.append(Entry(Path(policy).name, "file", from_file(policy).policy))
     entries += [Entry(name, "baseline", BASELINES[name]) for name in baselines]
     if not entries:
-        raise AugSearchError(
+        raise NothingToEvaluate(
             "nothing to evaluate: give policy files, trials, top_k or baselines (and a study for trials)."
         )
     return entries

@@ -221,14 +221,17 @@ class _Training:
             from trainers.model import check_model
 
             # The arrays' own class count, else 10: a spec's real count is known once it is loaded.
-            classes = len(self.dataset.class_names) if isinstance(self.dataset, ArrayData) else 10
+            classes = len(self.dataset.classes) if isinstance(self.dataset, ArrayData) else 10
             check_model(self.model, num_classes=classes)
 
     def budget_for(self, gpus: bool) -> Budget:
         """The training budget on a cluster with (`gpus`) or without GPUs: the named preset (or
         the default one), the overrides, then the model."""
-        name = self.budget or self._default_budget(gpus)
-        base = self.budget if isinstance(self.budget, Budget) else PRESETS[name]
+        if isinstance(self.budget, Budget):
+            name, base = None, self.budget
+        else:
+            name = self.budget or self._default_budget(gpus)
+            base = PRESETS[name]
         changes = dict(self.budget_overrides)
         if self.model is not None:
             changes["model"] = self.model_name

@@ -59,8 +59,9 @@ def open_study(url: str, name: str, sampler: optuna.samplers.BaseSampler, settin
         return study
     stored = {**record.to_dict(), "search_space": _stored_space(record.search_space)}
     now = {**settings.to_dict(), "search_space": _stored_space(settings.search_space)}
-    differences = [_difference(key, stored.get(key), now[key]) for key in ("dataset", "budget", "search_space")]
-    differences = [text for text in differences if text]
+    differences = [
+        text for key in ("dataset", "budget", "search_space") if (text := _difference(key, stored.get(key), now[key]))
+    ]
     if differences:
         raise AugSearchError(
             f"study {name!r} in {shown(url)} was made with different settings ({'; '.join(differences)}); "

@@ -40,3 +40,10 @@ def first_line(message: BaseException | str | None, default: str = "") -> str:
         default = type(message).__name__
     lines = str(message or "").strip().splitlines()
     return lines[0] if lines else default
+
+
+def error_line(error: BaseException) -> str:
+    """'TypeName: first line' of an error (its type alone when it has no text): a one-line
+    message about an error from someone else's code."""
+    text = first_line(str(error))
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

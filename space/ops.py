@@ -120,11 +120,16 @@ class Sampled:
         return Sampler("NormalFactorSampler", {"mean": mean, "stddev": s * k, "min_value": 0, "max_value": k})
 
     def prose(self, distribution: str = "normal") -> str:
-        k, km = _num(self.k), _times(self.k, "m")
-        if distribution == "uniform":
-            return f"UniformFactorSampler({k}-{km}, {k})" if self.complement else f"UniformFactorSampler(0, {km})"
-        mean = f"{k}-{km}" if self.complement else km
-        return f"NormalFactorSampler(mean={mean}, stddev={_times(self.k, 's')}, min=0, max={k})"
+        return _sampled_prose(self.k, self.complement, distribution)
+
+
+def _sampled_prose(k: float | str, complement: bool, distribution: str) -> str:
+    """`Sampled(k, complement).prose(distribution)`; k may also be a symbol ("k"), for the docs' general rule."""
+    num, km = _num(k), _times(k, "m")
+    if distribution == "uniform":
+        return f"UniformFactorSampler({num}-{km}, {num})" if complement else f"UniformFactorSampler(0, {km})"
+    mean = f"{num}-{km}" if complement else km
+    return f"NormalFactorSampler(mean={mean}, stddev={_times(k, 's')}, min=0, max={num})"
 
 
 @dataclass(frozen=True)
@@ -331,7 +336,9 @@ def docs_markdown() -> str:
         for key, arg in op.args.items()
         if isinstance(arg, Sampled) and arg.complement
     ]
-    general, complement = Sampled("k"), Sampled("k", complement=True)
+    # The samplers' general rule, with a symbolic k.
+    general, general_uniform = _sampled_prose("k", False, "normal"), _sampled_prose("k", False, "uniform")
+    complement, complement_uniform = _sampled_prose("k", True, "normal"), _sampled_prose("k", True, "uniform")
     distributions = "\n".join(f'- `"{name}"`: {text}.' for name, text in MAGNITUDE_DISTRIBUTIONS.items())
     return f"""# The op catalogue
 
@@ -353,9 +360,9 @@ policy's `magnitude_distribution` says how:
 {distributions}
 
 The table gives the arguments under `"normal"`, the default. Under `"uniform"` (e.g. the
-`trivialaugment` baseline), every `{general.prose()}` becomes
-`{general.prose("uniform")}`, and every `{complement.prose()}`
-(a complement: {", ".join(complements)}) becomes `{complement.prose("uniform")}`.
+`trivialaugment` baseline), every `{general}` becomes
+`{general_uniform}`, and every `{complement}`
+(a complement: {", ".join(complements)}) becomes `{complement_uniform}`.
 This changes only the ops with a sampler: {_names(sampled)}.
 The other ops take the same arguments under both distributions, as their layer already draws
 uniformly in a range set by m, takes a value fixed by m, or has no strength: {_names(others)}.

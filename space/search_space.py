@@ -69,7 +69,9 @@ class SearchSpace:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SearchSpace:
         """Rebuild a stored space; one stored before distributions were searched was all "normal"."""
-        values = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+        values: dict[str, Any] = {
+            key: tuple(value) if isinstance(value, list) else value for key, value in data.items()
+        }
         values.setdefault("magnitude_distributions", ("normal",))
         return cls(**values)
 

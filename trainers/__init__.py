@@ -8,8 +8,24 @@ load without TensorFlow (seconds, and gigabytes for a process that never trains)
 from __future__ import annotations
 
 import importlib
-import sys
-import types
+from typing import TYPE_CHECKING
+
+# What __getattr__ returns, for type checkers (`X as X` marks a re-export); at run time the imports stay lazy.
+if TYPE_CHECKING:
+    from trainers.budget import PRESETS as PRESETS
+    from trainers.budget import Budget as Budget
+    from trainers.data import ArrayData as ArrayData
+    from trainers.data import ImageDataset as ImageDataset
+    from trainers.data import Split as Split
+    from trainers.data import check_dataset as check_dataset
+    from trainers.data import load_dataset as load_dataset
+    from trainers.gpu import configure_gpus as configure_gpus
+    from trainers.model import MODELS as MODELS
+    from trainers.model import build_model as build_model
+    from trainers.model import check_model as check_model
+    from trainers.training import TrainingDiverged as TrainingDiverged
+    from trainers.training import TrainResult as TrainResult
+    from trainers.training import train as train
 
 #: Each public name and the module that defines it.
 _EXPORTS = {
@@ -19,14 +35,14 @@ _EXPORTS = {
     "MODELS": "trainers.model",
     "PRESETS": "trainers.budget",
     "Split": "trainers.data",
-    "TrainResult": "trainers.train",
-    "TrainingDiverged": "trainers.train",
+    "TrainResult": "trainers.training",
+    "TrainingDiverged": "trainers.training",
     "build_model": "trainers.model",
     "check_dataset": "trainers.data",
     "check_model": "trainers.model",
     "configure_gpus": "trainers.gpu",
     "load_dataset": "trainers.data",
-    "train": "trainers.train",
+    "train": "trainers.training",
 }
 
 __all__ = list(_EXPORTS)
@@ -42,18 +58,3 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-class _Package(types.ModuleType):
-    """`trainers.train` is both a submodule and the function exported under that name. Importing
-    the submodule sets it as the package's attribute, which would hide the function from
-    `from trainers import train`; the function is what that attribute stays (the module is in
-    sys.modules["trainers.train"])."""
-
-    def __setattr__(self, name: str, value) -> None:
-        if isinstance(value, types.ModuleType) and name in _EXPORTS:
-            return  # __getattr__ finds the function
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

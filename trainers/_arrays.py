@@ -31,7 +31,7 @@ def _channels(images: np.ndarray) -> int:
 def checked_splits(pairs: dict[str, Any], min_size: int) -> dict[str, tuple[np.ndarray, np.ndarray] | None]:
     """Each part's (images, labels) as a tuple of read-only views, None where the part is None.
     `train` is required; every part must match train's image size and channels."""
-    splits = {}
+    splits: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
     for part in PARTS:
         pair = pairs.get(part)
         if pair is None and part != "train":
@@ -40,7 +40,9 @@ def checked_splits(pairs: dict[str, Any], min_size: int) -> dict[str, tuple[np.n
         images, labels = _pair(part, pair)
         _check_images(part, images, min_size)
         if part != "train":
-            _check_like_train(part, images, splits["train"][0])
+            train = splits["train"]
+            assert train is not None  # train is first in PARTS, and required
+            _check_like_train(part, images, train[0])
         _check_labels(part, labels, len(images))
         splits[part] = (_read_only(images), _read_only(labels))
     return splits

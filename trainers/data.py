@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple, overload
 
 import numpy as np
 
@@ -125,9 +125,9 @@ class ArrayData:
     arrays unchanged afterwards: `spec` identifies them.
     """
 
-    train: tuple
-    validation: tuple | None = None
-    test: tuple | None = None
+    train: tuple[np.ndarray, np.ndarray]
+    validation: tuple[np.ndarray, np.ndarray] | None = None
+    test: tuple[np.ndarray, np.ndarray] | None = None
     class_names: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
@@ -137,16 +137,22 @@ class ArrayData:
             object.__setattr__(self, part, pair)
         object.__setattr__(self, "class_names", _arrays.checked_class_names(splits, self.class_names))
 
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The class names as checked (never None: `__post_init__` fills in "0", "1", ...)."""
+        assert self.class_names is not None
+        return tuple(self.class_names)
+
     @functools.cached_property
     def spec(self) -> str:
         """The spec, "arrays:" and 12 hex digits: the same for the same arrays and class names, another for others."""
-        return _arrays.digest({"train": self.train, "validation": self.validation, "test": self.test}, self.class_names)
+        return _arrays.digest({"train": self.train, "validation": self.validation, "test": self.test}, self.classes)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{part}={'None' if pair is None else len(pair[1])}" for part, pair in self._pairs())
-        return f"ArrayData({self.spec!r}, {sizes}, classes={len(self.class_names)})"
+        return f"ArrayData({self.spec!r}, {sizes}, classes={len(self.classes)})"
 
-    def _pairs(self):
+    def _pairs(self) -> tuple[tuple[str, tuple[np.ndarray, np.ndarray] | None], ...]:
         return (("train", self.train), ("validation", self.validation), ("test", self.test))
 
 
@@ -245,7 +251,7 @@ def _parse_spec(spec: object) -> tuple[str, str]:
     raise AugSearchError(f"dataset must be one of {_SPEC_FORMS}, but got dataset={spec!r}.")
 
 
-def check_dataset(spec: str | ArrayData, data_dir: str | None = None) -> None:
+def check_dataset(spec: str | ArrayData, data_dir: str | os.PathLike | None = None) -> None:
     """Cheap checks of a dataset spec (and data_dir) before anything expensive starts.
 
     An ArrayData was checked when it was built. Otherwise checks the spec's form; for
@@ -278,7 +284,7 @@ def check_dataset(spec: str | ArrayData, data_dir: str | None = None) -> None:
                 )
 
 
-def _check_count(name: str, value: object) -> None:
+def _check_count(name: str, value: int | None) -> None:
     require(value is None or (is_int(value) and value >= 1), name, value, "None (all) or an integer >= 1")
 
 
@@ -289,7 +295,7 @@ def load_dataset(
     train_examples: int | None,
     validation_examples: int | None,
     seed: int,
-    data_dir: str | None = None,
+    data_dir: str | os.PathLike | None = None,
     include_test: bool = False,
 ) -> ImageDataset:
     """Load a dataset as uint8 RGB arrays at image_size x image_size.
@@ -338,7 +344,7 @@ def load_dataset(
 def _pools(spec: str | ArrayData, data_dir, include_test: bool) -> tuple[str, Sequence[str], dict[str, _Pool], int]:
     """(kind, class names, pools by split, skipped files) of a checked dataset."""
     if isinstance(spec, ArrayData):
-        return "arrays", spec.class_names, _array_pools(spec, include_test), 0
+        return "arrays", spec.classes, _array_pools(spec, include_test), 0
     kind, arg = _parse_spec(spec)
     if kind == "fashion_mnist":
         return (kind, *_fashion_mnist(data_dir, include_test), 0)
@@ -351,10 +357,11 @@ def _array_pools(data: ArrayData, include_test: bool) -> dict[str, _Pool]:
     wanted = ["train", "validation"] + (["test"] if include_test else [])
     pairs = {part: pair for part, pair in data._pairs() if part in wanted and pair is not None}
     # Converted to uint8 only once chosen, as other sources decode only the examples chosen.
-    return {
-        part: _Pool(labels.astype(np.int64), lambda i, images=images: _arrays.as_uint8(images[i]))
-        for part, (images, labels) in pairs.items()
-    }
+    return {part: _Pool(labels.astype(np.int64), _uint8_fetch(images)) for part, (images, labels) in pairs.items()}
+
+
+def _uint8_fetch(images: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda i: _arrays.as_uint8(images[i])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,6 +399,10 @@ def _damaged(path: Path, why: str) -> AugSearchError:
     )
 
 
+@overload
+def _read_idx(path: Path, header_only: Literal[False] = False) -> np.ndarray: ...
+@overload
+def _read_idx(path: Path, header_only: Literal[True]) -> None: ...
 def _read_idx(path: Path, header_only: bool = False) -> np.ndarray | None:
     """A gzipped IDX file of unsigned bytes as an array (None when only the header is checked)."""
     ndim = 3 if "idx3" in path.name else 1  # the names say it: idx3 = images, idx1 = labels
@@ -488,11 +499,11 @@ def _tfds(spec: str, name: str, data_dir, include_test: bool) -> tuple[Sequence[
 
 
 def _tfds_pool(dataset, encoded: bool) -> _Pool:
-    images, labels = [], []
+    images, label_batches = [], []
     for batch_images, batch_labels in dataset.batch(1024).as_numpy_iterator():
         images.extend(batch_images)
-        labels.append(batch_labels)
-    labels = np.concatenate(labels) if labels else np.zeros(0, np.int64)
+        label_batches.append(batch_labels)
+    labels = np.concatenate(label_batches) if label_batches else np.zeros(0, np.int64)
     if encoded:
         return _Pool(labels.astype(np.int64), lambda i: [_decode_tfds_image(images[j]) for j in i])
     return _Pool(labels.astype(np.int64), lambda i: [images[j] for j in i])
@@ -526,8 +537,8 @@ def _folder_files(spec: str, path: str) -> tuple[list[str], list[list[Path]]]:
             f"sub-folders, one per class, each holding that class's images."
         )
     files = [_folder.class_files(folder) for folder in folders]
-    for folder, found in zip(folders, files, strict=True):
-        if not found:
+    for folder, class_files in zip(folders, files, strict=True):
+        if not class_files:
             raise AugSearchError(
                 f"dataset={spec!r}: class folder {folder.name!r} is empty; put that class's images in it or remove it."
             )
@@ -566,10 +577,12 @@ def _folder_dataset(spec: str, path: str) -> tuple[list[str], dict[str, _Pool], 
         print(f"{spec}: skipped {len(bad)} files that are not decodable images ({examples})", file=sys.stderr)
 
     def fetch(indices: np.ndarray) -> list[np.ndarray]:
-        images = [_folder.decode_rgb(good[i]) for i in indices]
-        for i, image in zip(indices, images, strict=True):
+        images = []
+        for i in indices:
+            image = _folder.decode_rgb(good[i])
             if image is None:
                 raise AugSearchError(f"dataset={spec!r}: {good[i]} stopped being a decodable image while loading.")
+            images.append(image)
         return images
 
     return class_names, {"train": _Pool(np.asarray(labels, np.int64), fetch)}, len(bad)

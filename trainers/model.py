@@ -112,6 +112,7 @@ def build_model(model: ModelSpec, num_classes: int, image_size: int, seed: int) 
         net = builder((image_size, image_size, 3), num_classes, seed)
         _user_model.require_keras_model(net, model)
         return net
+    assert isinstance(model, str)  # user_builder returns None for names only
     inputs = keras.Input((image_size, image_size, 3), name="images")
     backbone = _backbone(model, image_size)
     x = backbone(inputs)

@@ -85,16 +85,14 @@ def settings(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from results.evaluation import table_lines
-    from search.evaluating import evaluate
+    from search.evaluating import NothingToEvaluate, evaluate
 
     try:
         result = evaluate(settings(args))
-    except AugSearchError as error:
-        if str(error).startswith("nothing to evaluate:"):  # worded in fields; here they are flags
-            raise AugSearchError(
-                "nothing to evaluate: give policy files, --trial N, --top-k K or --baselines (and a study for trials)."
-            ) from None
-        raise
+    except NothingToEvaluate:
+        raise AugSearchError(
+            "nothing to evaluate: give policy files, --trial N, --top-k K or --baselines (and a study for trials)."
+        ) from None
     print("\n" + "\n".join(table_lines(result.evaluation)))
     print("\nwrote " + ", ".join(map(str, result.paths)), file=sys.stderr)
     if result.interrupted:

@@ -17,7 +17,7 @@ from search.tune.interrupt import ctrl_c_stops
 from search.tune.progress import ProgressLine
 from search.tune.searcher import StudySearcher
 from search.tune.trainable import CURVE, MEASURED, OBJECTIVE, run_trial, trial_seed
-from search.tune.trial_artifacts import start_artifacts
+from search.tune.trial_artifacts import TrialArtifacts, start_artifacts
 from space import AugSearchError, suggest_policy
 from trainers.budget import Budget
 
@@ -51,7 +51,7 @@ class _Round:
     budget: Budget
     dataset: object
     placement: Placement
-    artifacts: object
+    artifacts: TrialArtifacts | None
     limit: FailureLimit
 
     def run(self, remaining: int) -> bool:

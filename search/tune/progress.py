@@ -29,7 +29,7 @@ class ProgressLine(Callback):
         self.finished_at_start = progress(study).finished
         self._failures_seen = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
         self._last_check = 0.0
-        self._last_counts = None
+        self._last_counts: tuple[int, int, int, int] | None = None
         self._tty = self.stream.isatty()
 
     @property

@@ -41,7 +41,7 @@ from space.errors import is_int, require
 STEP_KEY = "training_iteration"
 #: `before_tell(trial, snapshot)`: called with each trial about to be told COMPLETE or PRUNED, and
 #: a FrozenTrial of it as it is about to be stored: the last moment Optuna lets a trial change.
-BeforeTell = Callable[[optuna.Trial, FrozenTrial], None]
+BeforeTell = Callable[[optuna.Trial, FrozenTrial], object]  # what it returns is not used
 
 
 class StudySearcher(Searcher):
@@ -206,7 +206,7 @@ class _StudyCallback(Callback):
     def __init__(self, searcher: StudySearcher):
         self._searcher = searcher
 
-    def setup(self, **info: Any) -> None:
+    def setup(self, stop=None, num_samples=None, total_num_samples=None, **info: Any) -> None:
         self._searcher._callback_active = True
 
     def on_trial_error(self, iteration: int, trials: list, trial, **info: Any) -> None:

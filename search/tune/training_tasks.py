@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
+from results.stored import Training
 from search.formatting import format_seconds
+from search.settings import Placement
 from space.errors import first_line
 
 
@@ -45,13 +48,13 @@ class TrainingWorker:
 
 
 def run_jobs(
-    jobs: list,
+    jobs: list[Training],
     dataset,
     budget,
     *,
     model=None,
-    placement,
-    on_result: Callable[[object, dict], None],
+    placement: Placement,
+    on_result: Callable[[Training, dict], None],
     say: Callable[[str], None],
     metric: str = "test_accuracy",
 ) -> bool:
@@ -67,10 +70,12 @@ def run_jobs(
     import ray
 
     cpus, gpus, concurrency = placement.cpus, placement.gpus, placement.concurrency
-    worker_class = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=0, max_task_retries=0)(TrainingWorker)
+    worker_class: Any = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=0, max_task_retries=0)(TrainingWorker)
     dataset_ref = ray.put(dataset)  # once, zero-copy to every worker on this machine
     score_test = metric == "test_accuracy"
-    waiting, running, idle = list(jobs), {}, []
+    waiting = list(jobs)
+    running: dict[Any, tuple[Training, Any]] = {}  # Ray's reference -> the training, its worker
+    idle: list[Any] = []
     started, done = time.monotonic(), 0
     try:
         while waiting or running:

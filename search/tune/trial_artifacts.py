@@ -26,6 +26,7 @@ from results.samples import Samples
 from search.grid_images import TRIAL_GRID_IMAGES, TRIAL_GRID_SEED
 from search.study import reference_policies
 from space import Policy
+from space.errors import error_line
 
 
 class TrialArtifacts:
@@ -49,12 +50,12 @@ class TrialArtifacts:
             try:
                 pngs[name] = make(snapshot)
             except Exception as error:
-                problems.append(f"{name}: {_one_line(error)}")
+                problems.append(f"{name}: {error_line(error)}")
         uploaded: list[str] = []
         try:
             uploaded = upload_trial_artifacts(trial.study, trial, self.store, pngs.get(GRID_FILE), pngs.get(CURVE_FILE))
         except Exception as error:
-            problems.append(f"upload: {_one_line(error)}")
+            problems.append(f"upload: {error_line(error)}")
         if problems:
             _warn(f"artifacts for trial {trial.number} not made: {'; '.join(problems)}")
         return uploaded
@@ -90,11 +91,11 @@ def start_artifacts(
     try:
         write_study_note(study, reference_policies(study))
     except Exception as error:
-        _warn(f"study note not written: {_one_line(error)}")
+        _warn(f"study note not written: {error_line(error)}")
     try:
         store = artifact_store(runs_dir)
     except OSError as error:
-        _warn(f"trial artifacts will not be made: {_one_line(error)}")
+        _warn(f"trial artifacts will not be made: {error_line(error)}")
         return None
     samples = None
     try:
@@ -102,13 +103,8 @@ def start_artifacts(
 
         samples = samples_from(dataset, images, seed)
     except Exception as error:
-        _warn(f"sample grids will not be made: {_one_line(error)}")
+        _warn(f"sample grids will not be made: {error_line(error)}")
     return TrialArtifacts(store, samples, seed)
-
-
-def _one_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
 
 def _warn(message: str) -> None:

@@ -2,8 +2,8 @@
 allowed, exit status 2, no traceback unless --debug, and no study written.
 
 `search.cli.main` in this process, as the user runs it (bad datasets:
-tests/reliability/test_bad_datasets.py); "more GPUs than the cluster" is known only once Ray says what it has, so it starts this
-process's Ray (shared by the tests), and is still refused before the study is written."""
+tests/reliability/test_bad_datasets.py); "more GPUs than the cluster" is known only once Ray says what it has, so it
+starts this process's Ray (shared by the tests), and is still refused before the study is written."""
 
 import traceback
 
@@ -28,13 +28,13 @@ BAD_ARGUMENTS = {
     ),
     "unknown op": (
         ["--ops", "brightness,blur"],
-        "--ops has unknown op 'blur'; expected 'standard', 'trivialaugment', 'extended' or names from: auto_contrast, "
-        "equalization,",
+        "--ops has unknown op 'blur'; expected 'standard', 'trivialaugment', 'extended' "
+        "or names from: auto_contrast, equalization,",
     ),
     "unknown race baseline": (
         ["--race-baselines", "trivialaugment,autoaugment"],
-        "--race-baselines has unknown baseline 'autoaugment'; expected a comma-separated list of: none, guide, "
-        "randaugment, trivialaugment",
+        "--race-baselines has unknown baseline 'autoaugment'; "
+        "expected a comma-separated list of: none, guide, randaugment, trivialaugment",
     ),
     "zero target epochs": (
         ["--target-epochs", "0"],
@@ -42,8 +42,8 @@ BAD_ARGUMENTS = {
     ),
     "unknown distribution": (
         ["--magnitude-distributions", "normal,beta"],
-        "--magnitude-distributions must be distinct names from: normal, uniform, but got "
-        "--magnitude-distributions='normal,beta'.",
+        "--magnitude-distributions must be distinct names from: normal, uniform, "
+        "but got --magnitude-distributions='normal,beta'.",
     ),
     "bound above 1": (
         ["--magnitude", "0.5,1.5"],
@@ -65,8 +65,7 @@ BAD_ARGUMENTS = {
     "storage not a URL": (
         ["--storage", "runs/search.db"],
         "--storage must be an SQLAlchemy database URL such as sqlite:///runs/search.db or "
-        "postgresql://user:password@host/db, "
-        "but got --storage='runs/search.db'.",
+        "postgresql://user:password@host/db, but got --storage='runs/search.db'.",
     ),
 }
 
@@ -107,8 +106,8 @@ MALFORMED_STORAGE = {
     ),
     "SQLite file in a missing folder": (
         ["--storage", "sqlite:////no/such/folder/search.db"],
-        "--storage 'sqlite:////no/such/folder/search.db': the folder '/no/such/folder' of its SQLite file does not "
-        "exist.",
+        "--storage 'sqlite:////no/such/folder/search.db': the folder '/no/such/folder' "
+        "of its SQLite file does not exist.",
     ),
     "in-memory SQLite": (
         ["--storage", "sqlite://"],

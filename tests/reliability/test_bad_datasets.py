@@ -50,8 +50,8 @@ def only_corrupt_images(root):
     [
         (
             missing,
-            r"no_such_folder does not exist; expected folder:PATH to name a folder with one sub-folder of images per "
-            r"class",
+            r"no_such_folder does not exist; "
+            r"expected folder:PATH to name a folder with one sub-folder of images per class",
         ),
         (one_class, r"has 1 class folder\(s\) \('cats'\); expected at least 2 sub-folders"),
         (empty_class, r"class folder 'dogs' is empty"),

@@ -36,13 +36,13 @@ EDITS = {
     ),
     "os.system inside the pipeline": (
         lambda d: _first_layer(d)[0].update(module="os", class_name="system", registered_name="os>system"),
-        "the Keras config of pipeline does not load: it names the class os.system, which is not a Keras or KerasCV "
-        "class.",
+        "the Keras config of pipeline does not load: it names the class os.system, "
+        "which is not a Keras or KerasCV class.",
     ),
     "builtins.eval as the pipeline": (
         lambda d: d["keras"]["pipeline"].update(module="builtins", class_name="eval", registered_name=None),
-        "the Keras config of pipeline does not load: it names the class builtins.eval, which is not a Keras or KerasCV "
-        "class.",
+        "the Keras config of pipeline does not load: it names the class builtins.eval, "
+        "which is not a Keras or KerasCV class.",
     ),
     "subprocess in a factor sampler": (
         lambda d: _first_layer(d)[0]["config"]["factor"].update(module="subprocess", class_name="Popen"),
@@ -54,8 +54,8 @@ EDITS = {
     ),
     "a Dense layer inside the pipeline": (
         lambda d: _first_layer(d).__setitem__(1, keras.saving.serialize_keras_object(keras.layers.Dense(3))),
-        "pipeline layer 1 must be a KerasCV augmentation layer, but its config gives "
-        "keras.src.layers.core.dense.Dense.",
+        "pipeline layer 1 must be a KerasCV augmentation layer, "
+        "but its config gives keras.src.layers.core.dense.Dense.",
     ),
     "an optimizer as the pipeline": (
         lambda d: d["keras"].__setitem__("pipeline", keras.saving.serialize_keras_object(keras.optimizers.SGD())),

@@ -74,7 +74,8 @@ PLAIN_KERAS_SCRIPT = textwrap.dedent(
             return samples
 
         images = np.load(images_path)
-        data = tf.data.Dataset.from_tensor_slices({"images": images, "labels": tf.one_hot(np.arange(8) % 4, 4)}).batch(4)
+        labels = tf.one_hot(np.arange(8) % 4, 4)
+        data = tf.data.Dataset.from_tensor_slices({"images": images, "labels": labels}).batch(4)
         # Byte-exact comparison image by image, as AugSearch trains: on a batch KerasCV runs a
         # parallel tf.map_fn whose iterations race for the layer's random generator.
         singles = tf.data.Dataset.from_tensor_slices({"images": images})

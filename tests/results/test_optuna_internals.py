@@ -30,8 +30,8 @@ def test_trial_id_opens_the_trial_in_its_storage(study):
         identity = trial_id(frozen)
     except AttributeError:
         pytest.fail(
-            f"optuna {optuna.__version__} changed FrozenTrial._trial_id (pinned: {PINNED}): update "
-            "results/_optuna_internals.py"
+            f"optuna {optuna.__version__} changed FrozenTrial._trial_id (pinned: {PINNED}): "
+            "update results/_optuna_internals.py"
         )
     optuna.Trial(study, identity).set_user_attr("seen", True)
     assert study.get_trials()[0].user_attrs == {"seen": True}

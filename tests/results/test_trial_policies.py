@@ -21,8 +21,8 @@ def test_best_is_the_complete_trial_with_the_highest_value(small_study):
         ("2", "--trial 2 is PRUNED, not COMPLETE"),
         (
             "3",
-            r"--trial 3 is FAIL, not COMPLETE, so it has no full-budget objective \(error: FloatingPointError: loss is "
-            r"NaN\)",
+            r"--trial 3 is FAIL, not COMPLETE, so it has no full-budget objective "
+            r"\(error: FloatingPointError: loss is NaN\)",
         ),
         ("9", "--trial 9: study 'fashion_mnist' has no such trial"),
         ("first", "--trial must be 'best' or a trial number, but got --trial='first'"),

@@ -1,6 +1,6 @@
 """Real servers for the scale-out tests (conftest.py makes them fixtures): a two-node Ray cluster
-and a PostgreSQL server, both on loopback, both started here and stopped whatever happens. Neither is mocked; where one cannot be
-started the test fails with the reason (it never skips)."""
+and a PostgreSQL server, both on loopback, both started here and stopped whatever happens. Neither is mocked; where one
+cannot be started the test fails with the reason (it never skips)."""
 
 from __future__ import annotations
 

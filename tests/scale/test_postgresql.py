@@ -88,9 +88,12 @@ def test_search_on_postgresql_then_trials_export_and_dashboard_read_it(postgres_
 
 def test_the_database_refuses_a_second_driver_from_another_run_directory(postgres_url, tmp_path):
     with driver_lock(tmp_path / "machine-a", "s", postgres_url):
-        with pytest.raises(
-            AugSearchError, match=r"already running study 's' in postgresql://augsearch:\*\*\*@.*another machine"
-        ), driver_lock(tmp_path / "machine-b", "s", postgres_url):
+        with (
+            pytest.raises(
+                AugSearchError, match=r"already running study 's' in postgresql://augsearch:\*\*\*@.*another machine"
+            ),
+            driver_lock(tmp_path / "machine-b", "s", postgres_url),
+        ):
             pass
         with driver_lock(tmp_path / "machine-b", "other", postgres_url):  # another study is fine
             pass

@@ -19,9 +19,11 @@ def test_second_driver_on_the_same_study_is_refused(tmp_path):
 
 
 def test_the_lock_names_the_command_that_holds_it(tmp_path):
-    with driver_lock(tmp_path, "s.evaluation", command="search evaluate"), pytest.raises(
-        AugSearchError, match=r"^another `search evaluate` is already running study 's\.evaluation' in "
-    ), driver_lock(tmp_path, "s.evaluation", command="search evaluate"):
+    with (
+        driver_lock(tmp_path, "s.evaluation", command="search evaluate"),
+        pytest.raises(AugSearchError, match=r"^another `search evaluate` is already running study 's\.evaluation' in "),
+        driver_lock(tmp_path, "s.evaluation", command="search evaluate"),
+    ):
         pass
 
 

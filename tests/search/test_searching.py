@@ -40,8 +40,8 @@ def test_the_same_search_with_more_trials_continues(tmp_path, capsys):
     with pytest.raises(
         AugSearchError,
         match=(
-            r"study 'fashion_mnist' in sqlite:///.* was made with different settings \(budget: stored \{'epochs': 1\}, "
-            r"now \{'epochs': 2\}\)"
+            r"study 'fashion_mnist' in sqlite:///.* was made with different settings "
+            r"\(budget: stored \{'epochs': 1\}, now \{'epochs': 2\}\)"
         ),
     ):
         run_search(

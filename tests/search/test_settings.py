@@ -26,8 +26,8 @@ RESOURCES = {
     "address-not-a-string": (dict(address=5), r"^address must be None or a string, but got address=5\.$"),
     "address-ray-client": (
         dict(address="ray://head:10001"),
-        r"^address must be auto or the HOST:PORT that `ray start --head` prints, but got address='ray://head:10001': "
-        r"with Ray Client",
+        r"^address must be auto or the HOST:PORT that `ray start --head` prints, "
+        r"but got address='ray://head:10001': with Ray Client",
     ),
 }
 
@@ -43,8 +43,8 @@ def test_invalid_resources_are_refused(fields, match):
 SEARCH = {
     "dataset-a-number": (
         dict(dataset=5),
-        r"^dataset must be a dataset spec \('fashion_mnist', 'tfds:NAME', 'folder:PATH'\), an ArrayData or \(images, "
-        r"labels\), but got dataset=5\.$",
+        r"^dataset must be a dataset spec \('fashion_mnist', 'tfds:NAME', 'folder:PATH'\), "
+        r"an ArrayData or \(images, labels\), but got dataset=5\.$",
     ),
     "dataset-an-array": (
         dict(dataset=np.zeros((4, 8, 8))),
@@ -75,8 +75,8 @@ SEARCH = {
     "model-empty": (
         dict(model=" "),
         r"^model must be None, a model name \(small, efficientnetv2_b0, efficientnetv2_s\), "
-        r"'package\.module:function', or a callable \(input_shape, num_classes, seed\) -> keras\.Model, but got "
-        r"model=' '\.$",
+        r"'package\.module:function', or a callable \(input_shape, num_classes, seed\) -> keras\.Model, "
+        r"but got model=' '\.$",
     ),
     "model-not-callable": (dict(model=3), r"^model must be None, a model name .* but got model=3\.$"),
     "study-empty": (dict(study=""), r"^study must be None or a name, but got study=''\.$"),
@@ -105,13 +105,14 @@ SEARCH = {
     ),
     "race-baselines": (
         dict(race_baselines="none,autoaugment"),
-        r"^race_baselines has unknown baseline 'autoaugment'; expected a comma-separated list of: none, guide, "
-        r"randaugment, trivialaugment, but got race_baselines='none,autoaugment'\.$",
+        r"^race_baselines has unknown baseline 'autoaugment'; "
+        r"expected a comma-separated list of: none, guide, randaugment, trivialaugment, "
+        r"but got race_baselines='none,autoaugment'\.$",
     ),
     "target-budget": (
         dict(target_budget="cpu"),
-        r"^target_budget must be None, a trainers\.Budget or one of full, full-gpu, smoke, proxy, but got "
-        r"target_budget='cpu'\.$",
+        r"^target_budget must be None, a trainers\.Budget or one of full, full-gpu, smoke, proxy, "
+        r"but got target_budget='cpu'\.$",
     ),
     "target-overrides": (
         dict(target_overrides={"epochs": 0}),
@@ -123,8 +124,8 @@ SEARCH = {
     ),
     "keras-callbacks": (
         dict(keras_callbacks=[1]),
-        r"^keras_callbacks must be None or a callable trial_number -> list of keras\.callbacks\.Callback, but got "
-        r"keras_callbacks=\[1\]\.$",
+        r"^keras_callbacks must be None or a callable trial_number -> list of keras\.callbacks\.Callback, "
+        r"but got keras_callbacks=\[1\]\.$",
     ),
 }
 
@@ -269,9 +270,8 @@ def test_overrides_are_checked_against_the_gpu_preset_when_the_cluster_has_gpus(
     with pytest.raises(
         AugSearchError,
         match=(
-            r"^train_examples must be an integer >= batch_size \(128\), since train batches drop the remainder, but "
-            r"got "
-            r"train_examples=100 \(with the 'gpu' preset, the default on a cluster with GPUs\)\.$"
+            r"^train_examples must be an integer >= batch_size \(128\), since train batches drop the remainder, "
+            r"but got train_examples=100 \(with the 'gpu' preset, the default on a cluster with GPUs\)\.$"
         ),
     ):
         settings.budget_for(gpus=True)

@@ -30,8 +30,8 @@ def test_default_storage_is_sqlite_in_the_run_directory(tmp_path):
         ),
         (
             "sqlite:////nonexistent/folder/search.db",
-            r"^--storage 'sqlite:////nonexistent/folder/search\.db': the folder '/nonexistent/folder' of its SQLite "
-            r"file does not exist\.$",
+            r"^--storage 'sqlite:////nonexistent/folder/search\.db': the folder '/nonexistent/folder' "
+            r"of its SQLite file does not exist\.$",
         ),
     ],
     ids=["not-a-url", "unknown-dialect", "in-memory", "no-folder"],

@@ -86,8 +86,9 @@ def test_resolve_baselines(text, expected):
     [
         (
             "none,autoaugment",
-            r"baselines has unknown baseline 'autoaugment'; expected a comma-separated list of: none, guide, "
-            r"randaugment, trivialaugment, but got baselines='none,autoaugment'",
+            r"baselines has unknown baseline 'autoaugment'; "
+            r"expected a comma-separated list of: none, guide, randaugment, trivialaugment, "
+            r"but got baselines='none,autoaugment'",
         ),
         ("guide,none,guide", r"baselines must name distinct baselines, but 'guide' is given more than once"),
     ],

@@ -19,8 +19,8 @@ def grey(n=12, size=8, dtype=np.uint8):
 INVALID = {
     "train-not-a-pair": (
         dict(train=GREY),
-        r"^dataset train must be a pair \(images, labels\) of numpy arrays, but got uint8 array of shape \(12, 8, "
-        r"8\)\.$",
+        r"^dataset train must be a pair \(images, labels\) of numpy arrays, "
+        r"but got uint8 array of shape \(12, 8, 8\)\.$",
     ),
     "images-2d": (
         dict(train=(GREY.reshape(12, 64), LABELS)),
@@ -39,8 +39,8 @@ INVALID = {
     "images-no-examples": (dict(train=(GREY[:0], LABELS[:0])), r"with N >= 1 .*shape \(0, 8, 8\)"),
     "images-in-0-1": (
         dict(train=(GREY / 255.0, LABELS)),
-        r"^dataset train images must have values in \[0, 255\], but got float64 values in \[0\.0, 1\.0\]; multiply "
-        r"images in \[0, 1\] by 255\.$",
+        r"^dataset train images must have values in \[0, 255\], but got float64 values in \[0\.0, 1\.0\]; "
+        r"multiply images in \[0, 1\] by 255\.$",
     ),
     "images-out-of-range": (
         dict(train=(GREY * 2.0 - 1, LABELS)),
@@ -56,13 +56,13 @@ INVALID = {
     ),
     "images-bool": (
         dict(train=(GREY > 100, LABELS)),
-        r"^dataset train images must be uint8, or floats or integers in \[0, 255\], but got bool array of shape \(12, "
-        r"8, 8\)\.$",
+        r"^dataset train images must be uint8, or floats or integers in \[0, 255\], "
+        r"but got bool array of shape \(12, 8, 8\)\.$",
     ),
     "validation-other-size": (
         dict(validation=(np.zeros((3, 10, 10, 3), np.uint8), LABELS[:3])),
-        r"^dataset validation images must be 8x8 with 1 channel\(s\) like the train images, but got uint8 array of "
-        r"shape \(3, 10, 10, 3\)\.$",
+        r"^dataset validation images must be 8x8 with 1 channel\(s\) like the train images, "
+        r"but got uint8 array of shape \(3, 10, 10, 3\)\.$",
     ),
     "test-other-channels": (
         dict(test=(np.zeros((3, 8, 8, 3), np.uint8), LABELS[:3])),
@@ -70,13 +70,13 @@ INVALID = {
     ),
     "labels-one-hot": (
         dict(train=(GREY, np.eye(3)[LABELS])),
-        r"^dataset train labels must be integer class ids of shape \(12,\), but got float64 array of shape \(12, 3\) "
-        r"\(one-hot\?\); pass labels\.argmax\(-1\)\.$",
+        r"^dataset train labels must be integer class ids of shape \(12,\), "
+        r"but got float64 array of shape \(12, 3\) \(one-hot\?\); pass labels\.argmax\(-1\)\.$",
     ),
     "labels-too-few": (
         dict(train=(GREY, LABELS[:11])),
-        r"^dataset train labels must be integer class ids of shape \(12,\) like the images, but got int64 array of "
-        r"shape \(11,\)\.$",
+        r"^dataset train labels must be integer class ids of shape \(12,\) like the images, "
+        r"but got int64 array of shape \(11,\)\.$",
     ),
     "labels-float": (dict(train=(GREY, LABELS * 1.0)), r"but got float64 array of shape \(12,\)\.$"),
     "labels-negative": (
@@ -93,8 +93,8 @@ INVALID = {
     ),
     "class-names-repeated": (
         dict(class_names=("a", "b", "a")),
-        r"^dataset class_names must be a list or tuple of distinct non-empty strings, but got class_names=\('a', 'b', "
-        r"'a'\)\.$",
+        r"^dataset class_names must be a list or tuple of distinct non-empty strings, "
+        r"but got class_names=\('a', 'b', 'a'\)\.$",
     ),
     "class-names-empty": (dict(class_names=["a", "", "c"]), r"class_names=\['a', '', 'c'\]\.$"),
     "class-names-a-str": (dict(class_names="abc"), r"class_names='abc'\.$"),
@@ -176,8 +176,8 @@ def test_an_arrays_spec_string_cannot_be_loaded():
     with pytest.raises(
         AugSearchError,
         match=(
-            rf"^dataset='{spec}' names in-memory arrays, which cannot be loaded from their spec; pass the "
-            r"trainers\.ArrayData itself"
+            rf"^dataset='{spec}' names in-memory arrays, which cannot be loaded from their spec; "
+            r"pass the trainers\.ArrayData itself"
         ),
     ):
         check_dataset(spec)

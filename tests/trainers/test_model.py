@@ -97,8 +97,8 @@ def test_check_model_accepts_names_import_paths_and_callables(model):
 BAD_MODELS = {
     "unimportable": (
         "nope.mod:build",
-        r"model cannot be imported: No module named 'nope' \(model='nope\.mod:build'\); expected an import path "
-        r"'package\.module:function'",
+        r"model cannot be imported: No module named 'nope' \(model='nope\.mod:build'\); "
+        r"expected an import path 'package\.module:function'",
     ),
     "no-such-function": (
         "tests_pkg.nets:nope",
@@ -106,20 +106,20 @@ BAD_MODELS = {
     ),
     "no-colon": (
         "tests_pkg.nets.build",
-        r"model must be one of: .*but got model='tests_pkg\.nets\.build' \(an import path needs a colon: "
-        r"'tests_pkg\.nets:build'\)\.",
+        r"model must be one of: .*but got model='tests_pkg\.nets\.build' "
+        r"\(an import path needs a colon: 'tests_pkg\.nets:build'\)\.",
     ),
     "empty-function": (
         "tests_pkg.nets:",
-        r"model must be an import path 'package\.module:function' \(dotted Python names around one colon\), but got "
-        r"model='tests_pkg\.nets:'\.",
+        r"model must be an import path 'package\.module:function' \(dotted Python names around one colon\), "
+        r"but got model='tests_pkg\.nets:'\.",
     ),
     "empty-module": (":build", r"model must be an import path .*, but got model=':build'\."),
     "two-colons": ("a:b:c", r"model must be an import path .*, but got model='a:b:c'\."),
     "not-callable": (
         "tests_pkg.nets:NOT_CALLABLE",
-        r"model must name a callable \(input_shape, num_classes, seed\) -> keras\.Model, but got "
-        r"model='tests_pkg\.nets:NOT_CALLABLE', which is a value of type int\.",
+        r"model must name a callable \(input_shape, num_classes, seed\) -> keras\.Model, "
+        r"but got model='tests_pkg\.nets:NOT_CALLABLE', which is a value of type int\.",
     ),
     "not-a-callable-object": (
         3,
@@ -127,23 +127,23 @@ BAD_MODELS = {
     ),
     "one-argument": (
         nets.one_argument,
-        r"model must accept three positional arguments \(input_shape, num_classes, seed\), but got "
-        r"model='tests_pkg\.nets:one_argument' with signature \(input_shape\)\.",
+        r"model must accept three positional arguments \(input_shape, num_classes, seed\), "
+        r"but got model='tests_pkg\.nets:one_argument' with signature \(input_shape\)\.",
     ),
     "not-a-model": (
         "tests_pkg.nets:not_a_model",
-        r"model must return a keras\.Model from \(input_shape, num_classes, seed\), but got "
-        r"model='tests_pkg\.nets:not_a_model', which returned a value of type str\.",
+        r"model must return a keras\.Model from \(input_shape, num_classes, seed\), "
+        r"but got model='tests_pkg\.nets:not_a_model', which returned a value of type str\.",
     ),
     "wrong-output": (
         nets.wrong_output,
-        r"model must output class probabilities of shape \(None, 4\), but got model='tests_pkg\.nets:wrong_output', "
-        r"whose output shape is \(None, 5\)\.",
+        r"model must output class probabilities of shape \(None, 4\), "
+        r"but got model='tests_pkg\.nets:wrong_output', whose output shape is \(None, 5\)\.",
     ),
     "raises": (
         lambda shape, n, seed: 1 / 0,
-        r"model must build a keras\.Model when called as model\(\(16, 16, 3\), 4, 1\), but got model='.*<lambda>', "
-        r"which raised ZeroDivisionError: division by zero\.",
+        r"model must build a keras\.Model when called as model\(\(16, 16, 3\), 4, 1\), "
+        r"but got model='.*<lambda>', which raised ZeroDivisionError: division by zero\.",
     ),
 }
 

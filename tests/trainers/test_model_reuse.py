@@ -1,7 +1,7 @@
 """`train` keeps the compiled model for the next training of the same key: trials stay independent."""
 
+import importlib
 import random
-import sys
 
 import keras
 import numpy as np
@@ -16,7 +16,7 @@ from trainers.model import model_name, set_random_seed
 MILD = Policy(magnitude=0.2, magnitude_stddev=0.1, rate=0.5, augmentations_per_image=1)
 # One short epoch pair: graph building dominates, as in a real trial's first epoch.
 BUDGET = Budget.preset("smoke", train_examples=128, validation_examples=64)
-_train_module = sys.modules["trainers.train"]  # `trainers.train` is also the function's name
+_train_module = importlib.import_module("trainers.training")
 
 
 @pytest.fixture(scope="module")

@@ -190,8 +190,8 @@ BAD_EVALUATE_ARGUMENTS = {
     ),
     "unknown baseline": (
         ["--baselines", "none,autoaugment"],
-        "--baselines has unknown baseline 'autoaugment'; expected a comma-separated list of: none, guide, randaugment, "
-        "trivialaugment",
+        "--baselines has unknown baseline 'autoaugment'; "
+        "expected a comma-separated list of: none, guide, randaugment, trivialaugment",
     ),
     "a pruned trial": (["--trial", "2"], "--trial 2 is PRUNED, not COMPLETE"),
     "zero epochs": (["--epochs", "0"], "--epochs must be an integer >= 1, but got --epochs=0."),

@@ -101,23 +101,23 @@ BAD_MODELS = {
     ),
     "not-callable": (
         "tests_pkg.nets:NOT_CALLABLE",
-        "--model must name a callable (input_shape, num_classes, seed) -> keras.Model, but got "
-        "--model='tests_pkg.nets:NOT_CALLABLE', which is a value of type int.",
+        "--model must name a callable (input_shape, num_classes, seed) -> keras.Model, "
+        "but got --model='tests_pkg.nets:NOT_CALLABLE', which is a value of type int.",
     ),
     "one-argument": (
         "tests_pkg.nets:one_argument",
-        "--model must accept three positional arguments (input_shape, num_classes, seed), but got "
-        "--model='tests_pkg.nets:one_argument' with signature (input_shape).",
+        "--model must accept three positional arguments (input_shape, num_classes, seed), "
+        "but got --model='tests_pkg.nets:one_argument' with signature (input_shape).",
     ),
     "not-a-model": (
         "tests_pkg.nets:not_a_model",
-        "--model must return a keras.Model from (input_shape, num_classes, seed), but got "
-        "--model='tests_pkg.nets:not_a_model', which returned a value of type str.",
+        "--model must return a keras.Model from (input_shape, num_classes, seed), "
+        "but got --model='tests_pkg.nets:not_a_model', which returned a value of type str.",
     ),
     "wrong-output": (
         "tests_pkg.nets:wrong_output",
-        "--model must output class probabilities of shape (None, 10), but got --model='tests_pkg.nets:wrong_output', "
-        "whose output shape is (None, 11).",
+        "--model must output class probabilities of shape (None, 10), "
+        "but got --model='tests_pkg.nets:wrong_output', whose output shape is (None, 11).",
     ),
 }
 

@@ -50,11 +50,15 @@ def test_identity_policy_passes_images_through_untouched_and_shuffled(fashion):
     batches = list(ds.take(20))  # two epochs of the endless stream
     images = np.concatenate([images.numpy() for images, _ in batches]).astype(np.uint8)
     labels = np.concatenate([labels.numpy() for _, labels in batches]).argmax(axis=1)
-    originals = {image.tobytes(): label for image, label in zip(fashion.train.images, fashion.train.labels, strict=True)}
+    originals = {
+        image.tobytes(): label for image, label in zip(fashion.train.images, fashion.train.labels, strict=True)
+    }
     # Each epoch holds every training image once, unchanged, with its label, in a new order.
     for epoch in (slice(0, 1000), slice(1000, 2000)):
         assert sorted(image.tobytes() for image in images[epoch]) == sorted(originals)
-        assert all(originals[image.tobytes()] == label for image, label in zip(images[epoch], labels[epoch], strict=True))
+        assert all(
+            originals[image.tobytes()] == label for image, label in zip(images[epoch], labels[epoch], strict=True)
+        )
     assert not np.array_equal(images[:1000], images[1000:]) and not np.array_equal(images[:1000], fashion.train.images)
 
 
@@ -204,8 +208,8 @@ def test_callbacks_must_be_keras_callbacks(fashion):
     with pytest.raises(
         AugSearchError,
         match=(
-            r"^callbacks must be keras\.callbacks\.Callback instances, but got callbacks=\[<built-in function "
-            r"print>\]\.$"
+            r"^callbacks must be keras\.callbacks\.Callback instances, "
+            r"but got callbacks=\[<built-in function print>\]\.$"
         ),
     ):
         train(fashion, NO_AUGMENTATION, SMOKE, seed=0, callbacks=[print])
