@@ -12,7 +12,7 @@ DEFAULT_IMAGE_SIZE = 64
 
 def samples_from(dataset, n: int, seed: int) -> Samples:
     """`n` validation pictures of `dataset` (a trainers ImageDataset), classes in proportion."""
-    from trainers.data import stratified_indices
+    from trainers.subsets import stratified_indices
 
     split = dataset.validation
     indices = stratified_indices(split.labels, min(n, len(split.labels)), seed)

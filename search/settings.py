@@ -18,13 +18,13 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from space import BASELINES, AugSearchError, Policy, SearchSpace, resolve_baselines
 from space.errors import is_int, is_number, require
 from trainers.budget import PRESETS, Budget, builder_name
 from trainers.data import ArrayData
+from trainers.sources import SOURCES, SPEC_FORMS
 
 SAMPLERS = ("tpe", "random", "cmaes", "gp", "qmc")
 PRUNERS = ("asha", "none")
@@ -46,7 +46,8 @@ KerasCallbacks = Callable[[int], Sequence[Any]]
 def default_study_name(dataset: str) -> str:
     """'fashion_mnist', 'tfds-oxford_flowers102', 'folder-pets': readable and URL-safe."""
     kind, _, rest = dataset.partition(":")
-    name = Path(rest.rstrip("/")).name if kind == "folder" else rest
+    source = SOURCES.get(kind)
+    name = source.label(rest) if source is not None else rest  # a folder by its last name, not its path
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{kind}-{name}" if rest else kind)
 
 
@@ -158,7 +159,7 @@ class _Training:
             self.dataset is None or isinstance(self.dataset, (str, ArrayData)),
             "dataset",
             _short(dataset),
-            "a dataset spec ('fashion_mnist', 'tfds:NAME', 'folder:PATH'), an ArrayData or (images, labels)",
+            f"a dataset spec ({SPEC_FORMS}), an ArrayData or (images, labels)",
         )
         require(
             self.data_dir is None or isinstance(self.data_dir, (str, os.PathLike)),

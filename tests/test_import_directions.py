@@ -28,9 +28,20 @@ def modules() -> dict[str, Path]:
 
 
 def imported_names(path: Path) -> set[str]:
-    """Every absolute import in the file, as dotted names (`from a.b import c` gives a.b and a.b.c)."""
+    """Every absolute import in the file that runs (not those under `if TYPE_CHECKING:`), as dotted
+    names (`from a.b import c` gives a.b and a.b.c)."""
+    tree = ast.parse(path.read_text(), str(path))
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+        for statement in node.body
+        for inner in ast.walk(statement)
+    }
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

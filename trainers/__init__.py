@@ -16,13 +16,13 @@ if TYPE_CHECKING:
     from trainers.budget import Budget as Budget
     from trainers.data import ArrayData as ArrayData
     from trainers.data import ImageDataset as ImageDataset
-    from trainers.data import Split as Split
     from trainers.data import check_dataset as check_dataset
     from trainers.data import load_dataset as load_dataset
     from trainers.gpu import configure_gpus as configure_gpus
     from trainers.model import MODELS as MODELS
     from trainers.model import build_model as build_model
     from trainers.model import check_model as check_model
+    from trainers.subsets import Split as Split
     from trainers.training import TrainingDiverged as TrainingDiverged
     from trainers.training import TrainResult as TrainResult
     from trainers.training import train as train
@@ -34,7 +34,7 @@ _EXPORTS = {
     "ImageDataset": "trainers.data",
     "MODELS": "trainers.model",
     "PRESETS": "trainers.budget",
-    "Split": "trainers.data",
+    "Split": "trainers.subsets",
     "TrainResult": "trainers.training",
     "TrainingDiverged": "trainers.training",
     "build_model": "trainers.model",

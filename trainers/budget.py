@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from space.errors import AugSearchError, is_int, is_number, require
-from trainers.data import MIN_IMAGE_SIZE
+from trainers.subsets import MIN_IMAGE_SIZE
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from search.cli.arguments import (
 )
 from search.settings import PRUNERS, RACE_BASELINES, SAMPLERS, TARGET_BUDGETS
 from space import BASELINES, EXTENDED_OPS, TRIVIALAUGMENT_OPS
+from trainers.sources import SPEC_FORMS
 
 HELP = "search augmentation policies (resumable: run it again to continue)"
 DESCRIPTION = (
@@ -48,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument(
         "--dataset",
         default="fashion_mnist",
-        help="fashion_mnist (default), tfds:NAME or folder:PATH (in Python also arrays: trainers.ArrayData)",
+        help=f"{SPEC_FORMS}; default fashion_mnist (in Python also your own arrays: trainers.ArrayData)",
     )
     data.add_argument("--data-dir", help="where the dataset's files are (Fashion-MNIST IDX files, TFDS data_dir)")
     add_budget_arguments(data)

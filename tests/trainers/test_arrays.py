@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from space.errors import AugSearchError
-from trainers import data
+from trainers import subsets
 from trainers.data import ArrayData, check_dataset, load_dataset
 
 RNG = np.random.default_rng(0)
@@ -158,8 +158,8 @@ def test_load_resizes_floats_and_grey_as_other_sources_and_reads_test_only_when_
         arrays, image_size=16, train_examples=None, validation_examples=None, seed=0, include_test=True
     )
     # The validation split given is kept whole, the training set in its order; floats are rounded.
-    np.testing.assert_array_equal(loaded.train.images, data._resize(GREY[..., None], 16))
-    np.testing.assert_array_equal(loaded.validation.images, data._resize(GREY[3:9, ..., None], 16))
+    np.testing.assert_array_equal(loaded.train.images, subsets.resize(GREY[..., None], 16))
+    np.testing.assert_array_equal(loaded.validation.images, subsets.resize(GREY[3:9, ..., None], 16))
     np.testing.assert_array_equal(loaded.test.labels, LABELS[:3])
     assert load_dataset(arrays, image_size=8, train_examples=4, validation_examples=None, seed=0).test is None
     without_test = ArrayData((GREY, LABELS))

@@ -13,9 +13,11 @@ from PIL import Image
 
 from space.errors import AugSearchError
 from trainers import data
-from trainers.data import check_dataset, load_dataset, stratified_indices
+from trainers.data import check_dataset, load_dataset
+from trainers.sources import fashion_mnist
+from trainers.subsets import stratified_indices
 
-FMNIST = Path(data.FASHION_MNIST_DIR)
+FMNIST = Path(fashion_mnist.FASHION_MNIST_DIR)
 # Tests of the real Fashion-MNIST do not skip when it is missing: `make test` installs it, and a
 # missing file fails them with the install instructions.
 
@@ -109,13 +111,13 @@ def test_fashion_mnist_missing_files_say_how_to_install(tmp_path):
 
 
 def test_fashion_mnist_data_dir_from_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(fashion_mnist.DATA_DIR_ENV, str(tmp_path))
     with pytest.raises(AugSearchError, match=r"AUGSEARCH_DATA_DIR=.*apt-get"):
         check_dataset("fashion_mnist")
 
 
 def test_fashion_mnist_data_dir_wins_over_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))  # empty: would fail if it were used
+    monkeypatch.setenv(fashion_mnist.DATA_DIR_ENV, str(tmp_path))  # empty: would fail if it were used
     for data_dir in (FMNIST, FMNIST.parent):  # the files' folder, or one with a fashion-mnist/ sub-folder
         check_dataset("fashion_mnist", data_dir=str(data_dir))
         loaded = load_dataset(
@@ -139,7 +141,7 @@ DAMAGED_LABELS = {
 
 @pytest.mark.parametrize("damage", DAMAGED_LABELS.values(), ids=DAMAGED_LABELS.keys())
 def test_fashion_mnist_damaged_idx_file_is_a_clear_error(tmp_path, damage):
-    for name in data.FASHION_MNIST_FILES.values():
+    for name in fashion_mnist.FASHION_MNIST_FILES.values():
         (tmp_path / name).symlink_to(FMNIST / name)
     (tmp_path / "train-labels-idx1-ubyte.gz").unlink()
     (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(damage())

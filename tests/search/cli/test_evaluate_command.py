@@ -16,7 +16,7 @@ import pytest
 from optuna.trial import TrialState
 
 from search.cli import main
-from trainers.data import FASHION_MNIST_DIR, FASHION_MNIST_FILES
+from trainers.sources.fashion_mnist import FASHION_MNIST_DIR, FASHION_MNIST_FILES
 
 TINY = (
     "--budget",

@@ -1,0 +1,28 @@
+"""What a dataset source is: a kind of spec ("KIND" or "KIND:ARG") with a cheap check and a loader."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from trainers.subsets import Pool
+
+#: (spec, arg, data_dir) -> None, raising AugSearchError: the checks that need no loading.
+Check = Callable[[str, str, object], None]
+#: (spec, arg, data_dir, include_test) -> (class names, the splits it has as Pools, files skipped).
+Load = Callable[[str, str, object, bool], tuple[Sequence[str], dict[str, Pool], int]]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One kind of dataset spec. `form` is how a spec of it is written, for messages; `label(arg)`
+    names its datasets in study names; `carves_test`: it has no test split of its own, so one is
+    carved out before anything else, whether asked for or not (validation never depends on it)."""
+
+    kind: str
+    form: str
+    check: Check
+    load: Load
+    takes_argument: bool = True
+    carves_test: bool = False
+    label: Callable[[str], str] = str
