@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import keras
 
@@ -24,6 +26,7 @@ from trainers.model import (
     user_builder,
 )
 from trainers.pipeline import train_dataset, validation_dataset
+from trainers.subsets import Split
 
 Report = Callable[[int, dict], None]
 LABEL_SMOOTHING = 0.1
@@ -114,23 +117,8 @@ def train(
         "keras.callbacks.Callback instances",
     )
     model = budget.model if model is None else model
-    require(
-        not score_test or dataset.test is not None,
-        "score_test",
-        score_test,
-        "False for a dataset loaded without its test split",
-    )
-    train_split = _head(dataset.train, budget.train_examples)
-    val_split = _head(dataset.validation, budget.validation_examples)
-    score_split = _head(dataset.validation, budget.score_examples) if budget.score_examples else None
-    batch_size = budget.batch_size
-    require(
-        len(train_split.labels) >= batch_size,
-        "batch_size",
-        batch_size,
-        f"at most the {len(train_split.labels)} training examples of dataset {dataset.spec!r}",
-    )
-    steps = len(train_split.labels) // batch_size
+    splits = _splits(dataset, budget, score_test)
+    steps = len(splits.train.labels) // budget.batch_size
     num_classes = dataset.num_classes
     dtype_policy = gpu_dtype_policy(default=keras.mixed_precision.global_policy().name)  # mixed on tensor cores
     key = _model_key(budget, num_classes, steps, dtype_policy, model)
@@ -141,45 +129,28 @@ def train(
         keras.backend.clear_session()
     # TF's global seed, not only the layers' own seeds, fixes the stateful ops KerasCV uses.
     set_random_seed(seed)
-    train_ds = train_dataset(
-        train_split, policy, num_classes=num_classes, batch_size=batch_size, seed=seed, shards=budget.augment_shards
-    )
-    val_batch = max(batch_size, VALIDATION_PIXELS // budget.image_size**2)
-    val_ds = validation_dataset(val_split, num_classes=num_classes, batch_size=val_batch)
-    score_ds = validation_dataset(score_split, num_classes=num_classes, batch_size=val_batch) if score_split else None
+    inputs = _inputs(splits, policy, budget, num_classes, seed)
     timings["pipeline"] = time.perf_counter() - started
 
-    previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(dtype_policy)
-    try:
+    with _global_dtype_policy(dtype_policy):
         net = _ready_model(model, budget, num_classes, steps, seed, cached, key if reuse_model else None)
         timings["model"] = time.perf_counter() - started
         timings["model_reused"] = cached is not None
         epochs = _Epochs(
-            report, images_per_epoch=steps * batch_size, started=started, timings=timings, score_ds=score_ds
+            report, images_per_epoch=steps * budget.batch_size, started=started, timings=timings, score_ds=inputs.score
         )
         # The trainer's own callback first: it has timed the epoch and checks every batch's loss
         # whatever the others do.
         net.fit(
-            train_ds,
+            inputs.train,
             epochs=budget.epochs,
             steps_per_epoch=steps,
-            validation_data=val_ds,
+            validation_data=inputs.validation,
             callbacks=[epochs, *callbacks],
             verbose=0,
             shuffle=False,
         )
-        test = (
-            net.evaluate(
-                validation_dataset(dataset.test, num_classes=num_classes, batch_size=val_batch),
-                verbose=0,
-                return_dict=True,
-            )
-            if score_test
-            else {}
-        )
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
+        test = net.evaluate(inputs.test, verbose=0, return_dict=True) if inputs.test is not None else {}
     last = epochs.history[-1]
     return TrainResult(
         val_accuracy=last["val_accuracy"],
@@ -192,6 +163,70 @@ def train(
         test_loss=float(test["loss"]) if test else None,
         timings=dict(timings),
     )
+
+
+class _Splits(NamedTuple):
+    train: Split
+    validation: Split  # scored after every epoch
+    score: Split | None  # scored once after the last epoch (the budget's score_examples)
+    test: Split | None  # scored at the end when asked for
+
+
+def _splits(dataset, budget: Budget, score_test: bool) -> _Splits:
+    """The budget's heads of the dataset's splits, checked against it."""
+    require(
+        not score_test or dataset.test is not None,
+        "score_test",
+        score_test,
+        "False for a dataset loaded without its test split",
+    )
+    train_split = _head(dataset.train, budget.train_examples)
+    require(
+        len(train_split.labels) >= budget.batch_size,
+        "batch_size",
+        budget.batch_size,
+        f"at most the {len(train_split.labels)} training examples of dataset {dataset.spec!r}",
+    )
+    return _Splits(
+        train_split,
+        _head(dataset.validation, budget.validation_examples),
+        _head(dataset.validation, budget.score_examples) if budget.score_examples else None,
+        dataset.test if score_test else None,
+    )
+
+
+class _Inputs(NamedTuple):
+    train: object  # tf.data datasets
+    validation: object
+    score: object | None
+    test: object | None
+
+
+def _inputs(splits: _Splits, policy: Policy, budget: Budget, num_classes: int, seed: int) -> _Inputs:
+    """The tf.data pipelines: augmented training batches, and plain ones for what is scored."""
+    batch_size = budget.batch_size
+    train_ds = train_dataset(
+        splits.train, policy, num_classes=num_classes, batch_size=batch_size, seed=seed, shards=budget.augment_shards
+    )
+    # Inference keeps no activations: larger batches (VALIDATION_PIXELS) validate faster.
+    val_batch = max(batch_size, VALIDATION_PIXELS // budget.image_size**2)
+
+    def plain(split: Split | None):
+        return None if split is None else validation_dataset(split, num_classes=num_classes, batch_size=val_batch)
+
+    return _Inputs(train_ds, plain(splits.validation), plain(splits.score), plain(splits.test))
+
+
+@contextmanager
+def _global_dtype_policy(name: str) -> Iterator[None]:
+    """Keras' global dtype policy set to `name` (mixed precision on a GPU) while a model is built
+    and trained, and restored after."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def _ready_model(
