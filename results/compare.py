@@ -7,8 +7,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import optuna
+
 from results.export import read_policy_document
-from results.trials import TrialRow
+from results.trial_policies import best
+from results.trials import TrialRow, trial_rows
 from space import AugSearchError, Policy
 
 
@@ -36,7 +39,7 @@ class Line:
 def from_trial(row: TrialRow) -> Candidate:
     """A trial as a candidate; raises AugSearchError for a trial that never got a policy."""
     if row.policy is None:
-        raise AugSearchError(f"trial {row.number} has no policy to compare: it ended before Optuna proposed one.")
+        raise AugSearchError(f"trial {row.number} has no recorded policy (was it made by `search run`?).")
     return Candidate(
         label=f"trial {row.number}",
         policy=row.policy,
@@ -57,6 +60,40 @@ def from_file(path: str | os.PathLike) -> Candidate:
     return Candidate(
         label=Path(path).name, policy=Policy.from_dict(document["policy"]), value=provenance.get("objective")
     )
+
+
+def is_policy_file(item: str) -> bool:
+    return item.endswith(".json") or Path(item).is_file()
+
+
+def candidates(study: optuna.Study | None, items: list[str]) -> list[Candidate]:
+    """One `results.compare.Candidate` per item, in order. A trial number may name a trial in any
+    state that has a policy (a pruned or failed policy is worth a look too); `best` is the study's
+    best (`results.trial_policies.best`: the race's winner, which may be a baseline). Raises
+    AugSearchError naming the item that does not resolve."""
+    rows = {row.number: row for row in trial_rows(study)} if study is not None else {}
+    found = []
+    for item in items:
+        if is_policy_file(item):
+            found.append(from_file(item))
+            continue
+        if study is None:
+            raise AugSearchError(f"{item!r} names a trial, but there is no study to read it from.")
+        if item == "best":
+            chosen = best(study)
+            if chosen.trial is None:  # a baseline won the race
+                found.append(Candidate(label=chosen.label, policy=chosen.policy))
+                continue
+            number = chosen.trial.number
+        elif item.isdigit() and int(item) in rows:
+            number = int(item)
+        else:
+            known = f"trials 0 to {max(rows)}" if rows else "no trials"
+            raise AugSearchError(
+                f"{item!r} is not a trial of study {study.study_name!r} ({known}), 'best', or a policy file (*.json)."
+            )
+        found.append(from_trial(rows[number]))
+    return found
 
 
 def comparison(candidates: list[Candidate]) -> list[Line]:

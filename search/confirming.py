@@ -20,8 +20,8 @@ loaded here.
 
 from __future__ import annotations
 
-import json
 import sys
+from collections.abc import Iterable
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -50,7 +50,7 @@ from results.stored import (
 from results.trial_policies import trial_policy
 from search.formatting import printer
 from search.settings import Placement, SearchSettings
-from space import BASELINES
+from space import BASELINES, Policy
 from space.errors import first_line
 from trainers.budget import Budget
 
@@ -69,19 +69,19 @@ def confirmation_seeds(search_seed: int, count: int) -> list[int]:
     return [trial_seed(search_seed, SEED_OFFSET + i) for i in range(count)]
 
 
-def candidates(study: optuna.Study, top: int, exclude=()) -> list[FrozenTrial]:
-    """The `top` COMPLETE trials with the highest objective, one per distinct policy and none
-    whose policy is in `exclude` (the racing baselines), best first."""
+def candidates(study: optuna.Study, top: int, exclude: Iterable[Policy] = ()) -> list[tuple[FrozenTrial, Policy]]:
+    """The `top` COMPLETE trials with the highest objective and their policies, one per distinct
+    policy and none whose policy is in `exclude` (the racing baselines), best first."""
     complete = sorted(
         study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: (-(t.value or 0.0), t.number)
     )
-    seen = {json.dumps(policy.to_dict(), sort_keys=True) for policy in exclude}
+    seen = set(exclude)
     chosen = []
     for trial in complete:
-        policy = json.dumps(trial.user_attrs.get("policy"), sort_keys=True)
+        policy = trial_policy(trial)
         if policy not in seen:
             seen.add(policy)
-            chosen.append(trial)
+            chosen.append((trial, policy))
         if len(chosen) == top:
             break
     return chosen
@@ -94,7 +94,7 @@ def contestants(settings: SearchSettings, study: optuna.Study) -> list[Contestan
     searched = candidates(study, settings.confirm_top, exclude=[b.policy for b in baselines])
     if not searched:
         return []
-    return [trial_contestant(trial.number, trial_policy(trial)) for trial in searched] + baselines
+    return [trial_contestant(trial.number, policy) for trial, policy in searched] + baselines
 
 
 def confirm(

@@ -29,15 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from results.compare import candidates as resolve
     from results.compare import comparison
-    from search.cli.policy_args import load_candidates, load_study_if_needed
+    from search.cli.policy_args import load_study_if_needed
 
     if len(args.policies) < 2:
         raise AugSearchError(
             f"compare needs at least two policies (trial numbers, best or files), but got {args.policies}."
         )
     study = load_study_if_needed(args, args.policies)
-    candidates = load_candidates(study, args.policies)
+    candidates = resolve(study, args.policies)
     print("\n".join(_table([candidate.label for candidate in candidates], comparison(candidates))))
     if args.out:
         _write_grids(args, study, candidates)

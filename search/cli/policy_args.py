@@ -1,11 +1,11 @@
-"""What `compare` and `preview` take: trial numbers, `best`, or exported policy files; and the
-source pictures of their sample grids."""
+"""The flags `compare` and `preview` share: which study to read, and the source pictures of their
+sample grids (the policies they take are `results.compare.candidates`)."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from results.compare import is_policy_file
 from space import AugSearchError
 
 
@@ -19,10 +19,6 @@ def add_sample_arguments(parser: argparse.ArgumentParser, images: int) -> None:
     group.add_argument("--image-size", type=int, help="pixels (default: the study's budget, else 64)")
 
 
-def is_policy_file(item: str) -> bool:
-    return item.endswith(".json") or Path(item).is_file()
-
-
 def load_study_if_needed(args, items: list[str]):
     """The study named by --runs-dir/--storage/--study; None when only files are given and there
     is no (single) study to read. Raises AugSearchError when a trial is asked for and there is none."""
@@ -34,40 +30,6 @@ def load_study_if_needed(args, items: list[str]):
         if all(is_policy_file(item) for item in items):
             return None  # the study only gives the grid's dataset, which has a default
         raise
-
-
-def load_candidates(study, items: list[str]):
-    """One `results.compare.Candidate` per item, in order. A trial number may name a trial in any
-    state that has a policy (a pruned or failed policy is worth a look too); `best` is the study's
-    best (`results.trial_policies.best`: the race's winner, which may be a baseline). Raises
-    AugSearchError naming the item that does not resolve."""
-    from results.compare import Candidate, from_file, from_trial
-    from results.trial_policies import best
-    from results.trials import trial_rows
-
-    rows = {row.number: row for row in trial_rows(study)} if study is not None else {}
-    candidates = []
-    for item in items:
-        if is_policy_file(item):
-            candidates.append(from_file(item))
-            continue
-        if item == "best":
-            chosen = best(study)
-            if chosen.trial is None:  # a baseline won the race
-                candidates.append(Candidate(label=chosen.label, policy=chosen.policy))
-                continue
-            number = chosen.trial.number
-        elif item.isdigit() and int(item) in rows:
-            number = int(item)
-        else:
-            known = f"trials 0 to {max(rows)}" if rows else "no trials"
-            raise AugSearchError(
-                f"{item!r} is not a trial of study {study.study_name!r} ({known}), 'best', or a policy file (*.json)."
-            )
-        if rows[number].policy is None:
-            raise AugSearchError(f"trial {number} has no recorded policy (was it made by `search run`?).")
-        candidates.append(from_trial(rows[number]))
-    return candidates
 
 
 def grid_samples(args, study):

@@ -24,15 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from results.compare import candidates
     from results.samples import sample_grid, write_png
-    from search.cli.policy_args import (
-        grid_samples,
-        load_candidates,
-        load_study_if_needed,
-    )
+    from search.cli.policy_args import grid_samples, load_study_if_needed
 
     study = load_study_if_needed(args, [args.policy])
-    (candidate,) = load_candidates(study, [args.policy])
+    (candidate,) = candidates(study, [args.policy])
     samples = grid_samples(args, study)
     path = write_png(sample_grid(samples, candidate.policy, args.seed), args.out)
     print(f"{candidate.label}: {candidate.policy!r}", file=sys.stderr)

@@ -48,7 +48,7 @@ def test_the_best_trials_race_a_baseline_at_the_target_budget_and_the_winner_is_
     err = capsys.readouterr().err
     record = result.confirmation
     assert record is not None and not result.interrupted
-    chosen = [f"trial {t.number}" for t in candidates(result.study, 2)]
+    chosen = [f"trial {t.number}" for t, _ in candidates(result.study, 2)]
     labels = [r.label for r in record.results]
     assert sorted(labels) == sorted([*chosen, "none"])
     assert record.result("none").contestant.policy == BASELINES["none"]
