@@ -85,6 +85,21 @@ def resources(args: argparse.Namespace) -> Resources:
     )
 
 
+def training_fields(args: argparse.Namespace) -> dict:
+    """The settings `run` and `evaluate` share (their `_Training` fields), from the shared flags."""
+    return {
+        "dataset": args.dataset,
+        "data_dir": args.data_dir,
+        "budget": args.budget,
+        "budget_overrides": budget_overrides(args),
+        "model": args.model,
+        "study": args.study,
+        "runs_dir": args.runs_dir,
+        "storage": args.storage,
+        "resources": resources(args),
+    }
+
+
 def in_flag_names(error: AugSearchError, parser: argparse.ArgumentParser) -> AugSearchError:
     """`error` about field `some_field` re-worded as one about `--some-field`, when `parser` has
     that flag; other errors as they are."""

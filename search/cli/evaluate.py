@@ -10,8 +10,7 @@ from search.cli.arguments import (
     add_budget_arguments,
     add_ray_arguments,
     add_study_arguments,
-    budget_overrides,
-    resources,
+    training_fields,
 )
 from search.settings import EVALUATION_BUDGETS
 from space import BASELINES, AugSearchError
@@ -70,15 +69,7 @@ def settings(args: argparse.Namespace):
         baselines=args.baselines,
         seeds=args.seeds,
         seed=args.seed,
-        dataset=args.dataset,
-        data_dir=args.data_dir,
-        budget=args.budget,
-        budget_overrides=budget_overrides(args),
-        model=args.model,
-        study=args.study,
-        runs_dir=args.runs_dir,
-        storage=args.storage,
-        resources=resources(args),
+        **training_fields(args),
         command=shlex.join(["search", *args.argv]),
     )
 

@@ -10,7 +10,7 @@ from search.cli.arguments import (
     add_ray_arguments,
     add_study_arguments,
     budget_overrides,
-    resources,
+    training_fields,
 )
 from search.settings import PRUNERS, RACE_BASELINES, SAMPLERS, TARGET_BUDGETS
 from space import BASELINES, EXTENDED_OPS, TRIVIALAUGMENT_OPS
@@ -156,22 +156,14 @@ def settings(args: argparse.Namespace):
         **{name: getattr(args, name) for name in space_fields if getattr(args, name) is not None},
     )
     return SearchSettings(
-        dataset=args.dataset,
-        data_dir=args.data_dir,
+        **training_fields(args),
         trials=args.trials,
-        budget=args.budget,
-        budget_overrides=budget_overrides(args),
-        model=args.model,
         space=space,
-        study=args.study,
-        runs_dir=args.runs_dir,
-        storage=args.storage,
         sampler=args.sampler,
         pruner=args.pruner,
         seed=args.seed,
         baselines=not args.no_baselines,
         max_failures=args.max_failures,
-        resources=resources(args),
         reuse_workers=not args.no_reuse,
         confirm_top=args.confirm_top,
         confirm_seeds=args.confirm_seeds,
