@@ -24,7 +24,7 @@ from space import BASELINES, AugSearchError, Policy, SearchSpace, resolve_baseli
 from space.errors import is_int, is_number, require
 from trainers.budget import PRESETS, Budget, builder_name
 from trainers.data import ArrayData
-from trainers.sources import SOURCES, SPEC_FORMS
+from trainers.sources import SOURCES, SPECS
 
 SAMPLERS = ("tpe", "random", "cmaes", "gp", "qmc")
 PRUNERS = ("asha", "none")
@@ -159,7 +159,7 @@ class _Training:
             self.dataset is None or isinstance(self.dataset, (str, ArrayData)),
             "dataset",
             _short(dataset),
-            f"a dataset spec ({SPEC_FORMS}), an ArrayData or (images, labels)",
+            f"a dataset spec ({SPECS}), an ArrayData or (images, labels)",
         )
         require(
             self.data_dir is None or isinstance(self.data_dir, (str, os.PathLike)),

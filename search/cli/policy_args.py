@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 
-from results.compare import is_policy_file
 from space import AugSearchError
 
 
@@ -22,6 +21,7 @@ def add_sample_arguments(parser: argparse.ArgumentParser, images: int) -> None:
 def load_study_if_needed(args, items: list[str]):
     """The study named by --runs-dir/--storage/--study; None when only files are given and there
     is no (single) study to read. Raises AugSearchError when a trial is asked for and there is none."""
+    from results.compare import is_policy_file  # imports Optuna: not for --help
     from search.storage import load_existing_study
 
     try:

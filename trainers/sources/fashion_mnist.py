@@ -123,10 +123,4 @@ def _load(spec: str, arg: str, data_dir, include_test: bool) -> tuple[Sequence[s
     return (*_fashion_mnist(data_dir, include_test), 0)
 
 
-SOURCE = Source(
-    "fashion_mnist",
-    "'fashion_mnist'",
-    check=_check,
-    load=_load,
-    takes_argument=False,
-)
+SOURCE = Source("fashion_mnist", "", check=_check, load=_load)

@@ -149,8 +149,8 @@ def _label(arg: str) -> str:
 
 
 SOURCE = Source(
-    "folder",
-    "'folder:PATH' (a folder with one sub-folder of images per class)",
+    "folder:PATH",
+    "a folder with one sub-folder of images per class",
     check=_check,
     load=_load,
     carves_test=True,

@@ -15,14 +15,26 @@ Load = Callable[[str, str, object, bool], tuple[Sequence[str], dict[str, Pool], 
 
 @dataclass(frozen=True)
 class Source:
-    """One kind of dataset spec. `form` is how a spec of it is written, for messages; `label(arg)`
-    names its datasets in study names; `carves_test`: it has no test split of its own, so one is
-    carved out before anything else, whether asked for or not (validation never depends on it)."""
+    """One kind of dataset spec. `spec` is how one is written ("tfds:NAME"; its prefix is the
+    kind), `about` says what it names, for messages; `label(arg)` names its datasets in study
+    names; `carves_test`: it has no test split of its own, so one is carved out before anything
+    else, whether asked for or not (validation never depends on it)."""
 
-    kind: str
-    form: str
+    spec: str
+    about: str
     check: Check
     load: Load
-    takes_argument: bool = True
     carves_test: bool = False
     label: Callable[[str], str] = str
+
+    @property
+    def kind(self) -> str:
+        return self.spec.partition(":")[0]
+
+    @property
+    def takes_argument(self) -> bool:
+        return ":" in self.spec
+
+    @property
+    def form(self) -> str:
+        return f"{self.spec!r} ({self.about})" if self.about else repr(self.spec)

@@ -90,8 +90,8 @@ def _load(spec: str, arg: str, data_dir, include_test: bool) -> tuple[Sequence[s
 
 
 SOURCE = Source(
-    "tfds",
-    "'tfds:NAME' (a TensorFlow Datasets name, e.g. 'tfds:oxford_flowers102')",
+    "tfds:NAME",
+    "a TensorFlow Datasets name, e.g. 'tfds:oxford_flowers102'",
     check=_check,
     load=_load,
 )
