@@ -51,6 +51,25 @@ def default_study_name(dataset: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{kind}-{name}" if rest else kind)
 
 
+def _require_budget_and_overrides(settings, budget: str, overrides: str, presets: Sequence[str]) -> None:
+    """Check the fields `budget` (None, a Budget or a preset name) and `overrides` (a dict of
+    Budget fields, stored as a plain dict) of frozen `settings`."""
+    value = getattr(settings, budget)
+    require(
+        value is None or isinstance(value, Budget) or value in presets,
+        budget,
+        value,
+        f"None, a trainers.Budget or one of {', '.join(presets)}",
+    )
+    require(
+        isinstance(getattr(settings, overrides), Mapping),
+        overrides,
+        getattr(settings, overrides),
+        "a dict of Budget fields",
+    )
+    object.__setattr__(settings, overrides, dict(getattr(settings, overrides)))
+
+
 class Placement(NamedTuple):
     """Where trainings run (`Resources.per_trial`): each one's CPUs and GPUs, how many at once,
     and the GPUs the whole cluster has (any: the default budgets are the GPU presets)."""
@@ -167,19 +186,7 @@ class _Training:
             self.data_dir,
             "None or a folder path",
         )
-        require(
-            self.budget is None or isinstance(self.budget, Budget) or self.budget in self._budgets,
-            "budget",
-            self.budget,
-            f"None, a trainers.Budget or one of {', '.join(self._budgets)}",
-        )
-        require(
-            isinstance(self.budget_overrides, Mapping),
-            "budget_overrides",
-            self.budget_overrides,
-            "a dict of Budget fields",
-        )
-        object.__setattr__(self, "budget_overrides", dict(self.budget_overrides))
+        _require_budget_and_overrides(self, "budget", "budget_overrides", self._budgets)
         require(
             self.model is None or (isinstance(self.model, str) and self.model.strip() != "") or callable(self.model),
             "model",
@@ -294,21 +301,7 @@ class SearchSettings(_Training):
         super().__post_init__()
         baselines = self.race_baselines if isinstance(self.race_baselines, str) else ",".join(self.race_baselines)
         object.__setattr__(self, "race_baselines", resolve_baselines(baselines, argument="race_baselines"))
-        require(
-            self.target_budget is None
-            or isinstance(self.target_budget, Budget)
-            or self.target_budget in TARGET_BUDGETS,
-            "target_budget",
-            self.target_budget,
-            f"None, a trainers.Budget or one of {', '.join(TARGET_BUDGETS)}",
-        )
-        require(
-            isinstance(self.target_overrides, Mapping),
-            "target_overrides",
-            self.target_overrides,
-            "a dict of Budget fields",
-        )
-        object.__setattr__(self, "target_overrides", dict(self.target_overrides))
+        _require_budget_and_overrides(self, "target_budget", "target_overrides", TARGET_BUDGETS)
         self.race_budget_for(gpus=False)
         require(self.dataset is not None, "dataset", self.dataset, "a dataset spec or an ArrayData")
         require(is_int(self.trials) and self.trials >= 1, "trials", self.trials, "an integer >= 1")
