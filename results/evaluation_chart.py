@@ -76,8 +76,9 @@ def _draw(axes, rows: list[ChartRow], evaluation: Evaluation) -> None:
     axes.set_xlim(*_x_limits(rows))
     axes.set_ylim(-0.6, len(rows) - 0.4)
     axes.set_yticks(positions, [row.label for row in rows])
+    # Two lines: long policy labels narrow the axes, and one line would run off the figure.
     axes.set_xlabel(
-        f"paired difference to {evaluation.best_baseline} "
+        f"paired difference to {evaluation.best_baseline}\n"
         f"(test accuracy points, 95 % interval over {len(evaluation.seeds)} seeds)"
     )
     axes.grid(axis="x", alpha=0.3)

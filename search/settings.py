@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from space import BASELINES, AugSearchError, Policy, SearchSpace, resolve_baselines
-from space.errors import is_int, is_number, require
+from space.errors import InvalidArgument, is_int, is_number, require
 from trainers.budget import PRESETS, Budget, builder_name
 from trainers.data import ArrayData
 from trainers.sources import SOURCES, SPECS
@@ -358,9 +358,8 @@ class SearchSettings(_Training):
             changes["model"] = self.model_name
         try:
             target = base.replace(**changes)
-        except AugSearchError as error:  # "epochs must be ..." is about --target-epochs here
-            field = str(error).split(" ", 1)[0]
-            raise AugSearchError("target_" + str(error).replace(f" {field}=", f" target_{field}=")) from None
+        except InvalidArgument as error:  # "epochs must be ..." is about target_epochs here
+            raise error.renamed("target_" + error.name) from None
         if target.score_examples == 0 and "score_examples" not in self.target_overrides:
             target = target.replace(score_examples=exploration.score_examples)
         return target

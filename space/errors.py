@@ -1,4 +1,4 @@
-"""The one error type users see, and the helper that words its messages."""
+"""The one error type users see (and its form for one bad argument), and the helpers that word its messages."""
 
 from __future__ import annotations
 
@@ -13,10 +13,25 @@ class AugSearchError(ValueError):
     """
 
 
+class InvalidArgument(AugSearchError):
+    """The error `require` raises, "NAME must be EXPECTED, but got NAME=VALUE.", with its parts kept,
+    so that a caller that passed the argument under another name (a prefixed field) can say so."""
+
+    def __init__(self, name: str, value: Any, expected: str) -> None:
+        super().__init__(f"{name} must be {expected}, but got {name}={value!r}.")
+        self.name, self.value, self.expected = name, value, expected
+
+    def renamed(self, name: str) -> InvalidArgument:
+        return InvalidArgument(name, self.value, self.expected)
+
+    def __reduce__(self):  # pickled by its parts (Ray sends errors between processes)
+        return InvalidArgument, (self.name, self.value, self.expected)
+
+
 def require(ok: bool, name: str, value: Any, expected: str) -> None:
-    """Raise AugSearchError(f"{name} must be {expected}, but got {name}={value!r}.") unless ok."""
+    """Raise InvalidArgument(name, value, expected) unless ok."""
     if not ok:
-        raise AugSearchError(f"{name} must be {expected}, but got {name}={value!r}.")
+        raise InvalidArgument(name, value, expected)
 
 
 def is_number(value: Any) -> bool:

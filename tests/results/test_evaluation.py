@@ -175,6 +175,20 @@ def test_the_chart_draws_the_chart_rows():
     assert any(line.get_xdata()[0] == 0 for line in axes.lines)  # the zero line
 
 
+def test_the_charts_axis_label_stays_inside_the_figure_beside_long_policy_labels():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    entries = [
+        Entry("trivialaugment", "baseline", BASELINES["trivialaugment"]),
+        Entry("a_policy_file_with_a_long_name.json", "file", Policy(magnitude=0.6)),
+    ]
+    evaluation = summarise(entries, [{0: 0.80, 1: 0.82, 2: 0.84}, {0: 0.81, 1: 0.82, 2: 0.86}], SEEDS)
+    figure = chart_figure(evaluation)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    label = figure.axes[0].xaxis.label.get_window_extent(renderer)
+    assert label.x0 >= 0 and label.x1 <= figure.bbox.width, "the x label runs off the figure"
+
+
 def test_the_chart_is_a_png_with_a_row_per_policy():
     import io
 
