@@ -281,21 +281,18 @@ def _interval_from_json(data: dict[str, Any] | None) -> Interval | None:
 def _from_version_1(data: dict[str, Any], study: optuna.Study) -> RaceRecord | None:
     """A record written before baselines raced: standings by trial number, the policies in the trials."""
     trials = {trial.number: trial for trial in study.get_trials(deepcopy=False)}
-    results, winner_scores = [], None
+    scores_of = {row["trial"]: {int(seed): float(score) for seed, score in row["scores"]} for row in data["standings"]}
+    winner_scores = scores_of.get(data["winner"])
+    built = []
     for row in data["standings"]:
         number = row["trial"]
         policy = trials[number].user_attrs.get("policy") if number in trials else None
         if policy is None:
             return None  # a record about trials this study no longer has: no usable winner
-        scores = {int(seed): float(score) for seed, score in row["scores"]}
+        scores = scores_of[number]
         interval = Interval(row["mean"], row["low"], row["high"], row["n"]) if row["n"] else None
-        if number == data["winner"]:
-            winner_scores = scores
-        results.append((trial_contestant(number, Policy.from_dict(policy)), scores, interval, row))
-    built = []
-    for contestant, scores, interval, row in results:
-        is_winner = winner_scores is None or contestant.trial == data["winner"]
-        versus = None if is_winner or winner_scores is None else _versus(scores, winner_scores)
+        versus = None if number == data["winner"] or winner_scores is None else _versus(scores, winner_scores)
+        contestant = trial_contestant(number, Policy.from_dict(policy))
         built.append(Result(contestant, scores, interval, row["dropped_after"], row["reason"], versus))
     label = lambda number: None if number is None else f"trial {number}"  # noqa: E731
     return RaceRecord(
