@@ -84,9 +84,12 @@ class Training:
 
 
 def training_key(policy: Policy, seed: int, budget: dict, dataset: str) -> str:
-    """What identifies one training: the same policy, seed, budget and dataset train the same
-    model, so a stored one is never trained again (whichever entry or label asked for it)."""
-    text = json.dumps({"policy": policy.to_dict(), "seed": seed, "budget": budget, "dataset": dataset}, sort_keys=True)
+    """What identifies one training: the same augmentation (`Policy.canonical`), seed, budget and
+    dataset train the same model, so a stored one is never trained again (whichever entry or label
+    asked for it)."""
+    text = json.dumps(
+        {"policy": policy.canonical().to_dict(), "seed": seed, "budget": budget, "dataset": dataset}, sort_keys=True
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

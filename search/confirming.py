@@ -71,16 +71,17 @@ def confirmation_seeds(search_seed: int, count: int) -> list[int]:
 
 def candidates(study: optuna.Study, top: int, exclude: Iterable[Policy] = ()) -> list[tuple[FrozenTrial, Policy]]:
     """The `top` COMPLETE trials with the highest objective and their policies, one per distinct
-    policy and none whose policy is in `exclude` (the racing baselines), best first."""
+    augmentation (`Policy.canonical`) and none that augments like a policy in `exclude` (the
+    racing baselines), best first."""
     complete = sorted(
         study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), key=lambda t: (-(t.value or 0.0), t.number)
     )
-    seen = set(exclude)
+    seen = {policy.canonical() for policy in exclude}
     chosen = []
     for trial in complete:
         policy = trial_policy(trial)
-        if policy not in seen:
-            seen.add(policy)
+        if policy.canonical() not in seen:
+            seen.add(policy.canonical())
             chosen.append((trial, policy))
         if len(chosen) == top:
             break

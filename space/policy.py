@@ -9,6 +9,9 @@ from typing import Any
 from space.errors import AugSearchError, is_int, is_number, require, require_unit_interval
 from space.ops import MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, TRIVIALAUGMENT_OPS, resolve_ops
 
+#: What the per-image stage draws from, unused when its rate is 0 (see `Policy.canonical`).
+_PER_IMAGE_FIELDS = ("magnitude", "magnitude_stddev", "magnitude_distribution", "augmentations_per_image", "ops")
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -109,6 +112,19 @@ class Policy:
     def replace(self, **changes: Any) -> Policy:
         """A copy with some fields changed (validated like a new Policy)."""
         return dataclasses.replace(self, **changes)
+
+    def canonical(self) -> Policy:
+        """The same augmentation with the fields that cannot act set as `NO_AUGMENTATION` sets them:
+        at rate 0 no op runs (its ops, magnitude and ops per image are unused), and a batch op at
+        rate 0 never draws from its alpha. Policies that augment alike have equal canonical forms."""
+        inert: dict[str, Any] = {}
+        if self.rate == 0:
+            inert.update({name: getattr(NO_AUGMENTATION, name) for name in _PER_IMAGE_FIELDS})
+        if self.cutmix_rate == 0:
+            inert["cutmix_alpha"] = NO_AUGMENTATION.cutmix_alpha
+        if self.mixup_rate == 0:
+            inert["mixup_alpha"] = NO_AUGMENTATION.mixup_alpha
+        return self.replace(**inert)
 
     def magnitude_text(self) -> str:
         """The magnitude in a few characters: "0.50±0.15" (normal) or "U(0,1.00)" (uniform)."""

@@ -76,6 +76,15 @@ def test_training_key_names_policy_seed_budget_and_dataset():
     assert key not in others and len(others) == 4
 
 
+def test_policies_that_augment_alike_share_a_training():
+    none = BASELINES["none"]
+    # The same hash as before canonical forms existed: stored trainings of `none` are still found.
+    assert training_key(none, 0, {"epochs": 20}, "d") == "4d72a426e06ec1f62dfc"
+    assert training_key(none.replace(ops=("brightness",)), 0, {"epochs": 20}, "d") == training_key(
+        none, 0, {"epochs": 20}, "d"
+    )
+
+
 def test_read_scores_reads_only_complete_trainings(tmp_path):
     study = optuna.create_study(storage=f"sqlite:///{tmp_path}/e.db", study_name="s.evaluation", direction="maximize")
     study.add_trial(create_trial(state=TrialState.COMPLETE, value=0.8, user_attrs={"key": "a"}))

@@ -125,3 +125,26 @@ def test_a_baseline_that_wins_the_race_is_exported_and_the_search_says_so(tmp_pa
     exported = json.loads((tmp_path / "policy.json").read_text())
     assert Policy.from_dict(exported["policy"]) == BASELINES["none"]
     assert exported["provenance"]["baseline"] == "none" and exported["provenance"]["trial"] is None
+
+
+def test_a_searched_trial_that_augments_like_a_racing_baseline_is_not_raced_twice():
+    import optuna
+    from optuna.distributions import FloatDistribution
+
+    from space import STANDARD_OPS
+
+    study = optuna.create_study(direction="maximize")
+    no_augmentation_with_other_ops = Policy(rate=0.0, magnitude=0.0, magnitude_stddev=0.0, ops=STANDARD_OPS)
+    policies = [no_augmentation_with_other_ops, Policy(magnitude=0.3), Policy(magnitude=0.3, mixup_alpha=0.9)]
+    for value, policy in zip([0.9, 0.8, 0.7], policies, strict=True):
+        study.add_trial(
+            optuna.trial.create_trial(
+                value=value,
+                params={"x": 0.0},
+                distributions={"x": FloatDistribution(0, 1)},
+                user_attrs={"policy": policy.to_dict()},
+            )
+        )
+    chosen = candidates(study, 3, exclude=[BASELINES["none"]])
+    # Trial 0 is `none` under another op set, trial 2 trial 1 with an unused MixUp alpha.
+    assert [trial.number for trial, _ in chosen] == [1]

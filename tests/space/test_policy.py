@@ -148,3 +148,15 @@ def test_numpy_numbers_become_plain_python_numbers_so_the_policy_saves_as_json()
     policy = Policy(magnitude=np.float32(0.25), augmentations_per_image=np.int64(2))
     assert type(policy.augmentations_per_image) is int and type(policy.magnitude) is float
     assert json.loads(json.dumps(policy.to_dict()))["augmentations_per_image"] == 2
+
+
+def test_the_canonical_form_ignores_only_the_fields_that_cannot_act():
+    # At rate 0 no op runs: whatever its ops and magnitude, this is no augmentation.
+    idle = Policy(rate=0.0, magnitude=0.7, ops=STANDARD_OPS, augmentations_per_image=3)
+    assert idle != NO_AUGMENTATION and idle.canonical() == NO_AUGMENTATION
+    # A batch op at rate 0 never draws from its alpha.
+    assert Policy(cutmix_alpha=0.5, mixup_alpha=0.9).canonical() == Policy()
+    # Fields that act are kept: a policy that augments is its own canonical form.
+    assert GUIDE_POLICY.canonical() == GUIDE_POLICY
+    assert Policy(rate=0.5, magnitude=0.7).canonical() == Policy(rate=0.5, magnitude=0.7)
+    assert Policy(rate=0.0, cutmix_rate=0.5, cutmix_alpha=0.5).canonical().cutmix_alpha == 0.5
