@@ -80,8 +80,9 @@ def candidates(study: optuna.Study, top: int, exclude: Iterable[Policy] = ()) ->
     chosen = []
     for trial in complete:
         policy = trial_policy(trial)
-        if policy.canonical() not in seen:
-            seen.add(policy.canonical())
+        augmentation = policy.canonical()
+        if augmentation not in seen:
+            seen.add(augmentation)
             chosen.append((trial, policy))
         if len(chosen) == top:
             break
