@@ -26,7 +26,7 @@ from trainers.budget import PRESETS, Budget, builder_name
 from trainers.data import ArrayData
 from trainers.sources import SOURCES, SPECS
 
-SAMPLERS = ("tpe", "random", "cmaes", "gp", "qmc")
+SAMPLERS = ("tpe", "tpe-univariate", "random", "cmaes", "gp", "qmc")
 PRUNERS = ("asha", "none")
 SEARCH_BUDGETS = ("smoke", "cpu", "gpu")
 EVALUATION_BUDGETS = ("full", "full-gpu", "smoke")
@@ -262,7 +262,8 @@ class _Training:
 class SearchSettings(_Training):
     """A search: `trials` finished (complete or pruned) trials in the study, run again to resume.
 
-    `sampler`: tpe (multivariate, constant liar), random, cmaes, gp or qmc. `pruner`: asha (Ray
+    `sampler`: tpe (multivariate, grouped, constant liar), tpe-univariate (Optuna's default TPE),
+    random, cmaes, gp or qmc. `pruner`: asha (Ray
     Tune's ASHA over epochs) or none. `seed` seeds the sampler, the data split and each trial.
     `baselines`: the study's first trials are the baselines (`space.BASELINES`), so the sampler
     learns from known-good points.

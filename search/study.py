@@ -35,6 +35,9 @@ def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
 def _sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True)
+    if name == "tpe-univariate":
+        # Optuna's default TPE (each parameter modelled on its own), kept to compare against.
+        return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "cmaes":

@@ -55,7 +55,7 @@ BAD_ARGUMENTS = {
     ),
     "unknown sampler": (
         ["--sampler", "bayes"],
-        "--sampler must be one of tpe, random, cmaes, gp, qmc, but got --sampler='bayes'.",
+        "--sampler must be one of tpe, tpe-univariate, random, cmaes, gp, qmc, but got --sampler='bayes'.",
     ),
     "unknown pruner": (["--pruner", "median"], "--pruner must be one of asha, none"),
     "negative GPUs": (["--gpus-per-trial", "-1"], "--gpus-per-trial must be a number >= 0"),
@@ -92,7 +92,7 @@ def test_debug_shows_the_traceback(tmp_path):
         main(["--debug", *SMOKE_RUN, "--runs-dir", str(tmp_path), "--sampler", "bayes"])
     shown = "".join(traceback.format_exception(error.value))
     assert "Traceback (most recent call last)" in shown
-    assert "AugSearchError: --sampler must be one of tpe, random, cmaes, gp, qmc" in shown
+    assert "AugSearchError: --sampler must be one of tpe, tpe-univariate, random, cmaes, gp, qmc" in shown
 
 
 MALFORMED_STORAGE = {

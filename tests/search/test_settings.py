@@ -91,7 +91,7 @@ SEARCH = {
     "space": (dict(space="standard"), r"^space must be a space\.SearchSpace, but got space='standard'\.$"),
     "sampler": (
         dict(sampler="bayes"),
-        r"^sampler must be one of tpe, random, cmaes, gp, qmc, but got sampler='bayes'\.$",
+        r"^sampler must be one of tpe, tpe-univariate, random, cmaes, gp, qmc, but got sampler='bayes'\.$",
     ),
     "pruner": (dict(pruner="median"), r"^pruner must be one of asha, none, but got pruner='median'\.$"),
     "seed": (dict(seed=-1), r"^seed must be an integer >= 0, but got seed=-1\.$"),

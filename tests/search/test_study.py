@@ -19,12 +19,12 @@ from space import AugSearchError, SearchSpace, suggest_policy
 SETTINGS = StudySettings("fashion_mnist", {"epochs": 2}, {"ops": ["brightness"]}, seed=0)
 
 
-@pytest.mark.parametrize("name", ["tpe", "random", "cmaes", "gp", "qmc"])
+@pytest.mark.parametrize("name", ["tpe", "tpe-univariate", "random", "cmaes", "gp", "qmc"])
 def test_samplers_are_optunas_own(name):
     assert isinstance(make_sampler(name, seed=0), optuna.samplers.BaseSampler)
 
 
-@pytest.mark.parametrize("name", ["tpe", "random", "cmaes", "qmc"])
+@pytest.mark.parametrize("name", ["tpe", "tpe-univariate", "random", "cmaes", "qmc"])
 def test_each_installed_sampler_proposes_policies_past_its_random_start(name):
     # 12 trials: past the samplers' random start-up trials, where they import what they need
     # (cmaes, scipy): a missing dependency would fail here, not mid-search.
@@ -55,7 +55,7 @@ def test_the_gp_sampler_without_pytorch_is_one_line_before_anything_starts():
 
 def test_an_unknown_sampler_is_refused():
     with pytest.raises(
-        AugSearchError, match=r"^sampler must be one of tpe, random, cmaes, gp, qmc, but got sampler='bayes'\.$"
+        AugSearchError, match=r"^sampler must be one of tpe, tpe-univariate, random, cmaes, gp, qmc, but got sampler='bayes'\.$"
     ):
         make_sampler("bayes", seed=0)
 
