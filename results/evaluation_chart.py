@@ -49,10 +49,14 @@ def chart_rows(evaluation: Evaluation) -> list[ChartRow]:
 
 
 def _x_limits(rows: list[ChartRow]) -> tuple[float, float]:
-    """Around 0 and every whisker, with room for the "reference" and "n/a" texts."""
+    """Around 0 and every whisker, with room right of 0 for the "reference" and "n/a" texts,
+    which start there (when every difference is a loss, 0 is the right-hand end)."""
     ends = [0.0] + [end for row in rows if row.difference for end in row.difference[1:]]
     span = max(max(ends) - min(ends), 1.0)
-    return min(ends) - 0.15 * span, max(ends) + 0.15 * span
+    high = max(ends) + 0.15 * span
+    if any(row.note for row in rows):
+        high = max(high, 0.35 * span)
+    return min(ends) - 0.15 * span, high
 
 
 def _draw(axes, rows: list[ChartRow], evaluation: Evaluation) -> None:

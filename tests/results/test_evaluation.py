@@ -189,6 +189,23 @@ def test_the_charts_axis_label_stays_inside_the_figure_beside_long_policy_labels
     assert label.x0 >= 0 and label.x1 <= figure.bbox.width, "the x label runs off the figure"
 
 
+def test_the_reference_tag_stays_inside_the_axes_when_every_difference_is_a_loss():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    entries = [
+        Entry("trivialaugment", "baseline", BASELINES["trivialaugment"]),
+        Entry("worse", "trial", Policy(magnitude=0.6)),
+    ]
+    worse = {0: 0.78, 1: 0.79, 2: 0.815}  # 2, 3 and 2.5 points under: the whole interval below 0
+    evaluation = summarise(entries, [{0: 0.80, 1: 0.82, 2: 0.84}, worse], SEEDS)
+    figure = chart_figure(evaluation)
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    axes = figure.axes[0]
+    (tag,) = axes.texts
+    assert tag.get_text() == "reference"
+    assert tag.get_window_extent(renderer).x1 <= axes.get_window_extent(renderer).x1, "the tag leaves the axes"
+
+
 def test_the_chart_is_a_png_with_a_row_per_policy():
     import io
 
