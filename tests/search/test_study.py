@@ -55,7 +55,8 @@ def test_the_gp_sampler_without_pytorch_is_one_line_before_anything_starts():
 
 def test_an_unknown_sampler_is_refused():
     with pytest.raises(
-        AugSearchError, match=r"^sampler must be one of tpe, tpe-univariate, random, cmaes, gp, qmc, but got sampler='bayes'\.$"
+        AugSearchError,
+        match=r"^sampler must be one of tpe, tpe-univariate, random, cmaes, gp, qmc, but got sampler='bayes'\.$",
     ):
         make_sampler("bayes", seed=0)
 
