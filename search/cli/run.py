@@ -81,8 +81,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sampler",
         default="tpe",
         help=(
-            f"{', '.join(SAMPLERS)} (default: tpe, multivariate with the constant liar; "
-            "gp needs PyTorch: pip install 'augsearch[gp]')"
+            f"{', '.join(SAMPLERS)} (default: tpe, multivariate and grouped, with the constant liar; "
+            "tpe-univariate is Optuna's default TPE; gp needs PyTorch: pip install 'augsearch[gp]')"
         ),
     )
     search.add_argument(
