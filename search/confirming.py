@@ -105,7 +105,7 @@ def confirm(
     """Run the race (see the module docstring) at `budget`; store its record in the study.
     `load_dataset()` gives the race's data (without the test split), called only when a training is
     left to run. Returns True when Ctrl-C stopped it (the record is then not written)."""
-    from search.tune.training_tasks import run_jobs
+    from search.tune.training_tasks import TrainingWorkers
 
     field = contestants(settings, study)
     if not field:
@@ -119,43 +119,39 @@ def confirm(
     say = printer(settings.verbose)
     failed: dict[str, str] = {}
     announced: set[str] = set()
-    dataset = None
+    workers = None  # started for the first training left to run, kept for every round
     say(
         f"race: {', '.join(by_label)} on {len(seeds)} paired seeds at {budget.epochs} epochs x {budget.train_examples} "
         f"images, the clearly worse dropped after each round (study {name!r})"
     )
-    while True:
-        stored = read_scores(trainings)
-        scores = {c: {seed: stored[keys[c, seed]] for seed in seeds if keys[c, seed] in stored} for c in by_label}
-        current = race(list(by_label), seeds, scores, failed)
-        for standing in current.dropped:
-            if standing.candidate not in announced:
-                announced.add(standing.candidate)
-                say(f"race: {standing.candidate} dropped ({standing.reason})")
-        if current.finished:
-            break
-        if dataset is None:
-            dataset = load_dataset()
-        jobs = [Training(keys[c, seed], by_label[c].policy, seed, [c]) for c, seed in current.pending]
-        say(f"race: seed {current.rounds_done + 1} of {len(seeds)} for {len(jobs)} contestants")
 
-        def on_result(job, outcome):
-            write_training(trainings, job, budget_dict, spec, outcome, METRIC)
-            if ERROR_ATTR in outcome:
-                failed[job.labels[0]] = first_line(outcome[ERROR_ATTR])
+    def on_result(job, outcome):
+        write_training(trainings, job, budget_dict, spec, outcome, METRIC)
+        if ERROR_ATTR in outcome:
+            failed[job.labels[0]] = first_line(outcome[ERROR_ATTR])
 
-        completed = run_jobs(
-            jobs,
-            dataset,
-            budget,
-            model=settings.model_builder,
-            placement=placement,
-            on_result=on_result,
-            say=say,
-            metric=METRIC,
-        )
-        if not completed:
-            return True
+    try:
+        while True:
+            stored = read_scores(trainings)
+            scores = {c: {seed: stored[keys[c, seed]] for seed in seeds if keys[c, seed] in stored} for c in by_label}
+            current = race(list(by_label), seeds, scores, failed)
+            for standing in current.dropped:
+                if standing.candidate not in announced:
+                    announced.add(standing.candidate)
+                    say(f"race: {standing.candidate} dropped ({standing.reason})")
+            if current.finished:
+                break
+            if workers is None:
+                workers = TrainingWorkers(
+                    load_dataset(), budget, model=settings.model_builder, placement=placement, metric=METRIC
+                )
+            jobs = [Training(keys[c, seed], by_label[c].policy, seed, [c]) for c, seed in current.pending]
+            say(f"race: seed {current.rounds_done + 1} of {len(seeds)} for {len(jobs)} contestants")
+            if not workers.run(jobs, on_result=on_result, say=say):
+                return True
+    finally:
+        if workers is not None:
+            workers.close()
     finished_trials = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
     record = to_record(current, field, budget=budget_dict, confirmation_study=name, exploration_trials=finished_trials)
     write_record(study, record)

@@ -166,7 +166,7 @@ def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, 
     from results.evaluation import summarise
     from search.storage import open_storage, shown
     from search.tune.cluster import place
-    from search.tune.training_tasks import run_jobs
+    from search.tune.training_tasks import TrainingWorkers
 
     placement = place(settings.resources)
     budget = settings.budget_for(gpus=placement.has_gpus)
@@ -200,17 +200,14 @@ def _evaluate(settings: EvaluationSettings, url, name, study, entries, dataset, 
             data_dir=settings.data_dir,
             include_test=True,
         )
-        completed = run_jobs(
-            jobs,
-            data,
-            budget,
-            model=settings.model_builder,
-            placement=placement,
-            say=say,
-            on_result=lambda job, outcome: write_training(
-                evaluation_study, job, budget.to_dict(), spec, outcome, "test_accuracy"
-            ),
-        )
+        with TrainingWorkers(data, budget, model=settings.model_builder, placement=placement) as workers:
+            completed = workers.run(
+                jobs,
+                say=say,
+                on_result=lambda job, outcome: write_training(
+                    evaluation_study, job, budget.to_dict(), spec, outcome, "test_accuracy"
+                ),
+            )
 
     accuracies = read_scores(evaluation_study)
     by_entry = []

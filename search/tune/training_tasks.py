@@ -41,76 +41,104 @@ def train_and_score(policy, seed: int, budget, dataset, model=None, score_test: 
 
 
 class TrainingWorker:
-    """A Ray actor that runs trainings one after another (`run_jobs` kills it when done)."""
+    """A Ray actor that runs trainings one after another (`TrainingWorkers` kills it when done)."""
 
     def train(self, policy, seed: int, budget, dataset, model=None, score_test: bool = True) -> dict:
         return train_and_score(policy, seed, budget, dataset, model, score_test)
 
 
-def run_jobs(
-    jobs: list[Training],
-    dataset,
-    budget,
-    *,
-    model=None,
-    placement: Placement,
-    on_result: Callable[[Training, dict], None],
-    say: Callable[[str], None],
-    metric: str = "test_accuracy",
-) -> bool:
-    """Train `jobs` (results.stored.Training) on the Ray cluster (started by
-    `search.tune.cluster.place`, which gave `placement`), calling `on_result(job, outcome)`
-    as each ends and `say(line)` (`search.formatting.printer`) with its progress line. `metric`:
-    "test_accuracy" (the test split is scored) or "objective" (the search's, on validation images;
-    the test split is not even read). Returns False when Ctrl-C stopped it (running trainings are
-    killed; finished ones were already handed over).
+class TrainingWorkers:
+    """Trainings of `dataset` at `budget` on the Ray cluster (started by
+    `search.tune.cluster.place`, which gave `placement`), in at most `concurrency` worker actors,
+    each training one at a time. `metric`: "test_accuracy" (the test split is scored) or
+    "objective" (the search's, on validation images; the test split is not even read).
 
-    The trainings run in `concurrency` worker actors, each one training at a time, all killed at
-    the end: stopping a Ray task (`ray.cancel`) just as it ends crashes Ray 2.60's driver."""
-    import ray
+    The workers are kept from one `run` to the next (a race's rounds): a kept worker skips its
+    process start and imports, and keeps its compiled model for the next training at the same
+    budget. All are killed on `close` (a `with` block's end): stopping a Ray task (`ray.cancel`)
+    just as it ends crashes Ray 2.60's driver."""
 
-    cpus, gpus, concurrency = placement.cpus, placement.gpus, placement.concurrency
-    worker_class: Any = ray.remote(num_cpus=cpus, num_gpus=gpus, max_restarts=0, max_task_retries=0)(TrainingWorker)
-    dataset_ref = ray.put(dataset)  # once, zero-copy to every worker on this machine
-    score_test = metric == "test_accuracy"
-    waiting = list(jobs)
-    running: dict[Any, tuple[Training, Any]] = {}  # Ray's reference -> the training, its worker
-    idle: list[Any] = []
-    started, done = time.monotonic(), 0
-    try:
-        while waiting or running:
-            while waiting and len(running) < concurrency:
-                job = waiting.pop(0)
-                worker = idle.pop() if idle else worker_class.remote()
-                running[worker.train.remote(job.policy, job.seed, budget, dataset_ref, model, score_test)] = job, worker
-            ready, _ = ray.wait(list(running), num_returns=1)
-            job, worker = running.pop(ready[0])
-            try:
-                outcome = ray.get(ready[0])
-                idle.append(worker)
-            except ray.exceptions.RayError as error:  # the worker died (killed, out of memory): a new one next
-                outcome = {"error": first_line(error)}
-            on_result(job, outcome)
-            done += 1
-            elapsed = time.monotonic() - started
-            eta = elapsed / done * (len(jobs) - done)
-            what = (
-                f"{metric.replace('_', ' ')} {outcome[metric]:.4f}"
-                if "error" not in outcome
-                else f"FAILED: {first_line(outcome['error'])}"
-            )
+    def __init__(self, dataset, budget, *, model=None, placement: Placement, metric: str = "test_accuracy"):
+        import ray
+
+        self._ray = ray
+        self._budget, self._model, self._metric = budget, model, metric
+        self._concurrency = placement.concurrency
+        self._worker_class: Any = ray.remote(
+            num_cpus=placement.cpus, num_gpus=placement.gpus, max_restarts=0, max_task_retries=0
+        )(TrainingWorker)
+        self._dataset_ref = ray.put(dataset)  # once, zero-copy to every worker on this machine
+        self._workers: list[Any] = []  # every live worker, idle or training
+        self._idle: list[Any] = []
+
+    def __enter__(self) -> TrainingWorkers:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def run(
+        self,
+        jobs: list[Training],
+        *,
+        on_result: Callable[[Training, dict], None],
+        say: Callable[[str], None],
+    ) -> bool:
+        """Train `jobs` (results.stored.Training), calling `on_result(job, outcome)` as each ends
+        and `say(line)` (`search.formatting.printer`) with its progress line. Returns False when
+        Ctrl-C stopped it (running trainings are killed on `close`; finished ones were already
+        handed over)."""
+        ray, metric = self._ray, self._metric
+        score_test = metric == "test_accuracy"
+        waiting = list(jobs)
+        running: dict[Any, tuple[Training, Any]] = {}  # Ray's reference -> the training, its worker
+        started, done = time.monotonic(), 0
+        try:
+            while waiting or running:
+                while waiting and len(running) < self._concurrency:
+                    job = waiting.pop(0)
+                    worker = self._idle.pop() if self._idle else self._new_worker()
+                    reference = worker.train.remote(
+                        job.policy, job.seed, self._budget, self._dataset_ref, self._model, score_test
+                    )
+                    running[reference] = job, worker
+                ready, _ = ray.wait(list(running), num_returns=1)
+                job, worker = running.pop(ready[0])
+                try:
+                    outcome = ray.get(ready[0])
+                    self._idle.append(worker)
+                except ray.exceptions.RayError as error:  # the worker died (killed, out of memory): a new one next
+                    outcome = {"error": first_line(error)}
+                    self._workers.remove(worker)
+                on_result(job, outcome)
+                done += 1
+                elapsed = time.monotonic() - started
+                eta = elapsed / done * (len(jobs) - done)
+                what = (
+                    f"{metric.replace('_', ' ')} {outcome[metric]:.4f}"
+                    if "error" not in outcome
+                    else f"FAILED: {first_line(outcome['error'])}"
+                )
+                say(
+                    f"[{done}/{len(jobs)}] {' = '.join(job.labels)}, seed {job.seed}: {what} "
+                    f"({format_seconds(outcome.get('wall_seconds'))}) | {format_seconds(elapsed)} elapsed, "
+                    f"ETA {format_seconds(eta) if done < len(jobs) else '0m00s'}"
+                )
+        except KeyboardInterrupt:
             say(
-                f"[{done}/{len(jobs)}] {' = '.join(job.labels)}, seed {job.seed}: {what} "
-                f"({format_seconds(outcome.get('wall_seconds'))}) | {format_seconds(elapsed)} elapsed, "
-                f"ETA {format_seconds(eta) if done < len(jobs) else '0m00s'}"
+                f"\nstopped: {done} of {len(jobs)} trainings finished and are stored; "
+                "run the same command again to train the rest."
             )
-    except KeyboardInterrupt:
-        say(
-            f"\nstopped: {done} of {len(jobs)} trainings finished and are stored; "
-            "run the same command again to train the rest."
-        )
-        return False
-    finally:
-        for worker in idle + [worker for _, worker in running.values()]:
-            ray.kill(worker)
-    return True
+            return False
+        return True
+
+    def _new_worker(self) -> Any:
+        worker = self._worker_class.remote()
+        self._workers.append(worker)
+        return worker
+
+    def close(self) -> None:
+        """Kill every worker, idle or still training."""
+        for worker in self._workers:
+            self._ray.kill(worker)
+        self._workers, self._idle = [], []

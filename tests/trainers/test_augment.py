@@ -140,6 +140,7 @@ def test_training_stream_is_reproducible_in_both_executions(monkeypatch, chunk):
         ds = pipeline.train_dataset(split, policy, num_classes=4, batch_size=8, seed=seed, shards=2)
         return np.stack([images.numpy() for images, _ in ds.take(3)])
 
-    a, b, c = first_batches(3), first_batches(3), first_batches(4)
+    a, b = first_batches(3), first_batches(3)
     np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, c)
+    if chunk == 8:  # (once is enough: every pipeline trace costs seconds)
+        assert not np.array_equal(a, first_batches(4))

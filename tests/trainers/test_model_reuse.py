@@ -1,4 +1,9 @@
-"""`train` keeps the compiled model for the next training of the same key: trials stay independent."""
+"""`train` keeps the compiled model for the next training of the same key: trials stay independent.
+
+The trainings here are of the tiny `nets.build_with_state`, which holds every kind of state the
+proxy does (weights, batch-norm statistics, a dropout seed generator, the optimiser's): a reset is
+the same for any model, and the tiny one builds in a fraction of the proxy's time. The proxy's own
+kept model is checked in tests/trainers/test_training.py (`test_same_seed_gives_the_same_result`)."""
 
 import importlib
 import random
@@ -16,6 +21,7 @@ from trainers.model import model_name, set_random_seed
 MILD = Policy(magnitude=0.2, magnitude_stddev=0.1, rate=0.5, augmentations_per_image=1)
 # One short epoch pair: graph building dominates, as in a real trial's first epoch.
 BUDGET = Budget.preset("smoke", train_examples=128, validation_examples=64)
+STATEFUL = "tests_pkg.nets:build_with_state"
 _train_module = importlib.import_module("trainers.training")
 
 
@@ -28,8 +34,8 @@ def curves(result):
     return [(row["train_loss"], row["val_loss"], row["val_accuracy"]) for row in result.history]
 
 
-def run(fashion, policy, seed, budget=BUDGET, **kwargs):
-    result = train(fashion, policy, budget, seed=seed, **kwargs)
+def run(fashion, policy, seed, budget=BUDGET, model=STATEFUL, **kwargs):
+    result = train(fashion, policy, budget, seed=seed, model=model, **kwargs)
     return result, result.timings
 
 

@@ -16,6 +16,9 @@ from trainers.pipeline import layer_seed, train_dataset, validation_dataset
 # with the install instructions rather than skipping them.
 MILD = Policy(magnitude=0.2, magnitude_stddev=0.1, rate=0.5, augmentations_per_image=1)
 SMOKE = Budget.preset("smoke")
+# For what any model shows the same way (divergence, the objective's scoring): it builds in a
+# fraction of the proxy's time.
+TINY = "tests_pkg.nets:build"
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +142,10 @@ def test_result_describes_the_run(smoke_run):
 
 
 def test_same_seed_gives_the_same_result(fashion, smoke_run):
+    # On the proxy's kept model (tests/trainers/test_model_reuse.py checks reuse on a tiny one).
     again = train(fashion, GUIDE_POLICY, SMOKE, seed=3)
     before = smoke_run[0]
+    assert again.timings["model_reused"]
     assert again.val_accuracy == before.val_accuracy
     assert [row["train_loss"] for row in again.history] == [row["train_loss"] for row in before.history]
 
@@ -217,8 +222,9 @@ def test_callbacks_must_be_keras_callbacks(fashion):
 
 
 def test_divergence_raises_training_diverged(fashion):
+    # A learning rate that overflows the tiny model's float32 weights in its first steps.
     with pytest.raises(TrainingDiverged, match=r"loss became (nan|inf|-inf) at epoch 1"):
-        train(fashion, NO_AUGMENTATION, SMOKE.replace(learning_rate=1e6, warmup_epochs=0), seed=0)
+        train(fashion, NO_AUGMENTATION, SMOKE.replace(learning_rate=1e30, warmup_epochs=0), seed=0, model=TINY)
 
 
 def test_too_few_training_examples_for_a_batch_is_a_clear_error(fashion):
@@ -252,12 +258,14 @@ def test_acceptance_small_proxy_learns_fashion_mnist_in_two_epochs(fashion):
 def test_the_objective_is_scored_once_after_the_last_epoch_on_score_examples(fashion):
     budget = Budget.preset("smoke", epochs=2, train_examples=64, score_examples=400)
     assert budget.validation_to_load == 400
-    result = train(fashion, NO_AUGMENTATION, budget, seed=3)
+    result = train(fashion, NO_AUGMENTATION, budget, seed=3, model=TINY)
     first, last = result.history
     assert first["objective"] == first["val_accuracy"], "before the last epoch: the per-epoch validation"
     # After it: the accuracy over the 400 validation images, not the per-epoch 128.
     assert result.objective == last["objective"] and result.objective * 400 == pytest.approx(
         round(result.objective * 400), abs=1e-3
     )
-    scored_by_hand = train(fashion, NO_AUGMENTATION, budget.replace(validation_examples=400, score_examples=0), seed=3)
+    scored_by_hand = train(
+        fashion, NO_AUGMENTATION, budget.replace(validation_examples=400, score_examples=0), seed=3, model=TINY
+    )
     assert result.objective == pytest.approx(scored_by_hand.val_accuracy)
