@@ -23,14 +23,11 @@ def build_with_state(input_shape, num_classes, seed):
 def _tiny_cnn(input_shape, num_classes, seed, with_state):
     inputs = keras.Input(input_shape)
     x = keras.layers.Rescaling(1 / 255)(inputs)
-    conv = keras.layers.Conv2D(
-        4,
-        3,
-        strides=2,
-        activation=None if with_state else "relu",
-        kernel_initializer=keras.initializers.HeNormal(seed=seed),
-    )
-    x = conv(x)
+    # With state, the ReLU comes after the batch norm, as in the proxy's blocks.
+    activation = None if with_state else "relu"
+    x = keras.layers.Conv2D(
+        4, 3, strides=2, activation=activation, kernel_initializer=keras.initializers.HeNormal(seed=seed)
+    )(x)
     if with_state:
         x = keras.layers.ReLU()(keras.layers.BatchNormalization()(x))
     x = keras.layers.GlobalAveragePooling2D()(x)
