@@ -1,7 +1,8 @@
-"""How fast the proxy trains at the `cpu` budget, without augmentation and with a typical policy.
+"""How fast the proxy trains at the `cpu` budget: no augmentation, a typical policy, and that policy
+with the base stage (pad-and-crop and flip on every image).
 
-The two are measured alternately in one process (none, policy, none, policy, ...) so that drift
-in the machine's speed hits both alike; the medians and their ratio are printed. Images/second
+The three are measured alternately in one process (none, policy, policy+base, none, ...) so that
+drift in the machine's speed hits all alike; the medians and their ratios are printed. Images/second
 counts training images from epoch 2 on (no graph building, no validation). Run with
 
     .venv/bin/python benchmarks/proxy_speed.py [--rounds 3] [--budget cpu]
@@ -35,7 +36,11 @@ def main() -> None:
         seed=0,
     )
     print(f"budget {args.budget}: {budget}")
-    policies = {"none": NO_AUGMENTATION, "policy": GUIDE_POLICY}
+    policies = {
+        "none": NO_AUGMENTATION,
+        "policy": GUIDE_POLICY,
+        "policy+base": GUIDE_POLICY.replace(crop_padding=0.125, flip=True),
+    }
     speeds: dict[str, list[float]] = {name: [] for name in policies}
     walls: dict[str, list[float]] = {name: [] for name in policies}
     for round_ in range(1, args.rounds + 1):
@@ -44,16 +49,19 @@ def main() -> None:
             speeds[name].append(result.images_per_second)
             walls[name].append(result.wall_seconds)
             print(
-                f"round {round_} {name:6s} {result.images_per_second:7.0f} images/s  "
+                f"round {round_} {name:11s} {result.images_per_second:7.0f} images/s  "
                 f"{result.wall_seconds:5.1f} s/trial  val_accuracy {result.val_accuracy:.3f}",
                 flush=True,
             )
-    none, policy = statistics.median(speeds["none"]), statistics.median(speeds["policy"])
+    none, policy, based = (statistics.median(speeds[name]) for name in policies)
+    seconds = ", ".join(f"{name} {statistics.median(walls[name]):.1f}" for name in policies)
+    print(f"median seconds/trial: {seconds} (policy: {GUIDE_POLICY!r})")
+    # The base stage's cost, paired round by round (same seed, same machine state).
+    paired = statistics.median(b / p for b, p in zip(speeds["policy+base"], speeds["policy"], strict=True))
     print(
-        f"median seconds/trial: none {statistics.median(walls['none']):.1f}, "
-        f"policy {statistics.median(walls['policy']):.1f} (policy: {GUIDE_POLICY!r})"
+        f"RESULT images_per_second_none={none:.0f} images_per_second_policy={policy:.0f} "
+        f"images_per_second_policy_base={based:.0f} ratio={policy / none:.2f} base_stage_ratio={paired:.3f}"
     )
-    print(f"RESULT images_per_second_none={none:.0f} images_per_second_policy={policy:.0f} ratio={policy / none:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """The export format: one JSON file that plain Keras + KerasCV loads back.
 
     {
-      "format": "augsearch-policy", "format_version": 1,
+      "format": "augsearch-policy", "format_version": 2,
       "policy": {...},                                  # space.Policy.to_dict()
-      "keras": {
+      "keras": {                                        # applied in this order:
+        "base_stage": [{...}, ...],                     # serialize_keras_object(RandomTranslation, RandomFlip)
         "pipeline": {...},                              # serialize_keras_object(RandomAugmentationPipeline)
+        "erasing": {...} or null,                       # serialize_keras_object(RandomErasing)
         "batch_stage": {"cutmix": {"rate": p, "layer": {...}},   # serialize_keras_object(CutMix)
                         "mixup":  {"rate": q, "layer": {...}}}   # serialize_keras_object(MixUp)
       },
@@ -15,7 +17,8 @@
 The batch stage is stored as the two KerasCV layers and their rates rather than one wrapping
 layer: KerasCV's `RandomApply` fails in graph mode under Keras 3 and does not deserialize its
 inner layer, and `Augmenter` has no config. Applying "each layer with probability rate" is
-three lines of plain TensorFlow (see docs/export.md).
+three lines of plain TensorFlow (see docs/export.md). Version 1 files, written before the base
+stage and erasing existed, have neither entry and load with none.
 """
 
 from __future__ import annotations
@@ -33,16 +36,21 @@ from space import AugSearchError, Policy
 from space.errors import first_line
 
 FORMAT = "augsearch-policy"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions this code reads: 1 is 2 without "base_stage" and "erasing".
+READABLE_VERSIONS = (1, 2)
 BATCH_STAGE_LAYERS = ("cutmix", "mixup")  # applied in this order
 
 
 @dataclass(frozen=True)
 class ExportedPolicy:
-    """What `load_policy_file` returns: the Policy and the Keras layers rebuilt from the file."""
+    """What `load_policy_file` returns: the Policy and the Keras layers rebuilt from the file, in
+    the order they apply: `base_stage`, `pipeline`, `erasing` (None when off), `batch_stage`."""
 
     policy: Policy
+    base_stage: list[Any]  # keras.layers.RandomTranslation, RandomFlip
     pipeline: Any  # keras_cv.layers.RandomAugmentationPipeline
+    erasing: Any  # keras.layers.RandomErasing or None
     batch_stage: Any  # space.layers.BatchStage
     provenance: dict[str, Any]
 
@@ -58,17 +66,20 @@ def policy_document(policy: Policy, provenance: dict[str, Any] | None = None) ->
     """The export document for `policy` (a JSON-able dict); provenance keys are filled in."""
     import keras
 
-    from space.layers import BatchStage, build_pipeline
+    from space.layers import BatchStage, build_base_stage, build_erasing, build_pipeline
 
     # Unseeded: users' own programs decide their seeds.
     pipeline = build_pipeline(policy)
     stage = BatchStage.from_policy(policy)
+    erasing = build_erasing(policy)
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "policy": policy.to_dict(),
         "keras": {
+            "base_stage": [keras.saving.serialize_keras_object(layer) for layer in build_base_stage(policy)],
             "pipeline": keras.saving.serialize_keras_object(pipeline),
+            "erasing": None if erasing is None else keras.saving.serialize_keras_object(erasing),
             "batch_stage": {
                 name: {"rate": rate, "layer": keras.saving.serialize_keras_object(layer)}
                 for name, (layer, rate) in zip(BATCH_STAGE_LAYERS, stage.stages, strict=True)
@@ -107,9 +118,10 @@ def read_policy_document(path: str | os.PathLike) -> dict[str, Any]:
             f'policy file {str(path)!r} is not an AugSearch policy export (expected "format": "{FORMAT}").'
         )
     version = document.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
+        readable = " and ".join(map(str, READABLE_VERSIONS))
         raise AugSearchError(
-            f"policy file {str(path)!r} has format_version={version!r}; this AugSearch reads version {FORMAT_VERSION}."
+            f"policy file {str(path)!r} has format_version={version!r}; this AugSearch reads versions {readable}."
         )
     for key in ("policy", "keras", "provenance"):
         if not isinstance(document.get(key), dict):
@@ -142,6 +154,20 @@ def load_policy_file(path: str | os.PathLike) -> ExportedPolicy:
                 f"policy file {str(path)!r}: pipeline layer {index} must be a KerasCV augmentation layer, but its "
                 f"config gives {type(layer).__module__}.{type(layer).__name__}."
             )
+    base_configs = configs.get("base_stage", [])
+    if not isinstance(base_configs, list):
+        raise AugSearchError(f"policy file {str(path)!r} is damaged: base_stage must be a list of layer configs.")
+    base_types = (keras.layers.RandomTranslation, keras.layers.RandomFlip)
+    base_stage = [
+        _deserialize(keras, config, base_types, path, f"base_stage[{index}]")
+        for index, config in enumerate(base_configs)
+    ]
+    erasing_config = configs.get("erasing")
+    erasing = (
+        None
+        if erasing_config is None
+        else _deserialize(keras, erasing_config, keras.layers.RandomErasing, path, "erasing")
+    )
     stages = []
     batch_stage = configs.get("batch_stage") if isinstance(configs.get("batch_stage"), dict) else {}
     for name, expected in zip(BATCH_STAGE_LAYERS, (keras_cv.layers.CutMix, keras_cv.layers.MixUp), strict=True):
@@ -155,7 +181,7 @@ def load_policy_file(path: str | os.PathLike) -> ExportedPolicy:
                 f"policy file {str(path)!r} is damaged: batch_stage.{name} needs a rate in [0, 1] and a layer."
             )
         stages += [_deserialize(keras, entry.get("layer"), expected, path, f"batch_stage.{name}"), entry["rate"]]
-    return ExportedPolicy(policy, pipeline, BatchStage(*stages), document["provenance"])
+    return ExportedPolicy(policy, base_stage, pipeline, erasing, BatchStage(*stages), document["provenance"])
 
 
 def _deserialize(keras, config, expected_type, path, where):
@@ -175,9 +201,11 @@ def _deserialize(keras, config, expected_type, path, where):
         message = message.split(" Full object config:")[0]
         raise refuse(message if len(message) <= 400 else message[:400] + "...") from None
     if not isinstance(layer, expected_type):
+        names = " or ".join(
+            kind.__name__ for kind in (expected_type if isinstance(expected_type, tuple) else [expected_type])
+        )
         raise AugSearchError(
-            f"policy file {str(path)!r}: {where} must be a {expected_type.__name__}, "
-            f"but its config gives {type(layer).__name__}."
+            f"policy file {str(path)!r}: {where} must be a {names}, but its config gives {type(layer).__name__}."
         )
     return layer
 

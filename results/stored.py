@@ -83,13 +83,20 @@ class Training:
     labels: list[str] = field(default_factory=list)
 
 
+_NEW_FIELDS_OFF = {name: getattr(Policy(), name) for name in ("crop_padding", "flip", "erasing_rate", "erasing_area")}
+
+
 def training_key(policy: Policy, seed: int, budget: dict, dataset: str) -> str:
     """What identifies one training: the same augmentation (`Policy.canonical`), seed, budget and
     dataset train the same model, so a stored one is never trained again (whichever entry or label
     asked for it)."""
-    text = json.dumps(
-        {"policy": policy.canonical().to_dict(), "seed": seed, "budget": budget, "dataset": dataset}, sort_keys=True
-    )
+    described = policy.canonical().to_dict()
+    # Keys stored before the base stage and erasing existed stay valid: fields still at their
+    # "off" defaults are left out, as those versions had no such fields.
+    for name, off in _NEW_FIELDS_OFF.items():
+        if described[name] == off:
+            del described[name]
+    text = json.dumps({"policy": described, "seed": seed, "budget": budget, "dataset": dataset}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

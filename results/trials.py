@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -90,14 +92,15 @@ def select_rows(
 
 
 def policy_line(policy: Policy) -> str:
-    """The policy in one short line: magnitude±stddev (or U(0,magnitude) for a uniform draw), ops
-    per image, rate, the ops, CutMix, MixUp.
+    """The policy in one short line: the base stage and erasing when on, magnitude±stddev (or
+    U(0,magnitude) for a uniform draw), ops per image, rate, the ops, CutMix, MixUp.
 
     Op sets are named relative to the nearest named set (`space.ops.OP_SETS`): "standard",
     "trivialaugment -solarization", or the ops themselves when that is shorter.
     """
+    stages = policy.stages_text()
     return (
-        f"m={policy.magnitude_text()} n={policy.augmentations_per_image} "
+        f"{stages + ' ' if stages else ''}m={policy.magnitude_text()} n={policy.augmentations_per_image} "
         f"rate={policy.rate:.2f} ops={ops_line(policy.ops)} "
         f"cutmix={policy.cutmix_rate:.2f} mixup={policy.mixup_rate:.2f}"
     )
@@ -153,3 +156,55 @@ def progress(study: optuna.Study) -> Progress:
         best_value=None if best is None else best.value,
         best_number=None if best is None else best.number,
     )
+
+
+def training_seconds(study: optuna.Study, budget: dict[str, Any]) -> tuple[float | None, str]:
+    """About how long one training at `budget` (a `trainers.Budget.to_dict()`, the race's) takes
+    where the study's trials ran, from its COMPLETE trials' durations and their own budgets (user
+    attribute "budget"): their median seconds per image-epoch times `budget`'s epochs x
+    train_examples, plus their median time outside the epochs that scale (worker start, model and
+    graph building, the final score). The per-image-epoch time is the trials' measured epochs after
+    the first (`epoch_seconds`, validation included; the first builds the graph), else the whole
+    duration, so a 2-epoch smoke trial does not scale its start-up by a long training's epochs.
+
+    Returns (seconds, "") or (None, why it is unknown): no COMPLETE trial with a duration, or
+    trials of another model or image size than `budget`'s, whose speed says nothing about it.
+    """
+    timed = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        trained = trial.user_attrs.get("budget")
+        if not isinstance(trained, dict) or not trained.get("epochs") or not trained.get("train_examples"):
+            continue
+        seconds = _duration(trial)
+        if seconds is not None:
+            timed.append((trained, seconds, trial.user_attrs.get("epoch_seconds")))
+    if not timed:
+        return None, "no complete exploration trial to time it by"
+    same = [t for t in timed if (t[0].get("model"), t[0].get("image_size")) == (budget["model"], budget["image_size"])]
+    if not same:
+        trained = timed[0][0]
+        return None, (
+            f"exploration trained {trained.get('model')} at {trained.get('image_size')}px, "
+            f"the race {budget['model']} at {budget['image_size']}px"
+        )
+    per_image_epoch, fixed = [], []
+    for trained, seconds, epochs in same:
+        if isinstance(epochs, list) and len(epochs) >= 2:
+            steady = statistics.median(epochs[1:])
+            per_image_epoch.append(steady / trained["train_examples"])
+            fixed.append(max(seconds - steady * trained["epochs"], 0.0))
+        else:
+            per_image_epoch.append(seconds / (trained["epochs"] * trained["train_examples"]))
+            fixed.append(0.0)
+    work = budget["epochs"] * budget["train_examples"]
+    return statistics.median(fixed) + statistics.median(per_image_epoch) * work, ""
+
+
+def _duration(trial: optuna.trial.FrozenTrial) -> float | None:
+    """The trial's seconds from the driver's ask to its end (its `wall_seconds` without them)."""
+    if trial.datetime_start is not None and trial.datetime_complete is not None:
+        seconds = (trial.datetime_complete - trial.datetime_start).total_seconds()
+        if seconds > 0:
+            return seconds
+    wall = trial.user_attrs.get("wall_seconds")
+    return float(wall) if isinstance(wall, (int, float)) and wall > 0 else None

@@ -20,6 +20,7 @@ loaded here.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterable
 
@@ -48,6 +49,7 @@ from results.stored import (
     write_training,
 )
 from results.trial_policies import trial_policy
+from results.trials import training_seconds
 from search.formatting import printer
 from search.settings import Placement, SearchSettings
 from space import BASELINES, Policy
@@ -60,6 +62,12 @@ SEED_OFFSET = 1_000_000
 
 #: What a race training's stored value is: its validation accuracy, scored like the objective.
 METRIC = "objective"
+
+#: Why a search ends without a race winner (`SearchResult.no_winner_reason`).
+RACE_OFF = "the race is off (confirm_top 0)"
+INTERRUPTED = "the search was stopped before its race ended (the same search again continues it)"
+NO_CONTESTANTS = "no searched policy to race, since {why}; run more trials"
+ALL_FAILED = "every race training failed (their errors are above and in the study {name!r})"
 
 
 def confirmation_seeds(search_seed: int, count: int) -> list[int]:
@@ -101,15 +109,21 @@ def contestants(settings: SearchSettings, study: optuna.Study) -> list[Contestan
 
 def confirm(
     settings: SearchSettings, study: optuna.Study, url: str, budget: Budget, placement: Placement, load_dataset
-) -> bool:
+) -> str | None:
     """Run the race (see the module docstring) at `budget`; store its record in the study.
     `load_dataset()` gives the race's data (without the test split), called only when a training is
-    left to run. Returns True when Ctrl-C stopped it (the record is then not written)."""
+    left to run. Returns None when the race has a winner, else why not: `INTERRUPTED` when Ctrl-C
+    stopped it (the record is then not written), or the sentence of `NO_CONTESTANTS` or `ALL_FAILED`."""
     from search.tune.training_tasks import TrainingWorkers
 
     field = contestants(settings, study)
     if not field:
-        return False
+        baselines = ", ".join(settings.race_baselines)
+        return NO_CONTESTANTS.format(
+            why=f"no complete trial has a policy other than the racing baselines' ({baselines})"
+            if baselines
+            else "no trial completed"
+        )
     trainings = _trainings_study(url, study)
     name = trainings.study_name
     seeds = confirmation_seeds(settings.seed, settings.confirm_seeds)
@@ -120,10 +134,7 @@ def confirm(
     failed: dict[str, str] = {}
     announced: set[str] = set()
     workers = None  # started for the first training left to run, kept for every round
-    say(
-        f"race: {', '.join(by_label)} on {len(seeds)} paired seeds at {budget.epochs} epochs x {budget.train_examples} "
-        f"images, the clearly worse dropped after each round (study {name!r})"
-    )
+    say(_first_line(study, budget, placement, seeds, keys, by_label, read_scores(trainings), name))
 
     def on_result(job, outcome):
         write_training(trainings, job, budget_dict, spec, outcome, METRIC)
@@ -148,17 +159,50 @@ def confirm(
             jobs = [Training(keys[c, seed], by_label[c].policy, seed, [c]) for c, seed in current.pending]
             say(f"race: seed {current.rounds_done + 1} of {len(seeds)} for {len(jobs)} contestants")
             if not workers.run(jobs, on_result=on_result, say=say):
-                return True
+                return INTERRUPTED
     finally:
         if workers is not None:
             workers.close()
     finished_trials = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
     record = to_record(current, field, budget=budget_dict, confirmation_study=name, exploration_trials=finished_trials)
     write_record(study, record)
-    if record.winner is not None:
-        say(summary_line(record))
-        _write_note(trainings, record)
-    return False
+    if record.winner is None:
+        return ALL_FAILED.format(name=name)
+    say(summary_line(record))
+    _write_note(trainings, record)
+    return None
+
+
+def _first_line(study, budget: Budget, placement: Placement, seeds, keys, by_label, stored, name: str) -> str:
+    """'race: up to 20 trainings (4 contestants x 5 seeds) of 60 epochs x 6,144 images, about 25 min
+    with 2 at once (exploration's speed): trial 12, ...': what the race will cost before it starts."""
+    total, left = len(keys), [key for key in keys.values() if key not in stored]
+    done = f", {total - len(left)} already trained" if len(left) < total else ""
+    if not left:
+        cost = "nothing left to train"
+    else:
+        seconds, why = training_seconds(study, budget.to_dict())
+        if seconds is None:
+            cost = f"time unknown ({why})"
+        else:
+            # Round by round (a seed for every contestant), each round's trainings `concurrency` at once.
+            missing = [sum(keys[c, seed] not in stored for c in by_label) for seed in seeds]
+            waves = sum(math.ceil(count / placement.concurrency) for count in missing)
+            cost = f"about {_rough(waves * seconds)} with {placement.concurrency} at once (exploration's speed)"
+    return (
+        f"race: up to {total} trainings ({len(by_label)} contestants x {len(seeds)} seeds{done}) of {budget.epochs} "
+        f"epochs x {budget.train_examples:,} images, {cost}: {', '.join(by_label)} on paired seeds, the clearly "
+        f"worse dropped after each round (study {name!r})"
+    )
+
+
+def _rough(seconds: float) -> str:
+    """'40 s', '25 min', '1.5 h': an estimate's precision."""
+    if seconds < 90:
+        return f"{max(round(seconds), 1)} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _trainings_study(url: str, study: optuna.Study) -> optuna.Study:

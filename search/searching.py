@@ -21,11 +21,15 @@ from space import BASELINES, AugSearchError, Policy
 
 @dataclass(frozen=True)
 class SearchResult:
-    """What a search leaves: its study (in its storage), and whether Ctrl-C stopped it early."""
+    """What a search leaves: its study (in its storage), whether Ctrl-C stopped it early, and why
+    this run ended without a race winner (`no_winner_reason`, one sentence: the race is off, the
+    search was stopped, no searched policy to race, or every race training failed; None when its
+    race has a winner)."""
 
     study: optuna.Study
     storage_url: str
     interrupted: bool = False
+    no_winner_reason: str | None = None
 
     @property
     def confirmation(self):
@@ -103,7 +107,7 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
     from results.confirmation import write_record
     from results.stored import StudySettings
     from results.trials import progress
-    from search.confirming import confirm
+    from search.confirming import INTERRUPTED, RACE_OFF, confirm
     from search.storage import shown
     from search.study import (
         enqueue_reference_policies,
@@ -154,8 +158,8 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
     if already < settings.trials:
         write_record(study, None)  # the best trials may change: the race is run again
         if explore(settings, study, budget, data_for(budget)(), placement):
-            return SearchResult(study, url, interrupted=True)
-    if settings.confirm_top:
-        if confirm(settings, study, url, race_budget, placement, data_for(race_budget)):
-            return SearchResult(study, url, interrupted=True)
-    return SearchResult(study, url)
+            return SearchResult(study, url, interrupted=True, no_winner_reason=INTERRUPTED)
+    if not settings.confirm_top:
+        return SearchResult(study, url, no_winner_reason=RACE_OFF)
+    why = confirm(settings, study, url, race_budget, placement, data_for(race_budget))
+    return SearchResult(study, url, interrupted=why == INTERRUPTED, no_winner_reason=why)

@@ -32,8 +32,9 @@ SEARCH_BUDGETS = ("smoke", "cpu", "gpu")
 EVALUATION_BUDGETS = ("full", "full-gpu", "smoke")
 #: The race's budgets: the user's training (evaluate's presets), or "proxy", exploration's own.
 TARGET_BUDGETS = (*EVALUATION_BUDGETS, "proxy")
-#: The baselines that race the best searched policies by default.
-RACE_BASELINES = ("trivialaugment", "none")
+#: The baselines that race the best searched policies by default: the strongest measured on
+#: Fashion-MNIST (trivialaugment) and on CIFAR-10 (cropflip), and none (docs/results.md).
+RACE_BASELINES = ("trivialaugment", "cropflip", "none")
 DEFAULT_DATASET = "fashion_mnist"
 
 #: A model: a built-in name, a KerasCV preset, "package.module:function", or a callable
@@ -277,9 +278,12 @@ class SearchSettings(_Training):
     clearly worse dropped on the way (`results.racing`); the winner, the best paired mean, is the
     search's "best", a baseline when none of the searched beat it. `confirm_top` 0 turns the race
     off. `target_budget` is the training the user will run, as `search evaluate` trains: None is
-    full (full-gpu when Ray sees a GPU), "proxy" races at exploration's budget (cheaper, and
-    biased like the proxy); `target_overrides` change its fields. The race scores on validation
-    images (`score_examples` of the exploration budget when the target has none), never the test split.
+    full (full-gpu when Ray sees a GPU), or smoke after a `budget="smoke"` exploration (a quick try
+    races quickly too); "proxy" races at exploration's budget (cheaper, and biased like the
+    proxy); `target_overrides` change its fields, the default target's when `target_budget` is
+    None (so smoke with `target_overrides={"epochs": 3}` races smoke for 3 epochs). The race
+    scores on validation images (`score_examples` of the exploration budget when the target has
+    none), never the test split.
     """
 
     dataset: str | ArrayData = DEFAULT_DATASET
@@ -346,14 +350,15 @@ class SearchSettings(_Training):
 
     def race_budget_for(self, gpus: bool) -> Budget:
         """The race's budget on a cluster with (`gpus`) or without GPUs: the target (see the class
-        docstring) with its overrides and the model, scored on validation images."""
+        docstring; None: `default_target(gpus)`) with its overrides and the model, scored on
+        validation images."""
         exploration = self.budget_for(gpus)
         if self.target_budget == "proxy":
             base = exploration
         elif isinstance(self.target_budget, Budget):
             base = self.target_budget
         else:
-            base = PRESETS[self.target_budget or ("full-gpu" if gpus else "full")]
+            base = PRESETS[self.target_budget or self.default_target(gpus)]
         changes = dict(self.target_overrides)
         if self.model is not None:
             changes["model"] = self.model_name
@@ -364,6 +369,13 @@ class SearchSettings(_Training):
         if target.score_examples == 0 and "score_examples" not in self.target_overrides:
             target = target.replace(score_examples=exploration.score_examples)
         return target
+
+    def default_target(self, gpus: bool) -> str:
+        """The race's preset when `target_budget` is None: it follows exploration's budget, smoke
+        after smoke, else `search evaluate`'s default (full-gpu when Ray sees a GPU, else full)."""
+        if self.budget == "smoke":
+            return "smoke"
+        return "full-gpu" if gpus else "full"
 
     @property
     def study_name(self) -> str:

@@ -1,14 +1,20 @@
-"""Build KerasCV layers from a Policy. The only module of `space` that imports KerasCV.
+"""Build Keras and KerasCV layers from a Policy. The only module of `space` that imports KerasCV.
 
 Every op is built the same way from its data in `space.ops`: `keras_cv.layers.<layer>(**arguments,
 seed=seed)`, plus `value_range` where the layer takes one. With the "normal" distribution the ten
 standard ops get exactly KerasCV's `RandAugment.get_standard_policy` arguments.
+
+The base stage and erasing are Keras' own layers, which draw per image on a batch:
+pad-and-crop is `RandomTranslation` with zero fill and nearest-pixel sampling (a shift of up to
+`crop_padding` of the side is a crop of the zero-padded image), and erasing is `RandomErasing`
+with a fixed square area (`scale=(a, a)`: each side is sqrt(a) of the image's).
 """
 
 from __future__ import annotations
 
 import inspect
 
+import keras
 import keras_cv
 import tensorflow as tf
 
@@ -64,16 +70,76 @@ def _check_seed(seed: int | None) -> None:
     )
 
 
-def build_pipeline(policy: Policy, seed: int | None = None) -> keras_cv.layers.RandomAugmentationPipeline:
-    """The per-image stage: a real `keras_cv.layers.RandomAugmentationPipeline` on [0, 255] images."""
-    _check_seed(seed)
-    layers = [
+def op_layers(policy: Policy, seed: int | None = None) -> list:
+    """The layers the op stage chooses from, one per op of `policy`, in its order."""
+    return [
         build_op(name, policy.magnitude, policy.magnitude_stddev, seed, policy.magnitude_distribution)
         for name in policy.ops
     ]
+
+
+def build_pipeline(policy: Policy, seed: int | None = None) -> keras_cv.layers.RandomAugmentationPipeline:
+    """The op stage: a real `keras_cv.layers.RandomAugmentationPipeline` on [0, 255] images."""
+    _check_seed(seed)
     return keras_cv.layers.RandomAugmentationPipeline(
-        layers=layers, augmentations_per_image=policy.augmentations_per_image, rate=policy.rate, seed=seed
+        layers=op_layers(policy, seed),
+        augmentations_per_image=policy.augmentations_per_image,
+        rate=policy.rate,
+        seed=seed,
     )
+
+
+#: What erasing fills its square with: mid-grey, about what erasing after normalisation (zeros at
+#: the dataset's mean, as the cutout and random-erasing papers do) leaves.
+ERASING_FILL = 127.5
+
+
+def _stage_seed(seed: int | None, stage: int) -> int | None:
+    # Layers seeded alike draw alike: each stage's layer gets a seed of its own, never 0.
+    return None if seed is None else 1 + (seed + stage * 1_000_003) % (2**31 - 2)
+
+
+def build_base_stage(policy: Policy, seed: int | None = None) -> list:
+    """The base stage's Keras layers, in order (pad-and-crop, then flip); empty when it is off."""
+    _check_seed(seed)
+    layers = []
+    if policy.crop_padding > 0:
+        shift = policy.crop_padding
+        layers.append(
+            keras.layers.RandomTranslation(
+                shift, shift, fill_mode="constant", interpolation="nearest", seed=_stage_seed(seed, 1)
+            )
+        )
+    if policy.flip:
+        layers.append(keras.layers.RandomFlip("horizontal", seed=_stage_seed(seed, 2)))
+    return layers
+
+
+def build_erasing(policy: Policy, seed: int | None = None):
+    """The erasing stage, a `keras.layers.RandomErasing`, or None when `erasing_rate` is 0."""
+    _check_seed(seed)
+    if policy.erasing_rate == 0:
+        return None
+    rate, area = policy.erasing_rate, policy.erasing_area
+    return keras.layers.RandomErasing(
+        factor=(rate, rate),
+        scale=(area, area),
+        fill_value=ERASING_FILL,
+        value_range=VALUE_RANGE,
+        seed=_stage_seed(seed, 3),
+    )
+
+
+def image_stages(policy: Policy, seed: int | None = None, ops=None) -> list:
+    """The callables before the batch stage, in the order training and the export apply them:
+    the base stage, the op stage (`ops`, by default `build_pipeline`'s; left out at rate 0), erasing.
+    Each is called as `layer(images, training=True)`. Built in that order, so that unseeded
+    layers take their seeds from the global ones as a user's program building them in order does."""
+    stages = build_base_stage(policy, seed)
+    if policy.rate > 0:
+        stages.append(ops if ops is not None else build_pipeline(policy, seed))
+    erasing = build_erasing(policy, seed)
+    return stages + ([erasing] if erasing is not None else [])
 
 
 class BatchStage:

@@ -12,17 +12,27 @@ from space.ops import MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, TRIVIALAUGMENT
 #: What the per-image stage draws from, unused when its rate is 0 (see `Policy.canonical`).
 _PER_IMAGE_FIELDS = ("magnitude", "magnitude_stddev", "magnitude_distribution", "augmentations_per_image", "ops")
 
+#: The largest pad-and-crop shift, as a fraction of the image side (0.5: half the image may go).
+MAX_CROP_PADDING = 0.5
+
 
 @dataclass(frozen=True)
 class Policy:
-    """A per-image RandAugment-style stage followed by a batch stage (CutMix, then MixUp).
+    """Four stages, in this order: the base stage on every image (a random pad-and-crop, then a
+    horizontal flip), a per-image RandAugment-style op stage, random erasing, and a batch stage
+    (CutMix, then MixUp).
 
-    The defaults are KerasCV's `RandAugment` defaults with no CutMix and no MixUp.
+    The defaults are KerasCV's `RandAugment` defaults with no base stage, no erasing, no CutMix and
+    no MixUp, so a Policy stored before the base stage and erasing existed means what it meant.
     `magnitude_distribution` says how each image draws its strength: "normal" (KerasCV's
     RandAugment: N(magnitude, magnitude_stddev) clipped to [0, 1]) or "uniform" (TrivialAugment:
     uniform in [0, magnitude], with magnitude_stddev 0).
     `ops` takes names, "standard", "extended" or "a,b,c", and is kept as a tuple in catalogue
     order, so policies with the same set of ops are equal.
+    `crop_padding`: each image is padded by this fraction of its side and cropped back at a random
+    place (CIFAR's 4 px at 32 px is 0.125; 0: no crop). `flip`: half of the images are mirrored
+    left-right. `erasing_rate`: the chance that an image gets a square of `erasing_area` of its
+    area, at a random place, filled with grey (TrivialAugment's cutout: rate 1, area 0.25).
     """
 
     magnitude: float = 0.5
@@ -35,6 +45,10 @@ class Policy:
     mixup_rate: float = 0.0
     cutmix_alpha: float = 1.0
     mixup_alpha: float = 0.2
+    crop_padding: float = 0.0
+    flip: bool = False
+    erasing_rate: float = 0.0
+    erasing_area: float = 0.25
 
     def __post_init__(self) -> None:
         require_unit_interval("magnitude", self.magnitude)
@@ -80,10 +94,24 @@ class Policy:
         for name in ("cutmix_alpha", "mixup_alpha"):
             value = getattr(self, name)
             require(is_number(value) and value > 0, name, value, "a number > 0")
+        require(
+            is_number(self.crop_padding) and 0.0 <= self.crop_padding <= MAX_CROP_PADDING,
+            "crop_padding",
+            self.crop_padding,
+            f"a number in [0, {MAX_CROP_PADDING}] (a fraction of the image side; 0: no crop)",
+        )
+        require(isinstance(self.flip, bool), "flip", self.flip, "True or False")
+        require_unit_interval("erasing_rate", self.erasing_rate)
+        require(
+            is_number(self.erasing_area) and 0.0 < self.erasing_area <= 1.0,
+            "erasing_area",
+            self.erasing_area,
+            "a number in (0, 1] (a fraction of the image's area)",
+        )
         # Normalise numbers so that 1 and 1.0 give equal, equally hashed, identically saved policies.
         object.__setattr__(self, "augmentations_per_image", int(self.augmentations_per_image))
         for f in dataclasses.fields(self):
-            if f.name not in ("ops", "augmentations_per_image", "magnitude_distribution"):
+            if f.name not in ("ops", "augmentations_per_image", "magnitude_distribution", "flip"):
                 object.__setattr__(self, f.name, float(getattr(self, f.name)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,7 +144,8 @@ class Policy:
     def canonical(self) -> Policy:
         """The same augmentation with the fields that cannot act set as `NO_AUGMENTATION` sets them:
         at rate 0 no op runs (its ops, magnitude and ops per image are unused), and a batch op at
-        rate 0 never draws from its alpha. Policies that augment alike have equal canonical forms."""
+        rate 0 never draws from its alpha, nor erasing at rate 0 from its area. Policies that augment
+        alike have equal canonical forms."""
         inert: dict[str, Any] = {}
         if self.rate == 0:
             inert.update({name: getattr(NO_AUGMENTATION, name) for name in _PER_IMAGE_FIELDS})
@@ -124,7 +153,26 @@ class Policy:
             inert["cutmix_alpha"] = NO_AUGMENTATION.cutmix_alpha
         if self.mixup_rate == 0:
             inert["mixup_alpha"] = NO_AUGMENTATION.mixup_alpha
+        if self.erasing_rate == 0:
+            inert["erasing_area"] = NO_AUGMENTATION.erasing_area
         return self.replace(**inert)
+
+    @property
+    def has_base_stage(self) -> bool:
+        return self.flip or self.crop_padding > 0
+
+    @property
+    def augments_each_image(self) -> bool:
+        """Whether any stage before the batch stage can change an image."""
+        return self.has_base_stage or self.rate > 0 or self.erasing_rate > 0
+
+    def stages_text(self) -> str:
+        """The base stage and erasing in a few characters ("crop0.125+flip erase1.00@0.25"), "" when off."""
+        base = [f"crop{self.crop_padding:.3g}"] * (self.crop_padding > 0) + ["flip"] * self.flip
+        parts = ["+".join(base)] if base else []
+        if self.erasing_rate > 0:
+            parts.append(f"erase{self.erasing_rate:.2f}@{self.erasing_area:.3g}")
+        return " ".join(parts)
 
     def magnitude_text(self) -> str:
         """The magnitude in a few characters: "0.50±0.15" (normal) or "U(0,1.00)" (uniform)."""
@@ -135,8 +183,9 @@ class Policy:
     def __repr__(self) -> str:
         named = {STANDARD_OPS: "standard", TRIVIALAUGMENT_OPS: "trivialaugment"}
         ops = named.get(self.ops, ",".join(self.ops))
+        stages = self.stages_text()
         return (
-            f"Policy(m={self.magnitude_text()} n={self.augmentations_per_image} "
+            f"Policy({stages + ' ' if stages else ''}m={self.magnitude_text()} n={self.augmentations_per_image} "
             f"rate={self.rate:.2f} ops=[{ops}] cutmix={self.cutmix_rate:.2f}(α={self.cutmix_alpha:g}) "
             f"mixup={self.mixup_rate:.2f}(α={self.mixup_alpha:g}))"
         )

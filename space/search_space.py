@@ -2,7 +2,12 @@
 
 Parameter names are part of the on-disk format (studies outlive code): flat and explicit,
 `magnitude_distribution`, `magnitude`, `magnitude_stddev`, `rate`, `augmentations_per_image`,
-`op.<name>`, `cutmix_rate`, `mixup_rate`. Changing them needs a migration or a new study.
+`op.<name>`, `cutmix_rate`, `mixup_rate`, and for the optional stages `crop`, `crop_padding`,
+`flip`, `erasing`, `erasing_rate`, `erasing_area`. Changing them needs a migration or a new study.
+
+Each optional stage (`STAGES`) is switched on or off per trial by a boolean (`crop`, `flip`,
+`erasing`), and its strengths exist only when it is on: "off" is a choice of its own, which TPE
+models apart from the strengths, rather than the bottom of a range it would rarely hit.
 
 `magnitude_distribution` ("normal": KerasCV RandAugment's per-image draw, "uniform":
 TrivialAugment's) is searched when the space allows both; `magnitude_stddev` exists only under
@@ -18,9 +23,17 @@ from typing import Any
 
 from space.errors import AugSearchError, is_int, is_number, require
 from space.ops import MAGNITUDE_DISTRIBUTIONS, TRIVIALAUGMENT_OPS, resolve_ops
-from space.policy import Policy
+from space.policy import MAX_CROP_PADDING, Policy
 
 FLOAT_FIELDS = ("magnitude", "magnitude_stddev", "rate", "cutmix_rate", "mixup_rate")
+
+#: The optional stages, each searched on/off, and the Policy fields (with bounds in the space) it has when on.
+STAGES: dict[str, tuple[str, ...]] = {
+    "crop": ("crop_padding",),
+    "flip": (),
+    "erasing": ("erasing_rate", "erasing_area"),
+}
+STAGE_FIELDS = tuple(name for fields in STAGES.values() for name in fields)
 
 
 def op_param(name: str) -> str:
@@ -35,6 +48,9 @@ class SearchSpace:
     `ops` are the candidate ops ("trivialaugment", "standard", "extended", a comma-separated string
     or names); each candidate is switched on or off per trial. `magnitude_distributions` are the
     distributions a trial may choose ("normal", "uniform" or both). The alphas are not searched.
+    `stages` are the optional stages searched on/off ("crop", "flip", "erasing"; a comma-separated
+    string too, "" or "none" for none); the others stay off. The bounds of a stage's strengths
+    (`crop_padding`, `erasing_rate`, `erasing_area`) apply when it is on.
     """
 
     magnitude: tuple[float, float] = (0.0, 1.0)
@@ -47,10 +63,21 @@ class SearchSpace:
     mixup_rate: tuple[float, float] = (0.0, 1.0)
     cutmix_alpha: float = 1.0
     mixup_alpha: float = 0.2
+    stages: tuple[str, ...] = tuple(STAGES)
+    # 1/32 of the side (1 px at 32 px) to 1/4; CIFAR's recipe pads 4 px at 32 px (0.125).
+    crop_padding: tuple[float, float] = (0.03125, 0.25)
+    erasing_rate: tuple[float, float] = (0.05, 1.0)
+    erasing_area: tuple[float, float] = (0.02, 0.4)
 
     def __post_init__(self) -> None:
-        for name in FLOAT_FIELDS:
+        for name in FLOAT_FIELDS + STAGE_FIELDS:
             object.__setattr__(self, name, _bounds(name, getattr(self, name), 0.0, 1.0))
+        # Each bound is a strength a Policy may have when its stage is on.
+        require(
+            self.crop_padding[1] <= MAX_CROP_PADDING, "crop_padding", self.crop_padding, f"bounds <= {MAX_CROP_PADDING}"
+        )
+        require(self.erasing_area[0] > 0, "erasing_area", self.erasing_area, "bounds > 0")
+        object.__setattr__(self, "stages", _stages(self.stages))
         object.__setattr__(
             self,
             "augmentations_per_image",
@@ -73,7 +100,19 @@ class SearchSpace:
             key: tuple(value) if isinstance(value, list) else value for key, value in data.items()
         }
         values.setdefault("magnitude_distributions", ("normal",))
+        values.setdefault("stages", ())  # stored before the optional stages existed: none searched
         return cls(**values)
+
+
+def _stages(value) -> tuple[str, ...]:
+    names = tuple(value.split(",")) if isinstance(value, str) else value
+    ok = isinstance(names, (tuple, list)) and all(isinstance(name, str) for name in names)
+    names = tuple(name.strip() for name in names if name.strip()) if ok else names
+    if ok and names == ("none",):
+        return ()
+    ok = ok and len(set(names)) == len(names) and all(name in STAGES for name in names)
+    require(ok, "stages", value, f"distinct names from: {', '.join(STAGES)} (or none)")
+    return tuple(name for name in STAGES if name in names)
 
 
 def _distributions(value) -> tuple[str, ...]:
@@ -128,14 +167,23 @@ def suggest_policy(trial, space: SearchSpace) -> Policy:
     chosen = [name for name in others if trial.suggest_categorical(op_param(name), [False, True])]
     if not chosen or trial.suggest_categorical(op_param(last), [False, True]):
         chosen.append(last)
+    for stage, fields in STAGES.items():
+        if stage in space.stages and trial.suggest_categorical(stage, [False, True]):
+            values.update({name: trial.suggest_float(name, *getattr(space, name)) for name in fields})
+            if stage == "flip":
+                values["flip"] = True
     return Policy(ops=tuple(chosen), cutmix_alpha=space.cutmix_alpha, mixup_alpha=space.mixup_alpha, **values)
+
+
+def _stage_on(policy: Policy, stage: str) -> bool:
+    return policy.flip if stage == "flip" else getattr(policy, STAGES[stage][0]) > 0
 
 
 def policy_params(policy: Policy, space: SearchSpace) -> dict[str, Any]:
     """The Optuna parameters that make `suggest_policy` return `policy` (for enqueue_trial).
 
     Raises AugSearchError if the policy lies outside `space`: a field outside its bounds, an op
-    that is not a candidate, or a magnitude distribution that `space` does not propose.
+    that is not a candidate, a magnitude distribution or a stage that `space` does not propose.
     """
     distributions = space.magnitude_distributions
     if policy.magnitude_distribution not in distributions:
@@ -148,11 +196,22 @@ def policy_params(policy: Policy, space: SearchSpace) -> dict[str, Any]:
         raise AugSearchError(
             f"policy uses op {extra[0]!r}, which is not among the search space's ops ({', '.join(space.ops)})."
         )
+    off = [stage for stage in STAGES if _stage_on(policy, stage) and stage not in space.stages]
+    if off:
+        searched = ", ".join(space.stages) or "none"
+        raise AugSearchError(
+            f"policy uses the {off[0]} stage, which the search space does not search (its stages: {searched})."
+        )
     params: dict[str, Any] = {name: getattr(policy, name) for name in FLOAT_FIELDS}
     params["augmentations_per_image"] = policy.augmentations_per_image
     if policy.magnitude_distribution == "uniform":
         del params["magnitude_stddev"]
+    for stage in space.stages:
+        params[stage] = _stage_on(policy, stage)
+        params.update({name: getattr(policy, name) for name in STAGES[stage] if params[stage]})
     for name, value in params.items():
+        if isinstance(value, bool):
+            continue
         low, high = getattr(space, name)
         if not low <= value <= high:
             raise AugSearchError(f"policy has {name}={value:g}, outside the search space's bounds [{low:g}, {high:g}].")

@@ -1,4 +1,4 @@
-"""The per-image stage, executed a batch at a time.
+"""The stages before the batch stage (base, ops, erasing), executed a batch at a time.
 
 `keras_cv.layers.RandomAugmentationPipeline` augments one image at a time: for each of its
 `augmentations_per_image` slots, an image skips the slot with probability 1 - rate, else it goes
@@ -15,8 +15,24 @@ from __future__ import annotations
 import keras_cv
 import tensorflow as tf
 
-from space.layers import build_op
+from space.layers import image_stages, op_layers
 from space.policy import Policy
+
+
+class ImageStages:
+    """`policy`'s stages before the batch stage (`space.layers.image_stages`) on float32 [0, 255]
+    images: on a chunk (B, H, W, 3) with the op stage as a `BatchedPipeline`, or with
+    `one_at_a_time` on single images (H, W, 3) with KerasCV's own `RandomAugmentationPipeline`."""
+
+    def __init__(self, policy: Policy, seed: int, one_at_a_time: bool = False):
+        ops = None if one_at_a_time else BatchedPipeline.from_policy(policy, seed)
+        self.layers = image_stages(policy, seed, ops=ops)
+
+    def __call__(self, images: tf.Tensor) -> tf.Tensor:
+        for layer in self.layers:
+            # Under a mixed-precision policy, Keras layers compute (and return) float16.
+            images = tf.cast(layer(images, training=True), tf.float32)
+        return images
 
 
 class BatchedPipeline:
@@ -36,11 +52,7 @@ class BatchedPipeline:
 
     @classmethod
     def from_policy(cls, policy: Policy, seed: int) -> BatchedPipeline:
-        layers = [
-            build_op(name, policy.magnitude, policy.magnitude_stddev, seed, policy.magnitude_distribution)
-            for name in policy.ops
-        ]
-        return cls(layers, policy.augmentations_per_image, policy.rate, seed)
+        return cls(op_layers(policy, seed), policy.augmentations_per_image, policy.rate, seed)
 
     def draw(self, batch_size) -> tf.Tensor:
         """Each image's op index for each slot, -1 where it skips the slot: int32 (slots, B).
@@ -53,7 +65,8 @@ class BatchedPipeline:
         ops = self._draws.uniform(shape, minval=0, maxval=len(self.layers), dtype=tf.int32)
         return tf.where(applies, ops, -1)
 
-    def __call__(self, images: tf.Tensor) -> tf.Tensor:
+    def __call__(self, images: tf.Tensor, training: bool = True) -> tf.Tensor:
+        """The op stage on a batch (training only: `training` is there to be called like a layer)."""
         if self.rate == 0.0 or not self.layers:
             return images
         choices = self.draw(tf.shape(images)[0])

@@ -4,7 +4,7 @@ A dataset is named by one spec string, the same on the CLI and in Python:
 
 - ``fashion_mnist``: the real Fashion-MNIST from the IDX files of Debian's `dataset-fashion-mnist`.
 - ``tfds:NAME``: a TensorFlow Datasets dataset (downloaded and prepared by TFDS on first use).
-- ``folder:PATH``: one sub-folder of image files per class.
+- ``folder:PATH``: one sub-folder of image files per class, or train/ (val/, test/) split folders of those.
 
 Or, in Python, an `ArrayData` of your own numpy arrays; its spec is "arrays:" and a digest of them.
 Each kind of spec is a source in `trainers.sources` (one module each); this module parses specs,
@@ -33,7 +33,7 @@ from trainers.sources import SOURCES, SPEC_FORMS
 from trainers.sources.source import Source
 from trainers.subsets import MIN_IMAGE_SIZE, Pool, Split, carve, materialize
 
-#: Share of a source's examples carved out for a split it lacks (validation; and test for folders).
+#: Share of a source's examples carved out for a split it lacks (validation; and test for folders without test/).
 HOLDOUT_FRACTION = 0.1
 # Independent random streams per purpose, so that e.g. the validation carve for a seed is the same
 # whatever subsets are drawn afterwards.
@@ -125,8 +125,8 @@ def check_dataset(spec: str | ArrayData, data_dir: str | os.PathLike | None = No
     An ArrayData was checked when it was built. Otherwise checks the spec's form; for
     fashion_mnist that the four IDX files exist and have valid headers; for tfds that TFDS knows
     the name and it is an image classification dataset (nothing is downloaded); for folders the
-    class folders, each with at least one decodable image. Raises
-    AugSearchError with a one-line message.
+    layout and the class folders (the same in every split), each with at least one decodable image.
+    Raises AugSearchError with a one-line message.
     """
     if isinstance(spec, ArrayData):
         require(
@@ -179,7 +179,7 @@ def load_dataset(
         class_names, pools, skipped = spec.classes, _array_pools(spec, include_test), 0
     else:
         source, arg = parse_spec(spec)
-        name, carves_test = spec, source.carves_test
+        name, carves_test = spec, source.carves_test(spec, arg)
         class_names, pools, skipped = source.load(spec, arg, data_dir, include_test)
     holdout = max(1, round(len(pools["train"].labels) * HOLDOUT_FRACTION))
     if carves_test:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from space.layers import BatchStage, build_pipeline
+from space.layers import BatchStage
 from space.policy import Policy
-from trainers.augment import BatchedPipeline
+from trainers.augment import ImageStages
 
 AUTOTUNE = tf.data.AUTOTUNE
 # Bytes of float32 images per call of the per-image stage: enough images to amortise each op's
@@ -73,7 +73,7 @@ def train_dataset(
 
     # Shuffling indices rather than images lets every shard below replay the same order cheaply.
     order = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
-    if policy.rate == 0.0:
+    if not policy.augments_each_image:
         ds = order.map(example, num_parallel_calls=AUTOTUNE)
     else:
         ds = _augmented(order, example, policy, seed, shards, augment_chunk(split.images.shape[1:]))
@@ -85,8 +85,8 @@ def train_dataset(
 
 
 def _augmented(order: tf.data.Dataset, example, policy: Policy, seed: int, shards: int, chunk: int) -> tf.data.Dataset:
-    # The per-image stage runs on chunks of `chunk` images (`BatchedPipeline`: each image
-    # still draws its own ops, each op runs once per chunk over the images that drew it). Its
+    # The per-image stages run on chunks of `chunk` images (`ImageStages`: each image still
+    # draws its own crop, flip, ops and erasing; each layer runs once per chunk). Their
     # draws and KerasCV's come from stateful generators, so calls running in parallel would take
     # them in a racy order and one seed would give different images. Reproducible and still
     # parallel: `shards` streams, each with its own generators, each sequential over every
@@ -95,12 +95,13 @@ def _augmented(order: tf.data.Dataset, example, policy: Policy, seed: int, shard
     for shard in range(shards):
         stream = order.shard(shards, shard) if shards > 1 else order
         stream = stream.map(example, num_parallel_calls=AUTOTUNE)
-        if chunk == 1:  # large images: KerasCV's own pipeline, one image per call
-            per_image = build_pipeline(policy, seed=layer_seed(seed) + shard)
-            stream = stream.map(lambda e, per_image=per_image: per_image(e, training=True))
-        else:
-            augment = BatchedPipeline.from_policy(policy, seed=layer_seed(seed) + shard)
-            stream = stream.batch(chunk).map(lambda e, augment=augment: {**e, "images": augment(e["images"])}).unbatch()
+        # Large images: KerasCV's own op pipeline, one image per call.
+        augment = ImageStages(policy, layer_seed(seed) + shard, one_at_a_time=chunk == 1)
+        if chunk > 1:
+            stream = stream.batch(chunk)
+        stream = stream.map(lambda e, augment=augment: {**e, "images": augment(e["images"])})
+        if chunk > 1:
+            stream = stream.unbatch()
         streams.append(stream)
     if shards == 1:
         return streams[0]

@@ -24,7 +24,7 @@ DESCRIPTION = (
     "NAME.evaluation: the same command again trains only what is missing. Writes "
     "RUNS_DIR/evaluation/NAME.evaluation.{json,md,png}."
 )
-EPILOG = "Example: search evaluate --top-k 3 --seeds 3 (the 3 best trials against the 4 baselines)"
+EPILOG = "Example: search evaluate --top-k 3 --seeds 3 (the 3 best trials against the 7 baselines)"
 NEEDS_TENSORFLOW = True
 
 

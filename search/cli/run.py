@@ -14,13 +14,14 @@ from search.cli.arguments import (
 )
 from search.settings import PRUNERS, RACE_BASELINES, SAMPLERS, TARGET_BUDGETS
 from space import BASELINES, EXTENDED_OPS, TRIVIALAUGMENT_OPS
+from space.search_space import STAGES
 from trainers.sources import SPEC_FORMS
 
 HELP = "search augmentation policies (resumable: run it again to continue)"
 DESCRIPTION = (
     "Optuna proposes policies, starting from the baselines; Ray Tune trains a short proxy for each "
     "in parallel, ASHA stops weak ones early, and the study keeps every trial. Then the final race "
-    "trains the best few and the baselines (TrivialAugment, no augmentation) on paired seeds at the "
+    "trains the best few and the baselines (TrivialAugment, crop + flip, none) on paired seeds at the "
     "training you will run (--target-*), scored on validation images; its winner, a baseline if "
     "none of the searched beat it, is what `search export` exports. --trials is the total number "
     "of finished trials the study should hold: the same command again resumes."
@@ -35,6 +36,9 @@ BOUNDS = (
     ("--augmentations-per-image", int, "1,4"),
     ("--cutmix-rate", float, "0,1"),
     ("--mixup-rate", float, "0,1"),
+    ("--crop-padding", float, "0.03125,0.25 of the side, when the crop is on"),
+    ("--erasing-rate", float, "0.05,1, when erasing is on"),
+    ("--erasing-area", float, "0.02,0.4 of the image, when erasing is on"),
 )
 
 
@@ -69,6 +73,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAMES",
         help="how an image draws its strength, searched: normal (RandAugment's), uniform (TrivialAugment's) "
         "or both (default: normal,uniform)",
+    )
+    space.add_argument(
+        "--stages",
+        default=",".join(STAGES),
+        metavar="NAMES",
+        help="optional stages searched on/off around the ops: crop (random pad-and-crop, before the ops), "
+        "flip (horizontal, before the ops), erasing (a grey square, after the ops); none for none "
+        f"(default: {','.join(STAGES)})",
     )
     for flag, kind, default in BOUNDS:
         space.add_argument(flag, type=_bounds(kind), metavar="LOW,HIGH", help=f"default: {default}")
@@ -130,8 +142,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     confirm.add_argument(
         "--target-budget",
         choices=TARGET_BUDGETS,
-        help="the training you will run, which the race trains at (default: full-gpu if Ray sees a GPU, else full, "
-        "as search evaluate; proxy: exploration's budget, cheaper but biased towards mild policies)",
+        help="the training you will run, which the race trains at (default: smoke after --budget smoke, else "
+        "full-gpu if Ray sees a GPU, else full, as search evaluate; proxy: exploration's budget, cheaper but "
+        "biased towards mild policies). The --target-* overrides change it, the default one without "
+        "--target-budget: --budget smoke --target-epochs 3 races smoke for 3 epochs",
     )
     for name in BUDGET_OVERRIDES:
         flag = "--target-" + name.replace("_", "-")
@@ -153,6 +167,7 @@ def settings(args: argparse.Namespace):
     space = SearchSpace(
         ops=args.ops,
         magnitude_distributions=args.magnitude_distributions,
+        stages=args.stages,
         **{name: getattr(args, name) for name in space_fields if getattr(args, name) is not None},
     )
     return SearchSettings(
@@ -196,8 +211,10 @@ def _summary(result, args: argparse.Namespace) -> None:
     confirmation = result.confirmation
     if confirmation is not None:
         print("\n" + summary_line(confirmation) + ".")
-    elif args.confirm_top and not result.interrupted:
-        print("\nNo race winner: every race training failed (see above); the best trial is exploration's.")
+    elif not args.confirm_top:
+        print("\nNo race (--confirm-top 0): the best trial is exploration's.")
+    elif result.no_winner_reason is not None:
+        print(f"\nNo race winner: {result.no_winner_reason}. The best trial is exploration's.")
     where = "" if args.runs_dir == "runs" else f" --runs-dir {args.runs_dir}"
     print(
         f"\nExport the best ({result.best.label}): "

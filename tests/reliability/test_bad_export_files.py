@@ -63,7 +63,7 @@ EDITS = {
     ),
     "format_version as a string": (
         lambda d: d.update(format_version="1"),
-        "has format_version='1'; this AugSearch reads version 1.",
+        "has format_version='1'; this AugSearch reads versions 1 and 2.",
     ),
     "batch_stage not an object": (
         lambda d: d["keras"].__setitem__("batch_stage", ["cutmix", "mixup"]),

@@ -51,16 +51,21 @@ PLAIN_KERAS_SCRIPT = textwrap.dedent(
         keras.utils.set_random_seed(0)
         tf.random.set_global_generator(tf.random.Generator.from_seed(0))
         config = json.load(open(policy_file))["keras"]
+        # docs/export.md's order: the base stage, the pipeline, erasing (a version-1 file has neither).
+        base_stage = [keras.saving.deserialize_keras_object(layer) for layer in config.get("base_stage", [])]
         pipeline = keras.saving.deserialize_keras_object(config["pipeline"])
-        if mode == "augsearch":  # AugSearch's own training pipeline for the file's policy
+        erasing = [keras.saving.deserialize_keras_object(config["erasing"])] if config.get("erasing") else []
+        stages = [*base_stage, pipeline, *erasing]
+        if mode == "augsearch":  # AugSearch's own training stages for the file's policy, one image at a time
             from space import Policy
-            from space.layers import build_pipeline
+            from space.layers import image_stages
             keras.utils.set_random_seed(0)
             tf.random.set_global_generator(tf.random.Generator.from_seed(0))
-            pipeline = build_pipeline(Policy.from_dict(json.load(open(policy_file))["policy"]))
+            stages = image_stages(Policy.from_dict(json.load(open(policy_file))["policy"]))
 
         def apply_pipeline(inputs):
-            inputs["images"] = pipeline(inputs["images"])
+            for layer in stages:
+                inputs["images"] = layer(inputs["images"], training=True)
             return inputs
 
         batch_stage = [
@@ -83,6 +88,8 @@ PLAIN_KERAS_SCRIPT = textwrap.dedent(
         mixed = [b for b in data.map(apply_pipeline).map(apply_batch_stage)]
         np.save(f"{out_folder}/{mode}-{index}.npy", out)
         return {
+            "base_stage": [type(layer).__name__ for layer in base_stage],
+            "erasing": [type(layer).__name__ for layer in erasing],
             "pipeline": type(pipeline).__name__,
             "layers": [type(layer).__name__ for layer in pipeline.layers],
             "augmentations_per_image": pipeline.augmentations_per_image,
@@ -132,11 +139,14 @@ TRIVIALAUGMENT_LAYERS = [
 ]
 
 
-# Two policies per process (a fresh Python with TensorFlow costs seconds): one of each magnitude sampler.
+# Three policies per process (a fresh Python with TensorFlow costs seconds): one of each magnitude
+# sampler, and one with every stage.
 EXPORTED = [
     (POLICY, ["Solarization", "RandomBrightness", "RandomRotation", "GridMask"], [["CutMix", 0.5], ["MixUp", 0.25]]),
     # Its uniform magnitude is plain KerasCV too: UniformFactorSampler configs.
     (BASELINES["trivialaugment"], TRIVIALAUGMENT_LAYERS, [["CutMix", 0.0], ["MixUp", 0.0]]),
+    # The base stage and erasing are plain Keras layers.
+    (BASELINES["torchvision"], TRIVIALAUGMENT_LAYERS, [["CutMix", 0.5], ["MixUp", 0.5]]),
 ]
 
 
@@ -157,6 +167,8 @@ def test_plain_keras_and_kerascv_rebuild_and_apply_the_exported_pipeline(tmp_pat
             policy.rate,
         )
         assert file_seen["batch_stage"] == batch_stage
+        assert file_seen["base_stage"] == ["RandomTranslation", "RandomFlip"][: 2 * policy.has_base_stage]
+        assert file_seen["erasing"] == ["RandomErasing"][: policy.erasing_rate > 0]
         np.testing.assert_allclose(file_seen["label_sums"], 1.0, rtol=1e-5)
         assert np.abs(augmented - images).mean() > 1.0
 
@@ -197,6 +209,52 @@ def test_file_holds_version_policy_and_provenance(tmp_path):
     assert not list(path.parent.glob(".policy.json.*")), "the temporary file was left behind"
 
 
+def test_every_stage_is_in_the_file_as_keras_layers_and_loads_back(tmp_path):
+    recipe = BASELINES["ta-cifar"]
+    path = export_policy(recipe, tmp_path / "policy.json")
+    document = json.loads(path.read_text())["keras"]
+    assert [layer["class_name"] for layer in document["base_stage"]] == ["RandomTranslation", "RandomFlip"]
+    assert document["erasing"]["class_name"] == "RandomErasing"
+    loaded = load_policy_file(path)
+    assert loaded.policy == recipe
+    crop, flip = loaded.base_stage
+    assert isinstance(crop, keras.layers.RandomTranslation)
+    assert (crop.height_factor, crop.width_factor) == (0.125, 0.125)
+    assert (crop.fill_mode, crop.interpolation) == ("constant", "nearest")
+    assert isinstance(flip, keras.layers.RandomFlip) and flip.mode == "horizontal"
+    assert isinstance(loaded.erasing, keras.layers.RandomErasing)
+    assert (tuple(loaded.erasing.factor), tuple(loaded.erasing.scale)) == ((1.0, 1.0), (0.25, 0.25))
+
+
+def test_a_policy_without_the_new_stages_exports_none_of_them(tmp_path):
+    loaded = load_policy_file(export_policy(POLICY, tmp_path / "policy.json"))
+    assert (loaded.base_stage, loaded.erasing) == ([], None)
+
+
+def test_a_version_1_file_still_loads_with_no_base_stage_and_no_erasing(tmp_path):
+    def as_version_1(document):
+        # What the earlier version wrote: no base_stage or erasing entries, no such Policy fields.
+        document["format_version"] = 1
+        del document["keras"]["base_stage"], document["keras"]["erasing"]
+        for name in ("crop_padding", "flip", "erasing_rate", "erasing_area"):
+            del document["policy"][name]
+
+    loaded = load_policy_file(_export_and_edit(tmp_path, as_version_1))
+    assert loaded.policy == POLICY
+    assert (loaded.base_stage, loaded.erasing) == ([], None)
+    assert isinstance(loaded.pipeline, keras_cv.layers.RandomAugmentationPipeline)
+
+
+def test_a_foreign_layer_in_the_base_stage_is_refused(tmp_path):
+    def edit(document):
+        document["keras"]["base_stage"] = [document["keras"]["batch_stage"]["mixup"]["layer"]]
+
+    with pytest.raises(
+        AugSearchError, match=r"base_stage\[0\] must be a RandomTranslation or RandomFlip, but its config gives MixUp"
+    ):
+        load_policy_file(_export_and_edit(tmp_path, edit))
+
+
 def test_loader_returns_the_policy_and_real_layers(tmp_path):
     loaded = load_policy_file(export_policy(POLICY, tmp_path / "policy.json", PROVENANCE))
     assert loaded.policy == POLICY
@@ -223,7 +281,7 @@ def test_truncated_file_is_a_clear_error(tmp_path):
 
 def test_unknown_version_is_a_clear_error(tmp_path):
     path = _export_and_edit(tmp_path, lambda d: d.update(format_version=99))
-    with pytest.raises(AugSearchError, match="format_version=99; this AugSearch reads version 1"):
+    with pytest.raises(AugSearchError, match="format_version=99; this AugSearch reads versions 1 and 2"):
         load_policy_file(path)
 
 

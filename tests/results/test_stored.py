@@ -119,8 +119,9 @@ def test_a_study_written_by_the_earlier_version_reads(earlier_study):
     study = optuna.load_study(study_name="fashion_mnist", storage=earlier_study)
     settings = read_settings(study)
     assert (settings.dataset, settings.budget["train_examples"], settings.seed) == ("fashion_mnist", 1024, 0)
-    # This code's default space is the one that study was searched in: it resumes.
-    assert SearchSpace.from_dict(settings.search_space) == SearchSpace()
+    # This code's default space without the optional stages is the one that study was searched
+    # in: it resumes with `--stages none`.
+    assert SearchSpace.from_dict(settings.search_space) == SearchSpace(stages="none")
     assert (progress(study).complete, progress(study).pruned) == (71, 29)
 
     record = read_record(study)

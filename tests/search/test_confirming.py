@@ -54,9 +54,14 @@ def test_the_best_trials_race_a_baseline_at_the_target_budget_and_the_winner_is_
     assert record.result("none").contestant.policy == BASELINES["none"]
     assert list(record.seeds) == confirmation_seeds(0, 2)
     assert not set(record.seeds) & {trial_seed(0, n) for n in range(3)}, "fresh seeds, not exploration's"
-    assert (
-        "race: trial " in err and ", none on 2 paired seeds at 2 epochs x 96 images" in err and "race winner: " in err
+    # The first line says what the race may cost: its trainings, and their time at exploration's speed.
+    first = next(line for line in err.splitlines() if line.startswith("race: "))
+    field = len(record.results)
+    assert first.startswith(
+        f"race: up to {field * 2} trainings ({field} contestants x 2 seeds) of 2 epochs x 96 images, about "
     )
+    assert " with 2 at once (exploration's speed): trial " in first and ", none on paired seeds" in first
+    assert "race winner: " in err and result.no_winner_reason is None
 
     trainings = confirmation_trials(runs)
     assert len(trainings) == sum(len(r.scores) for r in record.results)
@@ -80,13 +85,18 @@ def test_the_best_trials_race_a_baseline_at_the_target_budget_and_the_winner_is_
     assert exported["provenance"]["confirmation"]["seeds"] == list(record.seeds)
 
     # The same search again: exploration and the race are both done; nothing is retrained.
+    capsys.readouterr()
     again = run_search(settings(runs, 3))
     assert len(confirmation_trials(runs)) == len(trainings) and again.confirmation == record
+    assert f"seeds, {len(trainings)} already trained) of 2 epochs x 96 images, nothing left to train: " in (
+        capsys.readouterr().err
+    )
 
     # Exploring further clears the winner: until a new race ends, there is none (export falls back).
     explored = run_search(settings(runs, 4, confirm_top=0))
     complete = explored.study.get_trials(states=(TrialState.COMPLETE,))
     assert explored.confirmation is None and explored.best_trial.value == max(t.value for t in complete)
+    assert explored.no_winner_reason == "the race is off (confirm_top 0)"
 
 
 def test_a_baseline_that_wins_the_race_is_exported_and_the_search_says_so(tmp_path, capsys):

@@ -106,8 +106,8 @@ SEARCH = {
     "race-baselines": (
         dict(race_baselines="none,autoaugment"),
         r"^race_baselines has unknown baseline 'autoaugment'; "
-        r"expected a comma-separated list of: none, guide, randaugment, trivialaugment, "
-        r"but got race_baselines='none,autoaugment'\.$",
+        r"expected a comma-separated list of: none, guide, randaugment, trivialaugment, cropflip, ta-cifar, "
+        r"torchvision, but got race_baselines='none,autoaugment'\.$",
     ),
     "target-budget": (
         dict(target_budget="cpu"),
@@ -224,6 +224,24 @@ def test_the_race_trains_at_the_target_budget_scored_on_validation_images():
     assert SearchSettings(model="efficientnetv2_b0").race_budget_for(gpus=False).model == "efficientnetv2_b0"
     assert SearchSettings(race_baselines=["trivialaugment"]).race_baselines == ("trivialaugment",)
     assert SearchSettings(race_baselines="").race_baselines == ()
+
+
+def test_a_smoke_search_races_at_smoke_unless_the_target_is_given():
+    smoke = SearchSettings(budget="smoke")
+    assert smoke.race_budget_for(gpus=False) == PRESETS["smoke"], "a quick try races quickly too"
+    assert smoke.race_budget_for(gpus=True) == PRESETS["smoke"]
+    # An override alone changes the default target: smoke, for 3 epochs.
+    longer = SearchSettings(budget="smoke", target_overrides={"epochs": 3})
+    assert longer.race_budget_for(gpus=False) == PRESETS["smoke"].replace(epochs=3)
+    assert SearchSettings(budget="smoke", target_budget="full").race_budget_for(gpus=False) == PRESETS["full"]
+    # ... and is checked against it: smoke trains 256 images, fewer than a batch of 512.
+    with pytest.raises(AugSearchError, match=r"^target_train_examples must be an integer >= batch_size \(512\)"):
+        SearchSettings(budget="smoke", target_overrides={"batch_size": 512})
+    # The other explorations keep `search evaluate`'s default, whichever budget the GPUs picked.
+    for budget in ("cpu", "gpu", None):
+        settings = SearchSettings(budget=budget)
+        assert settings.race_budget_for(gpus=False).replace(score_examples=0) == PRESETS["full"]
+        assert settings.race_budget_for(gpus=True).replace(score_examples=0) == PRESETS["full-gpu"]
 
 
 def test_resources_per_trial_fill_the_cluster_by_default():

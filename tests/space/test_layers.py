@@ -6,7 +6,15 @@ import tensorflow as tf
 from keras_cv.core import NormalFactorSampler, UniformFactorSampler
 
 from space import BASELINES, EXTENDED_OPS, GUIDE_POLICY, OPS, STANDARD_OPS, TRIVIALAUGMENT_OPS, AugSearchError, Policy
-from space.layers import BatchStage, build_op, build_pipeline
+from space.layers import (
+    ERASING_FILL,
+    BatchStage,
+    build_base_stage,
+    build_erasing,
+    build_op,
+    build_pipeline,
+    image_stages,
+)
 from space.ops import VALUE_RANGE, Sampler
 
 IMAGES = tf.random.stateless_uniform((4, 32, 32, 3), seed=(1, 2), minval=0, maxval=255)
@@ -255,3 +263,79 @@ def _as_kept(value, layer, key):
         low, high = value
         return low if low == high else ("UniformFactorSampler", {"lower": low, "upper": high})
     return value
+
+
+# The base stage and erasing: Keras' own layers, drawing per image.
+SAME_IMAGE = tf.tile(IMAGES[:1], (16, 1, 1, 1))
+STAGES_ON = Policy(rate=0.0, crop_padding=0.125, flip=True, erasing_rate=1.0, erasing_area=0.25)
+
+
+def _apply(layers, images):
+    for layer in layers:
+        images = layer(images, training=True)
+    return images.numpy()
+
+
+def test_the_base_stage_is_crop_then_flip_and_empty_when_off():
+    crop, flip = build_base_stage(STAGES_ON, seed=3)
+    assert isinstance(crop, keras.layers.RandomTranslation) and isinstance(flip, keras.layers.RandomFlip)
+    assert build_base_stage(Policy()) == [] and build_erasing(Policy()) is None
+    assert [type(layer) for layer in build_base_stage(Policy(flip=True))] == [keras.layers.RandomFlip]
+
+
+def test_pad_and_crop_shifts_each_image_by_whole_pixels_within_the_padding():
+    crop = build_base_stage(Policy(crop_padding=0.125), seed=3)
+    ramp = tf.tile(tf.reshape(tf.range(32, dtype=tf.float32) + 100, (1, 1, 32, 1)), (16, 32, 1, 3))
+    out = _apply(crop, ramp)
+    # A column of the middle row is a column of the original shifted by a whole number of pixels,
+    # at most 4 (the padding at 32 px), zero where the image moved out.
+    shifts = set()
+    for image in out:
+        row = image[16, :, 0]
+        inside = row[row > 0]
+        assert np.all(np.diff(inside) == 1), "columns keep their order and whole pixels"
+        shifts.add(int(inside[0] - 100) - int(np.argmax(row > 0)))
+    assert shifts <= set(range(-4, 5)) and len(shifts) > 3, shifts
+
+
+def test_flip_mirrors_about_half_of_the_images():
+    (flip,) = build_base_stage(Policy(flip=True), seed=5)
+    images = tf.tile(IMAGES[:1], (200, 1, 1, 1))
+    out = _apply([flip], images)
+    mirrored = [np.array_equal(image, IMAGES[0].numpy()[:, ::-1]) for image in out]
+    kept = [np.array_equal(image, IMAGES[0].numpy()) for image in out]
+    assert all(m or k for m, k in zip(mirrored, kept, strict=True))
+    assert 70 < sum(mirrored) < 130
+
+
+def test_erasing_fills_a_square_of_the_area_with_grey_at_the_rate():
+    erasing = build_erasing(Policy(erasing_rate=0.5, erasing_area=0.25), seed=5)
+    out = _apply([erasing], tf.tile(IMAGES[:1] * 0 + 3.0, (200, 1, 1, 1)))
+    grey = (out == ERASING_FILL).mean(axis=(1, 2, 3))
+    assert set(np.round(grey, 4)) <= {0.0, 0.25}, "a 16 x 16 square of a 32 x 32 image, or nothing"
+    assert 70 < (grey > 0).sum() < 130
+
+
+def test_each_new_stage_draws_per_image_and_a_seed_reproduces_it():
+    first, again = (
+        _apply(build_base_stage(STAGES_ON, 3), SAME_IMAGE),
+        _apply(build_base_stage(STAGES_ON, 3), SAME_IMAGE),
+    )
+    np.testing.assert_array_equal(first, again)
+    assert len({image.tobytes() for image in first}) > 8, "identical inputs come out different"
+    erased = [_apply([build_erasing(STAGES_ON, 3)], SAME_IMAGE) for _ in range(2)]
+    np.testing.assert_array_equal(*erased)
+    assert len({image.tobytes() for image in erased[0]}) > 8
+    assert not np.array_equal(first, _apply(build_base_stage(STAGES_ON, 4), SAME_IMAGE))
+
+
+def test_image_stages_are_base_then_ops_then_erasing_and_skip_the_ops_at_rate_0():
+    policy = STAGES_ON.replace(rate=0.5)
+    kinds = [type(layer) for layer in image_stages(policy, seed=2)]
+    assert kinds == [
+        keras.layers.RandomTranslation,
+        keras.layers.RandomFlip,
+        keras_cv.layers.RandomAugmentationPipeline,
+        keras.layers.RandomErasing,
+    ]
+    assert keras_cv.layers.RandomAugmentationPipeline not in [type(layer) for layer in image_stages(STAGES_ON, 2)]

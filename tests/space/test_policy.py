@@ -45,6 +45,11 @@ def test_defaults_are_kerascv_randaugment_defaults():
         ("mixup_rate", -1, r"mixup_rate must be a number in \[0, 1\]"),
         ("cutmix_alpha", 0, r"cutmix_alpha must be a number > 0, but got cutmix_alpha=0"),
         ("mixup_alpha", -0.2, r"mixup_alpha must be a number > 0"),
+        ("crop_padding", 0.6, r"crop_padding must be a number in \[0, 0.5\] \(a fraction of the image side"),
+        ("crop_padding", -0.1, r"crop_padding=-0.1"),
+        ("flip", 1, r"flip must be True or False, but got flip=1"),
+        ("erasing_rate", 1.5, r"erasing_rate must be a number in \[0, 1\]"),
+        ("erasing_area", 0, r"erasing_area must be a number in \(0, 1\] \(a fraction of the image's area\)"),
     ],
     ids=lambda v: str(v),
 )
@@ -160,3 +165,34 @@ def test_the_canonical_form_ignores_only_the_fields_that_cannot_act():
     assert GUIDE_POLICY.canonical() == GUIDE_POLICY
     assert Policy(rate=0.5, magnitude=0.7).canonical() == Policy(rate=0.5, magnitude=0.7)
     assert Policy(rate=0.0, cutmix_rate=0.5, cutmix_alpha=0.5).canonical().cutmix_alpha == 0.5
+
+
+def test_the_new_stages_are_off_by_default_so_a_dict_stored_before_them_means_what_it_meant():
+    policy = Policy()
+    assert (policy.crop_padding, policy.flip, policy.erasing_rate) == (0.0, False, 0.0)
+    assert not policy.has_base_stage
+    stored_before = {key: value for key, value in GUIDE_POLICY.to_dict().items() if key not in _NEW_FIELDS}
+    assert Policy.from_dict(stored_before) == GUIDE_POLICY
+
+
+_NEW_FIELDS = ("crop_padding", "flip", "erasing_rate", "erasing_area")
+
+
+def test_stages_round_trip_and_show_in_the_repr():
+    policy = Policy(crop_padding=0.125, flip=True, erasing_rate=0.5, erasing_area=0.25)
+    assert Policy.from_dict(json.loads(json.dumps(policy.to_dict()))) == policy
+    assert repr(policy).startswith("Policy(crop0.125+flip erase0.50@0.25 m=0.50±0.15")
+    assert "crop" not in repr(Policy()) and "erase" not in repr(Policy())
+
+
+def test_what_augments_each_image():
+    assert not NO_AUGMENTATION.augments_each_image
+    for stage in ({"flip": True}, {"crop_padding": 0.1}, {"erasing_rate": 0.1}, {"rate": 0.5}):
+        assert NO_AUGMENTATION.replace(**stage).augments_each_image, stage
+
+
+def test_the_canonical_form_forgets_the_erasing_area_only_at_erasing_rate_0():
+    assert Policy(erasing_area=0.1).canonical() == Policy()
+    assert Policy(erasing_rate=0.2, erasing_area=0.1).canonical().erasing_area == 0.1
+    # The base stage always acts when on: no rate 0 hides it.
+    assert NO_AUGMENTATION.replace(flip=True).canonical() == NO_AUGMENTATION.replace(flip=True)

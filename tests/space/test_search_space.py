@@ -31,7 +31,81 @@ def test_parameter_names_are_stable_and_flat():
         "cutmix_rate",
         "mixup_rate",
         *(f"op.{name}" for name in TRIVIALAUGMENT_OPS),
+        # The optional stages' switches; GUIDE_POLICY has them off, so no strengths.
+        "crop",
+        "flip",
+        "erasing",
     }
+
+
+def test_a_stage_that_is_on_has_its_strengths_as_parameters():
+    policy = GUIDE_POLICY.replace(crop_padding=0.1, flip=True, erasing_rate=0.3, erasing_area=0.2)
+    trial = optuna.trial.FixedTrial(policy_params(policy, SearchSpace()))
+    assert suggest_policy(trial, SearchSpace()) == policy
+    stage_params = {name: value for name, value in trial.params.items() if name.startswith(("crop", "flip", "eras"))}
+    assert stage_params == {
+        "crop": True,
+        "crop_padding": 0.1,
+        "flip": True,
+        "erasing": True,
+        "erasing_rate": 0.3,
+        "erasing_area": 0.2,
+    }
+
+
+def test_a_space_without_stages_has_no_stage_parameters_as_studies_before_them():
+    space = SearchSpace(stages="none")
+    trial = optuna.trial.FixedTrial(policy_params(GUIDE_POLICY, space))
+    assert suggest_policy(trial, space) == GUIDE_POLICY
+    assert not {"crop", "flip", "erasing"} & set(trial.params)
+    stored_before = {
+        key: value
+        for key, value in space.to_dict().items()
+        if key not in ("stages", "crop_padding", "erasing_rate", "erasing_area")
+    }
+    assert SearchSpace.from_dict(stored_before) == space, "a space stored before the stages searched none"
+
+
+@pytest.mark.parametrize(
+    "stages, expected",
+    [
+        ("crop,flip,erasing", ("crop", "flip", "erasing")),
+        ("erasing, crop", ("crop", "erasing")),
+        ("none", ()),
+        ("", ()),
+    ],
+    ids=["all", "any-order", "none", "empty"],
+)
+def test_stages_are_kept_in_their_order(stages, expected):
+    assert SearchSpace(stages=stages).stages == expected
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (
+            {"stages": "crop,blur"},
+            r"stages must be distinct names from: crop, flip, erasing \(or none\), but got stages='crop,blur'",
+        ),
+        ({"stages": "flip,flip"}, r"stages must be distinct names"),
+        (
+            {"crop_padding": (0.1, 0.6)},
+            r"crop_padding must be two numbers low <= high, both >= 0.0, <= 1.0|bounds <= 0.5",
+        ),
+        ({"erasing_area": (0.0, 0.3)}, r"erasing_area must be bounds > 0, but got erasing_area=\(0.0, 0.3\)"),
+    ],
+    ids=["unknown-stage", "repeated-stage", "crop-too-large", "zero-area"],
+)
+def test_bad_stage_settings_name_the_field(changes, message):
+    with pytest.raises(AugSearchError, match=message):
+        SearchSpace(**changes)
+
+
+def test_a_stage_outside_the_space_is_named():
+    with pytest.raises(AugSearchError, match=r"policy uses the flip stage, which the search space does not search"):
+        policy_params(NO_AUGMENTATION.replace(flip=True), SearchSpace(stages="crop,erasing"))
+    with pytest.raises(AugSearchError, match=r"policy has crop_padding=0.4, outside the search space's bounds"):
+        policy_params(NO_AUGMENTATION.replace(crop_padding=0.4), SearchSpace())
 
 
 def test_a_uniform_policy_has_no_stddev_parameter():
@@ -58,6 +132,12 @@ def test_fixed_trial_gives_the_policy_built_from_the_same_values():
         "cutmix_rate": 0.3,
         "mixup_rate": 0.6,
         **{op_param(name): name in ("solarization", "rotation") for name in EXTENDED_OPS},
+        "crop": True,
+        "crop_padding": 0.1,
+        "flip": False,
+        "erasing": True,
+        "erasing_rate": 0.2,
+        "erasing_area": 0.3,
     }
     space = SearchSpace(ops="extended")
     expected = Policy(
@@ -68,6 +148,9 @@ def test_fixed_trial_gives_the_policy_built_from_the_same_values():
         cutmix_rate=0.3,
         mixup_rate=0.6,
         ops=("solarization", "rotation"),
+        crop_padding=0.1,
+        erasing_rate=0.2,
+        erasing_area=0.3,
     )
     assert suggest_policy(optuna.trial.FixedTrial(values), space) == expected
 

@@ -133,7 +133,7 @@ def test_training_stream_is_reproducible_in_both_executions(monkeypatch, chunk):
     monkeypatch.setattr(pipeline, "augment_chunk", lambda shape: chunk)
     rng = np.random.default_rng(0)
     split = Split(rng.integers(0, 256, (32, 16, 16, 3), dtype=np.uint8), np.arange(32, dtype=np.int64) % 4)
-    policy = Policy(rate=1.0, augmentations_per_image=2)
+    policy = Policy(rate=1.0, augmentations_per_image=2, crop_padding=0.125, flip=True, erasing_rate=0.5)
 
     def first_batches(seed):
         keras.utils.set_random_seed(seed)
@@ -144,3 +144,22 @@ def test_training_stream_is_reproducible_in_both_executions(monkeypatch, chunk):
     np.testing.assert_array_equal(a, b)
     if chunk == 8:  # (once is enough: every pipeline trace costs seconds)
         assert not np.array_equal(a, first_batches(4))
+
+
+def test_the_base_stage_alone_augments_the_training_stream():
+    """At rate 0 with a base stage, every image still goes through the crop and the flip."""
+    import trainers.pipeline as pipeline
+    from trainers.data import Split
+
+    images = np.tile(np.arange(16, dtype=np.uint8).reshape(1, 1, 16, 1) * 10 + 50, (32, 16, 1, 3))
+    split = Split(images, np.arange(32, dtype=np.int64) % 4)
+
+    def batches(policy):
+        keras.utils.set_random_seed(1)
+        ds = pipeline.train_dataset(split, policy, num_classes=4, batch_size=16, seed=1)
+        return np.concatenate([batch.numpy() for batch, _ in ds.take(2)])
+
+    plain = batches(Policy(rate=0.0))
+    assert np.all(plain == images[0])
+    based = batches(Policy(rate=0.0, crop_padding=0.25, flip=True))
+    assert sum(not np.array_equal(image, images[0]) for image in based) > 16

@@ -386,3 +386,117 @@ def test_folder_class_without_decodable_images(tmp_path):
     (tmp_path / "bad" / "readme.txt").write_text("no images here")
     with pytest.raises(AugSearchError, match=r"class folder 'bad' has no decodable images"):
         load_dataset(f"folder:{tmp_path}", image_size=8, train_examples=None, validation_examples=None, seed=0)
+
+
+# A split folder: every image is solid, its red the split folder it was written in, its green
+# its label (the class's index among train/'s sorted names), its blue its number in its class;
+# so each loaded image says where it came from.
+SPLIT_RED = {"train": 10, "val": 120, "validation": 120, "test": 240}
+
+
+def _write_split_folder(root: Path, per_class: dict[str, int], classes=("dog", "cat")) -> Path:
+    for split, count in per_class.items():
+        for name in classes:
+            for i in range(count):
+                _save(root / split / name / f"{i}.png", _solid((SPLIT_RED[split], sorted(classes).index(name), i)))
+    return root
+
+
+def _load_all(root: Path, include_test: bool = True) -> data.ImageDataset:
+    return load_dataset(
+        f"folder:{root}", image_size=8, train_examples=None, validation_examples=None, seed=0, include_test=include_test
+    )
+
+
+@pytest.mark.parametrize(
+    "per_class, sizes, written_in",
+    [
+        ({"train": 10, "val": 3, "test": 4}, (20, 6, 8), ("train", "val", "test")),
+        ({"train": 10, "validation": 3, "test": 4}, (20, 6, 8), ("train", "validation", "test")),
+        ({"train": 10, "test": 4}, (18, 2, 8), ("train", "train", "test")),
+        ({"train": 10}, (16, 2, 2), ("train", "train", "train")),
+    ],
+    ids=["train val test", "validation/ as val/", "train test: validation carved", "train only: both carved"],
+)
+def test_split_folder_reads_each_split_from_its_folder(tmp_path, per_class, sizes, written_in):
+    root = _write_split_folder(tmp_path / "pets", per_class)
+    check_dataset(f"folder:{root}")  # the cheap check `search run` makes first
+    dataset = _load_all(root)
+    assert dataset.class_names == ("cat", "dog") and dataset.skipped_files == 0
+    splits = (dataset.train, dataset.validation, dataset.test)
+    assert tuple(len(split) for split in splits) == sizes
+    for split, folder in zip(splits, written_in, strict=True):
+        assert (split.images == split.images[:, :1, :1]).all()  # solid, as written
+        np.testing.assert_array_equal(split.images[:, 0, 0, 0], SPLIT_RED[folder])  # from that split's folder
+        np.testing.assert_array_equal(split.images[:, 0, 0, 1], split.labels)  # train/'s labels in every split
+    seen = [{tuple(image[0, 0]) for image in split.images} for split in splits]
+    assert len(set.union(*seen)) == sum(sizes), "an image is in two splits"
+    if "test" in per_class:  # the test folder's images, all of them and nothing else
+        assert seen[2] == {(SPLIT_RED["test"], label, i) for label in (0, 1) for i in range(4)}
+
+
+def test_split_folder_without_include_test_draws_the_same_train_and_validation(tmp_path):
+    root = _write_split_folder(tmp_path / "pets", {"train": 10, "test": 4})
+    with_test, without = _load_all(root), _load_all(root, include_test=False)
+    assert without.test is None
+    np.testing.assert_array_equal(with_test.train.images, without.train.images)
+    np.testing.assert_array_equal(with_test.validation.images, without.validation.images)
+
+
+def test_plain_folder_with_a_class_named_train_stays_plain(tmp_path):
+    for name in ("train", "cat", "test"):
+        for i in range(5):
+            _save(tmp_path / name / f"{i}.png", _solid((i, i, i)))
+    dataset = _load_all(tmp_path)
+    assert dataset.class_names == ("cat", "test", "train")
+    assert [len(split) for split in (dataset.train, dataset.validation, dataset.test)] == [11, 2, 2]
+
+
+def test_split_folder_whose_classes_differ_from_train(tmp_path):
+    root = _write_split_folder(tmp_path / "pets", {"train": 4, "test": 2})
+    _save(root / "test" / "zebra" / "0.png", _solid((1, 2, 3)))
+    for file in (root / "test" / "dog").iterdir():
+        file.unlink()
+    (root / "test" / "dog").rmdir()
+    with pytest.raises(AugSearchError) as error:
+        check_dataset(f"folder:{root}")
+    assert str(error.value) == (
+        f"dataset='folder:{root}': test/ has class folders that train/ lacks ('zebra') and lacks train/'s 'dog'; "
+        f"expected every split folder to hold the same class folders as train/."
+    )
+
+
+def test_split_folder_with_both_val_and_validation(tmp_path):
+    root = _write_split_folder(tmp_path / "pets", {"train": 4, "val": 2, "validation": 2})
+    with pytest.raises(AugSearchError, match=r"pets has both val/ and validation/; expected at most one") as error:
+        check_dataset(f"folder:{root}")
+    assert "\n" not in str(error.value)
+
+
+def test_split_folder_applies_the_bad_file_rules_to_each_split(tmp_path, capsys):
+    root = _write_split_folder(tmp_path / "pets", {"train": 10, "val": 3, "test": 4})
+    (root / "test" / "cat" / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    assert _load_all(root).skipped_files == 1
+    assert "skipped 1 files that are not decodable images (test/cat/corrupt.png)" in capsys.readouterr().err
+    for i in range(3):
+        (root / "val" / "dog" / f"bad{i}.png").write_bytes(b"")  # val/: 3 of 9 files bad
+    with pytest.raises(AugSearchError, match=r"3 of 9 files in val/ \(33%\) are not decodable images"):
+        _load_all(root)
+    (root / "val" / "extra").mkdir()  # checked before any file is decoded
+    with pytest.raises(AugSearchError, match=r"val/ has class folders that train/ lacks \('extra'\);"):
+        check_dataset(f"folder:{root}")
+    (root / "val" / "extra").rmdir()
+    for i in range(3):
+        (root / "val" / "dog" / f"{i}.png").write_bytes(b"")
+    with pytest.raises(AugSearchError, match=r"class folder 'val/dog' has no decodable images \(none of its 6"):
+        check_dataset(f"folder:{root}")
+
+
+def test_split_folder_train_too_small_for_what_is_carved_out_of_it(tmp_path):
+    root = _write_split_folder(tmp_path / "pets", {"train": 1})
+    needs = r"2 decodable images in train/; it needs at least 3: .*\(validation, test\)"
+    with pytest.raises(AugSearchError, match=needs):
+        _load_all(root)
+    _write_split_folder(root, {"test": 1})  # only validation is carved now: 2 images are enough
+    dataset = _load_all(root)
+    assert [len(split) for split in (dataset.train, dataset.validation, dataset.test)] == [1, 1, 2]

@@ -1,8 +1,13 @@
-"""`folder:PATH`: one sub-folder of image files per class, decoded with Pillow.
+"""`folder:PATH`: image files in one sub-folder per class, or in split folders of those; decoded with Pillow.
+
+Two layouts. A plain folder, PATH/CLASS/*, has no split structure: its test split is carved out of
+it, always (asked for or not), before anything else. A split folder, as most downloads come
+(ImageNet, CIFAR-10 as JPEGs), has PATH/train/CLASS/* and maybe PATH/val/ (or validation/) and
+PATH/test/ laid out the same; the splits it lacks are carved out of train. Each split is read as a
+plain folder is, with train's class names and labels.
 
 Pillow rather than `tf.io.decode_image`: TensorFlow logs a C++ warning for every file it cannot
-decode, and a folder with a few stray files would then flood the terminal. A folder has no split
-structure: its test split is carved out of it, always (asked for or not), before anything else.
+decode, and a folder with a few stray files would then flood the terminal.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from trainers.subsets import Pool
 
 #: A folder with a larger share of undecodable files is refused: it is probably the wrong folder.
 MAX_BAD_FILE_SHARE = 0.2
+#: The sub-folders of a split folder, and the split each one holds.
+SPLIT_FOLDERS = {"train": "train", "val": "validation", "validation": "validation", "test": "test"}
+#: A split's class folders (in label order) and each one's files.
+Classes = dict[Path, list[Path]]
 # Modes Pillow opens 16-bit greyscale images in; `convert("RGB")` would clip them, not scale them.
 _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I")
 
@@ -60,36 +69,95 @@ def decode_rgb(path: Path) -> np.ndarray | None:
         return None
 
 
-def _folder_files(spec: str, path: str) -> tuple[list[str], list[list[Path]]]:
-    """Class names and each class's files, after the checks that need no decoding."""
+def _shown(root: Path, path: Path) -> str:
+    """How messages name a file or class folder: from the dataset's folder ("cat", "test/cat/1.png")."""
+    return path.relative_to(root).as_posix()
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
+def _root(spec: str, path: str) -> Path:
     root = Path(path).expanduser()
     if not root.is_dir():
         state = "does not exist" if not root.exists() else "is not a folder"
         raise AugSearchError(
             f"dataset={spec!r}: {root} {state}; expected folder:PATH to name a folder with one "
-            f"sub-folder of images per class."
+            f"sub-folder of images per class, or with train/ (val/, test/) split folders of those."
         )
-    folders = class_folders(root)
+    return root
+
+
+def _split_folders(spec: str, root: Path) -> dict[str, Path]:
+    """Each split's folder of class folders, by split name: {"train": root} for a plain folder."""
+    folders = {folder.name: folder for folder in class_folders(root)}
+    # train/ and nothing but split names: a plain folder with a class named "train" stays plain.
+    if "train" not in folders or not folders.keys() <= SPLIT_FOLDERS.keys():
+        return {"train": root}
+    if {"val", "validation"} <= folders.keys():
+        raise AugSearchError(
+            f"dataset={spec!r}: {root} has both val/ and validation/; expected at most one validation "
+            f"split folder: merge them, or rename or remove one."
+        )
+    return {SPLIT_FOLDERS[name]: folder for name, folder in folders.items()}
+
+
+def _require_classes(spec: str, split: Path, class_names: list[str]) -> None:
+    """A split's class folders must be train's: the same label must mean the same class in every split."""
+    names = [folder.name for folder in class_folders(split)]
+    extra = [name for name in names if name not in class_names]
+    missing = [name for name in class_names if name not in names]
+    differences = [f"has class folders that train/ lacks ({_quoted(extra)})"] if extra else []
+    differences += [f"lacks train/'s {_quoted(missing)}"] if missing else []
+    if differences:
+        raise AugSearchError(
+            f"dataset={spec!r}: {split.name}/ {' and '.join(differences)}; expected every split folder to "
+            f"hold the same class folders as train/."
+        )
+
+
+def _class_files(spec: str, root: Path, folder: Path) -> list[Path]:
+    files = class_files(folder)
+    if not files:
+        raise AugSearchError(
+            f"dataset={spec!r}: class folder {_shown(root, folder)!r} is empty; put that class's images in it "
+            f"or remove it."
+        )
+    return files
+
+
+def _listing(spec: str, path: str) -> tuple[Path, list[str], dict[str, Classes]]:
+    """The dataset's folder, its class names (train's) and each split's classes, after the checks
+    that need no decoding."""
+    root = _root(spec, path)
+    splits = _split_folders(spec, root)
+    folders = class_folders(splits["train"])
     if len(folders) < 2:
         found = f" ({folders[0].name!r})" if folders else ""
         raise AugSearchError(
-            f"dataset={spec!r}: {root} has {len(folders)} class folder(s){found}; expected at least 2 "
+            f"dataset={spec!r}: {splits['train']} has {len(folders)} class folder(s){found}; expected at least 2 "
             f"sub-folders, one per class, each holding that class's images."
         )
-    files = [class_files(folder) for folder in folders]
-    for folder, its_files in zip(folders, files, strict=True):
-        if not its_files:
-            raise AugSearchError(
-                f"dataset={spec!r}: class folder {folder.name!r} is empty; put that class's images in it or remove it."
-            )
-    return [folder.name for folder in folders], files
+    class_names = [folder.name for folder in folders]
+    for split in splits.values():
+        _require_classes(spec, split, class_names)
+    classes = {
+        name: {split / c: _class_files(spec, root, split / c) for c in class_names} for name, split in splits.items()
+    }
+    return root, class_names, classes
 
 
-def _folder_dataset(spec: str, path: str) -> tuple[list[str], dict[str, Pool], int]:
-    class_names, files = _folder_files(spec, path)
+def _pool(spec: str, root: Path, classes: Classes, carved: tuple[str, ...]) -> tuple[Pool, int]:
+    """A split's decodable images as a Pool, and how many of its files are not and were skipped.
+
+    `carved`: the splits to be carved out of this one, which each need at least one image.
+    """
+    split = next(iter(classes)).parent
+    where = f" in {split.name}/" if split != root else ""
     # Every file is decoded once here, to know which are images; only the chosen ones again later.
     good, labels, bad = [], [], []
-    for label, of_class in enumerate(files):
+    for label, of_class in enumerate(classes.values()):
         for file in of_class:
             if decode_rgb(file) is None:
                 bad.append(file)
@@ -97,21 +165,20 @@ def _folder_dataset(spec: str, path: str) -> tuple[list[str], dict[str, Pool], i
                 good.append(file)
                 labels.append(label)
     total = len(good) + len(bad)
-    root = Path(path).expanduser()
-    examples = ", ".join(str(f.relative_to(root)) for f in bad[:3]) + (", ..." if len(bad) > 3 else "")
+    examples = ", ".join(_shown(root, f) for f in bad[:3]) + (", ..." if len(bad) > 3 else "")
     if len(bad) > MAX_BAD_FILE_SHARE * total:
         raise AugSearchError(
-            f"dataset={spec!r}: {len(bad)} of {total} files ({len(bad) / total:.0%}) are not decodable "
+            f"dataset={spec!r}: {len(bad)} of {total} files{where} ({len(bad) / total:.0%}) are not decodable "
             f"images ({examples}), more than MAX_BAD_FILE_SHARE={MAX_BAD_FILE_SHARE:.0%}; remove or fix them."
         )
-    counts = np.bincount(labels, minlength=len(class_names))
-    for name, count in zip(class_names, counts, strict=True):
+    counts = np.bincount(labels, minlength=len(classes))
+    for folder, count in zip(classes, counts, strict=True):
         if count == 0:
-            raise AugSearchError(f"dataset={spec!r}: class folder {name!r} has no decodable images.")
-    if len(good) < 3:
+            raise AugSearchError(f"dataset={spec!r}: class folder {_shown(root, folder)!r} has no decodable images.")
+    if len(good) < 1 + len(carved):
         raise AugSearchError(
-            f"dataset={spec!r} has {len(good)} decodable images; a folder needs at least 3 (train, "
-            f"validation and test get at least one each)."
+            f"dataset={spec!r} has {len(good)} decodable images{where}; it needs at least {1 + len(carved)}: "
+            f"one to train on and one for each split carved out of it ({', '.join(carved)})."
         )
     if bad:
         print(f"{spec}: skipped {len(bad)} files that are not decodable images ({examples})", file=sys.stderr)
@@ -125,23 +192,37 @@ def _folder_dataset(spec: str, path: str) -> tuple[list[str], dict[str, Pool], i
             images.append(image)
         return images
 
-    return class_names, {"train": Pool(np.asarray(labels, np.int64), fetch)}, len(bad)
+    return Pool(np.asarray(labels, np.int64), fetch), len(bad)
 
 
 def _check(spec: str, arg: str, data_dir) -> None:
-    class_names, files = _folder_files(spec, arg)
+    root, _, splits = _listing(spec, arg)
     # Decoding stops at each class's first image: cheap for a healthy folder, while a folder
     # of corrupt files fails here, before a search starts, rather than when it is loaded.
-    for name, of_class in zip(class_names, files, strict=True):
-        if not any(decode_rgb(file) is not None for file in of_class):
-            raise AugSearchError(
-                f"dataset={spec!r}: class folder {name!r} has no decodable images (none of its "
-                f"{len(of_class)} files is an image Pillow can read); fix or remove its files."
-            )
+    for classes in splits.values():
+        for folder, files in classes.items():
+            if not any(decode_rgb(file) is not None for file in files):
+                raise AugSearchError(
+                    f"dataset={spec!r}: class folder {_shown(root, folder)!r} has no decodable images (none of "
+                    f"its {len(files)} files is an image Pillow can read); fix or remove its files."
+                )
 
 
 def _load(spec: str, arg: str, data_dir, include_test: bool) -> tuple[Sequence[str], dict[str, Pool], int]:
-    return _folder_dataset(spec, arg)
+    root, class_names, splits = _listing(spec, arg)
+    carved = tuple(split for split in ("validation", "test") if split not in splits)
+    if not include_test:
+        splits.pop("test", None)  # not decoded unless asked for (`_check` checked its class folders)
+    pools, skipped = {}, 0
+    for split, classes in splits.items():
+        pools[split], bad = _pool(spec, root, classes, carved if split == "train" else ())
+        skipped += bad
+    return class_names, pools, skipped
+
+
+def _carves_test(spec: str, arg: str) -> bool:
+    # A plain folder, or a split folder without test/: a test split is carved out of train.
+    return "test" not in _split_folders(spec, _root(spec, arg))
 
 
 def _label(arg: str) -> str:
@@ -150,9 +231,9 @@ def _label(arg: str) -> str:
 
 SOURCE = Source(
     "folder:PATH",
-    "a folder with one sub-folder of images per class",
+    "a folder of class folders, or of train/ (val/, test/) split folders",
     check=_check,
     load=_load,
-    carves_test=True,
+    carves_test=_carves_test,
     label=_label,
 )

@@ -11,20 +11,28 @@ from trainers.subsets import Pool
 Check = Callable[[str, str, object], None]
 #: (spec, arg, data_dir, include_test) -> (class names, the splits it has as Pools, files skipped).
 Load = Callable[[str, str, object, bool], tuple[Sequence[str], dict[str, Pool], int]]
+#: (spec, arg) -> whether that dataset has no test split of its own (a folder may have one or not).
+CarvesTest = Callable[[str, str], bool]
+
+
+def never_carves_test(spec: str, arg: str) -> bool:
+    """The default: a dataset brings its own test split, or has none (and include_test=True is an error)."""
+    return False
 
 
 @dataclass(frozen=True)
 class Source:
     """One kind of dataset spec. `spec` is how one is written ("tfds:NAME"; its prefix is the
     kind), `about` says what it names, for messages; `label(arg)` names its datasets in study
-    names; `carves_test`: it has no test split of its own, so one is carved out before anything
-    else, whether asked for or not (validation never depends on it)."""
+    names; `carves_test(spec, arg)`: that dataset has no test split of its own, so one is carved
+    out of train before anything else, whether asked for or not (validation never depends on it).
+    It is asked after `check`, so it may assume a dataset that passed it."""
 
     spec: str
     about: str
     check: Check
     load: Load
-    carves_test: bool = False
+    carves_test: CarvesTest = never_carves_test
     label: Callable[[str], str] = str
 
     @property

@@ -53,6 +53,9 @@ def test_search_run_with_my_model_end_to_end(tmp_path, capsys):
         "2",
         "--race-baselines",
         "none",
+        # The four baselines without the optional stages, then two searched trials to race.
+        "--stages",
+        "none",
     ]
     assert main(argv) == 0
     out, err = capsys.readouterr()
@@ -63,9 +66,10 @@ def test_search_run_with_my_model_end_to_end(tmp_path, capsys):
     finished = [t for t in study.trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
     assert len(finished) == 6, [(t.number, t.state, t.user_attrs.get("error")) for t in study.trials]
     assert TrialState.RUNNING not in states and TrialState.WAITING not in states
-    # A new study's first trials are the baselines, each exactly as `space.BASELINES` has it.
+    # A new study's first trials are the baselines its space holds, each exactly as `space.BASELINES` has it.
     references = [t.user_attrs.get("reference") for t in study.trials[:4]]
-    assert references == list(BASELINES) and "reference" not in study.trials[4].user_attrs
+    assert references == ["none", "guide", "randaugment", "trivialaugment"]
+    assert "reference" not in study.trials[4].user_attrs
     for trial in study.trials[:4]:
         assert Policy.from_dict(trial.user_attrs["policy"]) == BASELINES[trial.user_attrs["reference"]]
     for trial in finished:
@@ -91,6 +95,23 @@ def test_search_run_with_my_model_end_to_end(tmp_path, capsys):
     assert "race winner: " in out and "(its trainings: study 'fashion_mnist.confirmation')" in out
     assert "; highest objective: trial " in out.splitlines()[0]
     assert (runs / "ray").is_dir(), "Ray Tune's results belong under the run directory"
+
+
+def test_a_search_of_baselines_alone_says_why_there_is_no_race(tmp_path, capsys):
+    """Every trial of `--trials 4` is a baseline, and here every one of them races: no searched
+    policy is left to race them, and the summary says so instead of blaming failed trainings."""
+    runs = tmp_path / "runs"
+    argv = ["run", "--model", "tests_pkg.nets:build", "--budget", "smoke", "--train-examples", "64", "--epochs", "1"]
+    argv += ["--trials", "4", "--pruner", "none", "--concurrency", "2", "--runs-dir", str(runs)]
+    assert main([*argv, "--race-baselines", ",".join(BASELINES)]) == 0
+    out, err = capsys.readouterr()
+    assert "race: " not in err, "no race was run"
+    assert (
+        "No race winner: no searched policy to race, since no complete trial has a policy other than the racing "
+        f"baselines' ({', '.join(BASELINES)}); run more trials. The best trial is exploration's." in out
+    )
+    assert "every race training failed" not in out
+    assert read_record(load(runs)) is None
 
 
 BAD_MODELS = {
@@ -196,5 +217,5 @@ def test_the_flags_become_search_settings():
     defaults = settings(build_parser().parse_args(["run"]))
     assert defaults.reuse_workers is True and defaults.baselines is True and defaults.budget is None
     assert (defaults.confirm_top, defaults.confirm_seeds) == (3, 5), "the race is on by default"
-    assert defaults.race_baselines == ("trivialaugment", "none") and defaults.target_budget is None
+    assert defaults.race_baselines == ("trivialaugment", "cropflip", "none") and defaults.target_budget is None
     assert defaults.space == SearchSpace(), "the default space, which holds every baseline"

@@ -226,21 +226,31 @@ def test_the_baselines_run_first_and_once(study, storage):
         metric="accuracy",
         max_steps=EPOCHS,
     )
-    policies = [Policy.from_dict(searcher.suggest(f"t{i}")["policy"]) for i in range(5)]
-    assert policies[:4] == list(BASELINES.values()), "each baseline exactly, from the default space"
+    count = len(BASELINES) + 1
+    policies = [Policy.from_dict(searcher.suggest(f"t{i}")["policy"]) for i in range(count)]
+    assert policies[:-1] == list(BASELINES.values()), "each baseline exactly, from the default space"
     trials = stored_trials(storage)
-    assert len(trials) == 5  # nothing left WAITING
+    assert len(trials) == count  # nothing left WAITING
     assert [t.user_attrs.get(REFERENCE_ATTR) for t in trials] == [*BASELINES, None]
     # Also once after they ran: skip_if_exists looks at finished trials too.
     searcher.on_trial_complete("t0", result=result(EPOCHS, 0.5))
     enqueue_reference_policies(study, SearchSpace())
-    assert len(stored_trials(storage)) == 5
+    assert len(stored_trials(storage)) == count
+
+
+def test_a_space_without_the_stages_leaves_the_photo_recipes_out(study):
+    assert enqueue_reference_policies(study, SearchSpace(stages="none")) == [
+        "none",
+        "guide",
+        "randaugment",
+        "trivialaugment",
+    ]
 
 
 def test_a_baseline_outside_the_space_is_left_out_but_no_augmentation_fits_any_space(study):
-    # The others use ops outside this space; no augmentation (rate 0) runs no op at all.
-    assert enqueue_reference_policies(study, SearchSpace(ops="rotation,hue")) == ["none"]
-    (waiting,) = study.trials
+    # The others use ops outside this space; no augmentation and crop + flip (rate 0) run no op at all.
+    assert enqueue_reference_policies(study, SearchSpace(ops="rotation,hue")) == ["none", "cropflip"]
+    waiting, _ = study.trials
     fixed = waiting.system_attrs["fixed_params"]
     assert fixed["rate"] == 0.0 and fixed["op.rotation"] is True
 
