@@ -45,6 +45,13 @@ def only_corrupt_images(root):
     return root
 
 
+def split_classes_differ(root):
+    for split, classes in (("train", ("cats", "dogs")), ("test", ("cats", "zebras"))):
+        for name in classes:
+            _png(root / split / name / "0.png", 1)
+    return root
+
+
 @pytest.mark.parametrize(
     "make, message",
     [
@@ -57,8 +64,16 @@ def only_corrupt_images(root):
         (empty_class, r"class folder 'dogs' is empty"),
         (only_corrupt_images, r"class folder 'cats' has no decodable images \(none of its 6 files is an image"),
         (None, r"dataset='tfds:no_such_dataset_xyz' is not a TensorFlow Datasets dataset .*expected tfds:NAME"),
+        (split_classes_differ, r"test/ has class folders that train/ lacks \('zebras'\)"),
     ],
-    ids=["missing path", "one class", "empty class folder", "only corrupt images", "unknown tfds name"],
+    ids=[
+        "missing path",
+        "one class",
+        "empty class folder",
+        "only corrupt images",
+        "unknown tfds name",
+        "split classes",
+    ],
 )
 def test_bad_dataset_is_a_one_line_error_before_anything_starts(make, message, tmp_path):
     runs = tmp_path / "runs"
