@@ -33,7 +33,9 @@ def test_no_augmentation_leaves_every_row_as_the_original():
 def test_the_per_image_row_shows_the_base_stage_and_erasing():
     samples = tiny_samples()
     augmented = augment(samples, NO_AUGMENTATION.replace(crop_padding=0.25, flip=True, erasing_rate=1.0), seed=3)
-    changed = [not np.array_equal(mine, original) for mine, original in zip(augmented.per_image, samples.images)]
+    changed = [
+        not np.array_equal(mine, original) for mine, original in zip(augmented.per_image, samples.images, strict=True)
+    ]
     assert all(changed), "erasing at rate 1 changes every picture"
     # The grey square of erasing, the last stage, is in every picture.
     assert all((image == 128).all(axis=-1).any() for image in augmented.per_image)
