@@ -55,19 +55,13 @@ def augment(samples: Samples, policy: Policy, seed: int = 1) -> Augmented:
     import keras
     import tensorflow as tf
 
-    from space.layers import BatchStage, image_stages
+    from space.layers import BatchStage, apply_stages, image_stages
 
     keras.utils.set_random_seed(seed)
     stages = image_stages(policy, seed=seed)
     images = tf.constant(samples.images, tf.float32)
-
-    def per_image_stages(image):
-        for layer in stages:
-            image = tf.cast(layer(image, training=True), tf.float32)
-        return image
-
     # One image at a time, as training does: KerasCV's batch path races on the layer's generator.
-    per_image = tf.stack([per_image_stages(image) for image in images])
+    per_image = tf.stack([apply_stages(stages, image) for image in images])
     batch = {"images": per_image, "labels": tf.one_hot(samples.labels, len(samples.class_names))}
     applied = []
     if len(samples.labels) >= 2:  # CutMix and MixUp mix pairs of images

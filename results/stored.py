@@ -30,6 +30,7 @@ import optuna
 from optuna.trial import TrialState
 
 from space import Policy
+from space.policy import STAGE_FIELDS
 
 SETTINGS_ATTR = "augsearch"
 CONFIRMATION_ATTR = "augsearch_confirmation"
@@ -83,7 +84,7 @@ class Training:
     labels: list[str] = field(default_factory=list)
 
 
-_NEW_FIELDS_OFF = {name: getattr(Policy(), name) for name in ("crop_padding", "flip", "erasing_rate", "erasing_area")}
+_NEW_FIELDS_OFF = {name: getattr(Policy(), name) for name in STAGE_FIELDS}
 
 
 def training_key(policy: Policy, seed: int, budget: dict, dataset: str) -> str:

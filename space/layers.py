@@ -142,6 +142,14 @@ def image_stages(policy: Policy, seed: int | None = None, ops=None) -> list:
     return stages + ([erasing] if erasing is not None else [])
 
 
+def apply_stages(stages: list, images):
+    """`images` (float32, [0, 255]) through `stages` in order, as float32: under a mixed-precision
+    policy Keras layers compute (and return) float16."""
+    for layer in stages:
+        images = tf.cast(layer(images, training=True), tf.float32)
+    return images
+
+
 class BatchStage:
     """CutMix with probability `cutmix_rate`, then MixUp with probability `mixup_rate`.
 

@@ -12,6 +12,9 @@ from space.ops import MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, TRIVIALAUGMENT
 #: What the per-image stage draws from, unused when its rate is 0 (see `Policy.canonical`).
 _PER_IMAGE_FIELDS = ("magnitude", "magnitude_stddev", "magnitude_distribution", "augmentations_per_image", "ops")
 
+#: The fields of the base stage and erasing, added after Policies were first stored (all off by default).
+STAGE_FIELDS = ("crop_padding", "flip", "erasing_rate", "erasing_area")
+
 #: The largest pad-and-crop shift, as a fraction of the image side (0.5: half the image may go).
 MAX_CROP_PADDING = 0.5
 

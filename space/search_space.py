@@ -27,13 +27,13 @@ from space.policy import MAX_CROP_PADDING, Policy
 
 FLOAT_FIELDS = ("magnitude", "magnitude_stddev", "rate", "cutmix_rate", "mixup_rate")
 
-#: The optional stages, each searched on/off, and the Policy fields (with bounds in the space) it has when on.
+#: The optional stages, each searched on/off, and the strengths (Policy fields with bounds in the space) it has when on.
 STAGES: dict[str, tuple[str, ...]] = {
     "crop": ("crop_padding",),
     "flip": (),
     "erasing": ("erasing_rate", "erasing_area"),
 }
-STAGE_FIELDS = tuple(name for fields in STAGES.values() for name in fields)
+STRENGTH_FIELDS = tuple(name for fields in STAGES.values() for name in fields)
 
 
 def op_param(name: str) -> str:
@@ -70,7 +70,7 @@ class SearchSpace:
     erasing_area: tuple[float, float] = (0.02, 0.4)
 
     def __post_init__(self) -> None:
-        for name in FLOAT_FIELDS + STAGE_FIELDS:
+        for name in FLOAT_FIELDS + STRENGTH_FIELDS:
             object.__setattr__(self, name, _bounds(name, getattr(self, name), 0.0, 1.0))
         # Each bound is a strength a Policy may have when its stage is on.
         require(

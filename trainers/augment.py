@@ -15,7 +15,7 @@ from __future__ import annotations
 import keras_cv
 import tensorflow as tf
 
-from space.layers import image_stages, op_layers
+from space.layers import apply_stages, image_stages, op_layers
 from space.policy import Policy
 
 
@@ -29,10 +29,7 @@ class ImageStages:
         self.layers = image_stages(policy, seed, ops=ops)
 
     def __call__(self, images: tf.Tensor) -> tf.Tensor:
-        for layer in self.layers:
-            # Under a mixed-precision policy, Keras layers compute (and return) float16.
-            images = tf.cast(layer(images, training=True), tf.float32)
-        return images
+        return apply_stages(self.layers, images)
 
 
 class BatchedPipeline:
