@@ -24,7 +24,7 @@ import keras
 import trainers.training as training
 from results.statistics import paired_difference
 from space.baselines import BASELINES
-from trainers.budget import Budget
+from space.budget import Budget
 from trainers.data import load_dataset
 
 ARMS = {

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from results.export import export_policy
+from search import export_policy
 from space import BASELINES, SearchSpace, policy_params
 from space.ops import TRIVIALAUGMENT_OPS
 

@@ -1,7 +1,8 @@
 """How well the search's proxy ranks policies like full training, and how noisy each is.
 
 A spanning set of policies (scrambled Sobol points of the search space, from Optuna's QMC sampler,
-plus the four evaluation baselines) is trained at the proxy budget and at the full budget, each
+plus the evaluation baselines; or, with `--policy-set recipes`, the baselines and the photo
+recipes' neighbours) is trained at the proxy budget and at the full budget, each
 with the same `--seeds` (paired: a seed gives every policy the same initial weights and data
 order). The proxy is scored as the search scores it (the last epoch's validation accuracy), full
 training as `search evaluate` does (test accuracy). Printed:
@@ -65,6 +66,27 @@ def spanning_policies(n: int, seed: int) -> dict[str, Policy]:
         policies[f"sobol {number}"] = suggest_policy(trial, SearchSpace())
         study.tell(trial, 0.0)  # QMC needs told trials to move on to its next point
     return {**policies, **BASELINES}
+
+
+def recipe_neighbours() -> dict[str, Policy]:
+    """The baselines and, around the photo recipes, one change at a time: what a search on photos
+    must tell apart (crop and flip alone, weaker and stronger crops, and a little of each other
+    stage on top of crop + flip)."""
+    cropflip = BASELINES["cropflip"]
+    trivialaugment = BASELINES["trivialaugment"]
+    with_base = {"crop_padding": cropflip.crop_padding, "flip": True}
+    return {
+        **BASELINES,
+        "crop": cropflip.replace(flip=False),
+        "flip": cropflip.replace(crop_padding=0.0),
+        "cropflip pad 1/16": cropflip.replace(crop_padding=0.0625),
+        "cropflip pad 1/4": cropflip.replace(crop_padding=0.25),
+        "cropflip erase": cropflip.replace(erasing_rate=0.5, erasing_area=0.1),
+        "cropflip mixup": cropflip.replace(mixup_rate=0.5),
+        "cropflip ta half": trivialaugment.replace(**with_base, rate=trivialaugment.rate / 2),
+        "cropflip ta m0.5": trivialaugment.replace(**with_base, magnitude=0.5),
+        "cropflip ra mild": Policy(magnitude=0.2, augmentations_per_image=1, rate=0.5, **with_base),
+    }
 
 
 def train_once(policy: Policy, seed: int, budget, dataset, score_test: bool) -> dict:
@@ -214,7 +236,14 @@ def main() -> None:
         "--policies",
         type=int,
         default=16,
-        help="Sobol policies besides the 4 baselines (default: 16; not with --full-from)",
+        help="Sobol policies besides the baselines (default: 16; not with --full-from or --policy-set recipes)",
+    )
+    parser.add_argument(
+        "--policy-set",
+        choices=("sobol", "recipes"),
+        default="sobol",
+        help="sobol: --policies points spanning the space, then the baselines; recipes: the baselines "
+        "and the photo recipes' neighbours, one change at a time (default: sobol)",
     )
     parser.add_argument("--seeds", type=int, default=2, help="paired seeds per policy and budget (default: 2)")
     parser.add_argument("--proxy", default="cpu", help="the proxy's budget preset (default: cpu)")
@@ -258,6 +287,8 @@ def main() -> None:
     seeds = list(range(1, args.seeds + 1))
     if args.full_from:
         policies, full = _earlier_run(args.full_from, seeds)
+    elif args.policy_set == "recipes":
+        policies, full = recipe_neighbours(), None
     else:
         policies, full = spanning_policies(args.policies, args.seed), None
     proxy = run_budget(

@@ -1,6 +1,6 @@
 """Which sampler for the joint space: real searches at the proxy, paired by search seed.
 
-Each sampler runs `search run --trials N --confirm-top 0` (exploration only, ASHA as shipped)
+Each sampler runs `search run --trials N --race-top 0` (exploration only, ASHA as shipped)
 once per search seed, in RUNS_DIR/SAMPLER-seedK. A seed fixes the data split, each trial's
 training seed and the enqueued baselines, so the samplers differ only in what they propose and
 are compared paired by seed. The metric is what the sampler is asked for: the proxy score of the
@@ -26,7 +26,7 @@ from pathlib import Path
 import optuna
 
 from results.statistics import paired_difference
-from results.stored import REFERENCE_ATTR
+from results.stored import BASELINE_ATTR
 
 TOP = 3
 
@@ -37,7 +37,7 @@ def search_dir(runs: Path, sampler: str, seed: int) -> Path:
 
 def run_search(runs: Path, sampler: str, seed: int, trials: int, flags: str) -> None:
     out = search_dir(runs, sampler, seed)
-    argv = ["run", "--trials", str(trials), "--sampler", sampler, "--seed", str(seed), "--confirm-top", "0"]
+    argv = ["run", "--trials", str(trials), "--sampler", sampler, "--seed", str(seed), "--race-top", "0"]
     argv += ["--runs-dir", str(out), *shlex.split(flags)]
     print(f"{sampler} seed {seed}: search {shlex.join(argv)}", file=sys.stderr, flush=True)
     started = time.monotonic()
@@ -55,8 +55,8 @@ def measure(runs: Path, sampler: str, seed: int) -> dict[str, float]:
     url = f"sqlite:///{search_dir(runs, sampler, seed) / 'search.db'}"
     study = optuna.load_study(study_name="fashion_mnist", storage=url)
     complete = [trial for trial in study.trials if trial.state == optuna.trial.TrialState.COMPLETE]
-    best_baseline = max(trial.value for trial in complete if REFERENCE_ATTR in trial.user_attrs)
-    proposed = [trial for trial in study.trials if REFERENCE_ATTR not in trial.user_attrs and trial.state.is_finished()]
+    best_baseline = max(trial.value for trial in complete if BASELINE_ATTR in trial.user_attrs)
+    proposed = [trial for trial in study.trials if BASELINE_ATTR not in trial.user_attrs and trial.state.is_finished()]
     distinct: dict[str, float] = {}
     for trial in sorted((trial for trial in proposed if trial in complete), key=lambda trial: -trial.value):
         distinct.setdefault(repr(sorted(trial.params.items())), trial.value)

@@ -42,7 +42,7 @@ def run_search(runs_dir: Path, trials: int, concurrency: int, budget: str, extra
         "--no-baselines",
         "--seed",
         "1",
-        "--confirm-top",
+        "--race-top",
         "0",  # exploration's trials alone are measured
         "--runs-dir",
         str(runs_dir),

@@ -78,7 +78,7 @@ def run_search(runs_dir: Path, mode: str, args) -> float:
         "--no-baselines",
         "--seed",
         str(args.seed),
-        "--confirm-top",
+        "--race-top",
         "0",  # exploration's trials alone are measured
         "--runs-dir",
         str(runs_dir),

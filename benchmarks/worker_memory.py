@@ -97,7 +97,7 @@ def run(args, runs_dir: Path):
         seed=args.seed,
         runs_dir=runs_dir,
         reuse_workers=not args.no_reuse,
-        confirm_top=0,  # the Tune worker's memory over trials is measured
+        race_top=0,  # the Tune worker's memory over trials is measured
     )
     return augsearch.run_search(settings)
 

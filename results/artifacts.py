@@ -79,7 +79,7 @@ def upload_trial_artifacts(
     return uploaded
 
 
-def study_note(settings: Mapping[str, Any], references: Mapping[str, Policy], study_name: str | None = None) -> str:
+def study_note(settings: Mapping[str, Any], baselines: Mapping[str, Policy], study_name: str | None = None) -> str:
     """The study's note (Markdown) for the dashboard: dataset, seed, the per-trial budget, the
     search space, the baselines it starts from and what each trial's artifacts are.
 
@@ -93,10 +93,10 @@ def study_note(settings: Mapping[str, Any], references: Mapping[str, Policy], st
     for key, value in (settings.get("search_space") or {}).items():
         lines.append(f"| {key} | {_space_cell(key, value)} |")
     lines += ["", "### Baselines (the first trials)", ""]
-    if references:
+    if baselines:
         lines.append("Enqueued before the search proper; their trials have the user attribute `reference`.")
         lines.append("")
-        lines += [f"- **{name}**: `{policy!r}`" for name, policy in references.items()]
+        lines += [f"- **{name}**: `{policy!r}`" for name, policy in baselines.items()]
     else:
         lines.append("None in this study (`search run --no-baselines`).")
     lines += [
@@ -111,13 +111,13 @@ def study_note(settings: Mapping[str, Any], references: Mapping[str, Policy], st
     return "\n".join(lines)
 
 
-def write_study_note(study: optuna.Study, references: Mapping[str, Policy]) -> str:
+def write_study_note(study: optuna.Study, baselines: Mapping[str, Policy]) -> str:
     """Save `study_note` of the study's own settings as its dashboard note (replacing the last
     one: optuna-dashboard keeps a version counter). Returns the Markdown."""
     from optuna_dashboard import save_note  # only the dashboard reads it; import it when needed
 
     settings = read_settings(study)
-    body = study_note(settings.to_dict() if settings else {}, references, study.study_name)
+    body = study_note(settings.to_dict() if settings else {}, baselines, study.study_name)
     save_note(study, body)
     return body
 

@@ -13,18 +13,26 @@ from results.export import read_policy_document
 from results.trial_policies import best
 from results.trials import TrialRow, trial_rows
 from space import AugSearchError, Policy
+from space.policy_ref import PolicyRef
 
 
 @dataclass(frozen=True)
 class Candidate:
     """One column of a comparison: a policy and what is known of how it did."""
 
-    label: str  # "trial 12" or the file's name
-    policy: Policy
+    ref: PolicyRef
     state: str | None = None
     value: float | None = None
     curve: tuple[float, ...] = ()
     wall_seconds: float | None = None
+
+    @property
+    def label(self) -> str:
+        return self.ref.label
+
+    @property
+    def policy(self) -> Policy:
+        return self.ref.policy
 
 
 @dataclass(frozen=True)
@@ -41,8 +49,7 @@ def from_trial(row: TrialRow) -> Candidate:
     if row.policy is None:
         raise AugSearchError(f"trial {row.number} has no recorded policy (was it made by `search run`?).")
     return Candidate(
-        label=f"trial {row.number}",
-        policy=row.policy,
+        PolicyRef.of_trial(row.number, row.policy),
         state=row.state,
         value=row.value,
         curve=row.curve,
@@ -57,9 +64,8 @@ def from_file(path: str | os.PathLike) -> Candidate:
     """
     document = read_policy_document(path)
     provenance = document["provenance"]
-    return Candidate(
-        label=Path(path).name, policy=Policy.from_dict(document["policy"]), value=provenance.get("objective")
-    )
+    ref = PolicyRef.of_file(Path(path).name, Policy.from_dict(document["policy"]))
+    return Candidate(ref, value=provenance.get("objective"))
 
 
 def is_policy_file(item: str) -> bool:
@@ -82,9 +88,9 @@ def candidates(study: optuna.Study | None, items: list[str]) -> list[Candidate]:
         if item == "best":
             chosen = best(study)
             if chosen.trial is None:  # a baseline won the race
-                found.append(Candidate(label=chosen.label, policy=chosen.policy))
+                found.append(Candidate(chosen))
                 continue
-            number = chosen.trial.number
+            number = chosen.trial
         elif item.isdigit() and int(item) in rows:
             number = int(item)
         else:

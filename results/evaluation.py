@@ -9,29 +9,18 @@ evaluation study (`results.stored.read_scores`), which `search.evaluating` write
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from results.statistics import Interval, mean_interval, paired_difference, spearman
-from space import Policy
-
-#: Where an entry's policy comes from.
-EntryKind = Literal["trial", "file", "baseline"]
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One policy to evaluate: a trial of the study, an exported file, or a baseline."""
-
-    label: str  # "trial 12", "policy.json", "guide"
-    kind: EntryKind
-    policy: Policy
-    proxy_objective: float | None = None  # a trial's objective in the search
+from space.policy_ref import PolicyRef
 
 
 @dataclass(frozen=True)
 class Row:
-    entry: Entry
+    ref: PolicyRef
+    proxy_objective: float | None  # a trial's objective in the search
     accuracies: dict[int, float]  # test accuracy by seed, for the seeds that finished
     accuracy: Interval | None  # None: no seed finished
     difference: Interval | None  # paired, to the best baseline over the seeds both have
@@ -46,36 +35,44 @@ class Evaluation:
     correlated_trials: int  # how many trials that correlation is over
 
     def row(self, label: str) -> Row:
-        return next(row for row in self.rows if row.entry.label == label)
+        return next(row for row in self.rows if row.ref.label == label)
 
 
-def summarise(entries: list[Entry], accuracies: list[dict[int, float]], seeds: list[int]) -> Evaluation:
-    """The evaluation of `entries`, `accuracies[i]` holding entry i's test accuracy by seed."""
+def summarise(
+    refs: list[PolicyRef],
+    scores: Mapping[str, Mapping[int, float]],
+    seeds: list[int],
+    proxy_objectives: Mapping[str, float] | None = None,
+) -> Evaluation:
+    """The evaluation of `refs`, `scores[label]` holding a policy's test accuracy by seed (the
+    seeds that finished), `proxy_objectives[label]` a trial's objective in the search."""
+    proxy_objectives = proxy_objectives or {}
+    accuracies = [dict(scores.get(ref.label, {})) for ref in refs]
     intervals = [mean_interval(list(by_seed.values())) if by_seed else None for by_seed in accuracies]
     baseline_means = {
         i: interval.mean
-        for i, (entry, interval) in enumerate(zip(entries, intervals, strict=True))
-        if entry.kind == "baseline" and interval is not None
+        for i, (ref, interval) in enumerate(zip(refs, intervals, strict=True))
+        if ref.is_baseline and interval is not None
     }
     best = max(baseline_means, key=lambda i: baseline_means[i], default=None)
     rows = []
-    for i, (entry, by_seed) in enumerate(zip(entries, accuracies, strict=True)):
+    for i, (ref, by_seed) in enumerate(zip(refs, accuracies, strict=True)):
         difference = None
         if best is not None and i != best:
             common = [seed for seed in seeds if seed in by_seed and seed in accuracies[best]]
             if common:
                 difference = paired_difference([by_seed[s] for s in common], [accuracies[best][s] for s in common])
-        rows.append(Row(entry, dict(by_seed), intervals[i], difference))
+        rows.append(Row(ref, proxy_objectives.get(ref.label), by_seed, intervals[i], difference))
     trials = [
-        (row.entry.proxy_objective, row.accuracy.mean)
+        (row.proxy_objective, row.accuracy.mean)
         for row in rows
-        if row.entry.kind == "trial" and row.entry.proxy_objective is not None and row.accuracy is not None
+        if row.ref.origin == "trial" and row.proxy_objective is not None and row.accuracy is not None
     ]
     correlation = spearman([p for p, _ in trials], [a for _, a in trials]) if len(trials) >= 2 else None
     return Evaluation(
         rows=tuple(rows),
         seeds=tuple(seeds),
-        best_baseline=entries[best].label if best is not None else None,
+        best_baseline=refs[best].label if best is not None else None,
         proxy_correlation=correlation,
         correlated_trials=len(trials),
     )
@@ -100,15 +97,15 @@ def cells(evaluation: Evaluation) -> list[tuple[str, ...]]:
     """One tuple of strings per row, in HEADER's columns."""
     out: list[tuple[str, ...]] = []
     for row in evaluation.rows:
-        entry = row.entry
+        ref = row.ref
         difference = (
-            "(best baseline)" if entry.label == evaluation.best_baseline else _interval(row.difference, signed=True)
+            "(best baseline)" if ref.label == evaluation.best_baseline else _interval(row.difference, signed=True)
         )
-        proxy = f"{entry.proxy_objective:.4f}" if entry.proxy_objective is not None else "-"
+        proxy = f"{row.proxy_objective:.4f}" if row.proxy_objective is not None else "-"
         out.append(
             (
-                entry.label,
-                entry.kind,
+                ref.label,
+                ref.origin,
                 proxy,
                 _interval(row.accuracy),
                 difference,
@@ -185,10 +182,10 @@ def to_dict(evaluation: Evaluation, context: dict[str, Any]) -> dict[str, Any]:
         },
         "rows": [
             {
-                "label": row.entry.label,
-                "kind": row.entry.kind,
-                "policy": row.entry.policy.to_dict(),
-                "proxy_objective": row.entry.proxy_objective,
+                "label": row.ref.label,
+                "kind": row.ref.origin,
+                "policy": row.ref.policy.to_dict(),
+                "proxy_objective": row.proxy_objective,
                 "test_accuracy_by_seed": {str(seed): value for seed, value in sorted(row.accuracies.items())},
                 "test_accuracy": _interval_dict(row.accuracy),
                 "difference_to_best_baseline": _interval_dict(row.difference),

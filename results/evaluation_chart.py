@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from results.evaluation import Evaluation, Row
+
+if TYPE_CHECKING:  # matplotlib loads only when a chart is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 DPI = 100
 POINTS = 100.0  # accuracy 0.0069 is 0.69 points: differences of a point or two are what matters
@@ -26,13 +31,13 @@ class ChartRow:
 
 def _chart_row(row: Row, best_baseline: str | None) -> ChartRow:
     accuracy = row.accuracy.mean * POINTS if row.accuracy is not None else None
-    if row.entry.label == best_baseline:
-        return ChartRow(row.entry.label, row.entry.kind, None, "reference", accuracy)
+    if row.ref.label == best_baseline:
+        return ChartRow(row.ref.label, row.ref.origin, None, "reference", accuracy)
     difference = row.difference
     if difference is None or difference.n < 2:  # one shared seed gives no interval
-        return ChartRow(row.entry.label, row.entry.kind, None, "n/a", accuracy)
+        return ChartRow(row.ref.label, row.ref.origin, None, "n/a", accuracy)
     values = (difference.mean * POINTS, difference.low * POINTS, difference.high * POINTS)
-    return ChartRow(row.entry.label, row.entry.kind, values, "", accuracy)
+    return ChartRow(row.ref.label, row.ref.origin, values, "", accuracy)
 
 
 def _order(row: ChartRow) -> tuple[int, float]:
@@ -59,7 +64,7 @@ def _x_limits(rows: list[ChartRow]) -> tuple[float, float]:
     return min(ends) - 0.15 * span, high
 
 
-def _draw(axes, rows: list[ChartRow], evaluation: Evaluation) -> None:
+def _draw(axes: Axes, rows: list[ChartRow], evaluation: Evaluation) -> None:
     positions = list(range(len(rows)))[::-1]  # the first row on top
     for position, row in zip(positions, rows, strict=True):
         if row.difference is None:
@@ -95,7 +100,7 @@ def _draw(axes, rows: list[ChartRow], evaluation: Evaluation) -> None:
     _legend(axes, rows)
 
 
-def _legend(axes, rows: list[ChartRow]) -> None:
+def _legend(axes: Axes, rows: list[ChartRow]) -> None:
     from matplotlib.patches import Patch
 
     kinds = [kind for kind in COLOURS if any(row.kind == kind for row in rows)]
@@ -105,7 +110,7 @@ def _legend(axes, rows: list[ChartRow]) -> None:
     )
 
 
-def chart_figure(evaluation: Evaluation):
+def chart_figure(evaluation: Evaluation) -> Figure:
     """The matplotlib Figure of `chart_rows`: one horizontal bar per policy (baselines grey,
     trials blue, files green) from 0 to its paired difference, a black whisker for its interval."""
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, safe in any thread

@@ -1,24 +1,9 @@
-"""The export format: one JSON file that plain Keras + KerasCV loads back.
+"""The export format: one JSON file that plain Keras + KerasCV loads back (its layout, and why the
+batch stage is two layers and their rates: docs/export.md).
 
-    {
-      "format": "augsearch-policy", "format_version": 2,
-      "policy": {...},                                  # space.Policy.to_dict()
-      "keras": {                                        # applied in this order:
-        "base_stage": [{...}, ...],                     # serialize_keras_object(RandomTranslation, RandomFlip)
-        "pipeline": {...},                              # serialize_keras_object(RandomAugmentationPipeline)
-        "erasing": {...} or null,                       # serialize_keras_object(RandomErasing)
-        "batch_stage": {"cutmix": {"rate": p, "layer": {...}},   # serialize_keras_object(CutMix)
-                        "mixup":  {"rate": q, "layer": {...}}}   # serialize_keras_object(MixUp)
-      },
-      "provenance": {"study", "trial", "baseline", "objective", "dataset", "budget", "confirmation",
-                     "augsearch_version", "exported_at"}
-    }
-
-The batch stage is stored as the two KerasCV layers and their rates rather than one wrapping
-layer: KerasCV's `RandomApply` fails in graph mode under Keras 3 and does not deserialize its
-inner layer, and `Augmenter` has no config. Applying "each layer with probability rate" is
-three lines of plain TensorFlow (see docs/export.md). Version 1 files, written before the base
-stage and erasing existed, have neither entry and load with none.
+This module is the file, as plain JSON: it never imports Keras. `space.layers` makes the "keras"
+entry from a Policy and rebuilds layers from it; `search.policy_files` joins the two into the
+public `search.export_policy` and `search.load_policy_file`.
 """
 
 from __future__ import annotations
@@ -26,33 +11,18 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from results._files import write_atomically
 from space import AugSearchError, Policy
-from space.errors import first_line
 
 FORMAT = "augsearch-policy"
 FORMAT_VERSION = 2
 #: Versions this code reads: 1 is 2 without "base_stage" and "erasing".
 READABLE_VERSIONS = (1, 2)
 BATCH_STAGE_LAYERS = ("cutmix", "mixup")  # applied in this order
-
-
-@dataclass(frozen=True)
-class ExportedPolicy:
-    """What `load_policy_file` returns: the Policy and the Keras layers rebuilt from the file, in
-    the order they apply: `base_stage`, `pipeline`, `erasing` (None when off), `batch_stage`."""
-
-    policy: Policy
-    base_stage: list[Any]  # keras.layers.RandomTranslation, RandomFlip
-    pipeline: Any  # keras_cv.layers.RandomAugmentationPipeline
-    erasing: Any  # keras.layers.RandomErasing or None
-    batch_stage: Any  # space.layers.BatchStage
-    provenance: dict[str, Any]
 
 
 def augsearch_version() -> str:
@@ -62,29 +32,16 @@ def augsearch_version() -> str:
         return "unknown"
 
 
-def policy_document(policy: Policy, provenance: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The export document for `policy` (a JSON-able dict); provenance keys are filled in."""
-    import keras
-
-    from space.layers import BatchStage, build_base_stage, build_erasing, build_pipeline
-
-    # Unseeded: users' own programs decide their seeds.
-    pipeline = build_pipeline(policy)
-    stage = BatchStage.from_policy(policy)
-    erasing = build_erasing(policy)
+def policy_document(
+    policy: Policy, layer_configs: dict[str, Any], provenance: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The export document (a JSON-able dict) of `policy` and the Keras configs of its stages
+    (`layer_configs`, made by `space.layers.stage_configs`); provenance keys are filled in."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "policy": policy.to_dict(),
-        "keras": {
-            "base_stage": [keras.saving.serialize_keras_object(layer) for layer in build_base_stage(policy)],
-            "pipeline": keras.saving.serialize_keras_object(pipeline),
-            "erasing": None if erasing is None else keras.saving.serialize_keras_object(erasing),
-            "batch_stage": {
-                name: {"rate": rate, "layer": keras.saving.serialize_keras_object(layer)}
-                for name, (layer, rate) in zip(BATCH_STAGE_LAYERS, stage.stages, strict=True)
-            },
-        },
+        "keras": layer_configs,
         "provenance": {
             "study": None,
             "trial": None,
@@ -98,9 +55,8 @@ def policy_document(policy: Policy, provenance: dict[str, Any] | None = None) ->
     }
 
 
-def export_policy(policy: Policy, path: str | os.PathLike, provenance: dict[str, Any] | None = None) -> Path:
-    """Write the export file atomically (a crash never leaves half a file) and return its path."""
-    document = policy_document(policy, provenance)
+def write_policy_document(document: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write `document` atomically (a crash never leaves half a file) and return its path."""
     return write_atomically(path, (json.dumps(document, indent=2) + "\n").encode())
 
 
@@ -131,83 +87,52 @@ def read_policy_document(path: str | os.PathLike) -> dict[str, Any]:
     return document
 
 
-def load_policy_file(path: str | os.PathLike) -> ExportedPolicy:
-    """Load an export file: the Policy and its Keras layers, deserialized with safe_mode=True.
+def keras_configs(document: dict[str, Any], path: str | os.PathLike) -> dict[str, Any]:
+    """The "keras" entry of a document `read_policy_document` returned, checked as JSON and in
+    version 2's layout (a version 1 file gets an empty base stage and no erasing): what
+    `space.layers.stages_from_configs` rebuilds.
 
-    Raises AugSearchError for a damaged file, an unknown format version, or a Keras config
-    that does not rebuild into the expected KerasCV layers.
+    Raises AugSearchError for a damaged entry, or a config naming a class outside Keras and
+    KerasCV: refused here, before Keras imports anything the file names.
     """
-    import keras
-    import keras_cv
-
-    from space.layers import BatchStage
-
-    document = read_policy_document(path)
-    policy = Policy.from_dict(document["policy"])
+    file = f"policy file {str(path)!r}"
     configs = document["keras"]
-    pipeline = _deserialize(
-        keras, configs.get("pipeline"), keras_cv.layers.RandomAugmentationPipeline, path, "pipeline"
-    )
-    for index, layer in enumerate(pipeline.layers):
-        if not (isinstance(layer, keras.layers.Layer) and type(layer).__module__.startswith("keras_cv.")):
-            raise AugSearchError(
-                f"policy file {str(path)!r}: pipeline layer {index} must be a KerasCV augmentation layer, but its "
-                f"config gives {type(layer).__module__}.{type(layer).__name__}."
-            )
-    base_configs = configs.get("base_stage", [])
-    if not isinstance(base_configs, list):
-        raise AugSearchError(f"policy file {str(path)!r} is damaged: base_stage must be a list of layer configs.")
-    base_types = (keras.layers.RandomTranslation, keras.layers.RandomFlip)
-    base_stage = [
-        _deserialize(keras, config, base_types, path, f"base_stage[{index}]")
-        for index, config in enumerate(base_configs)
-    ]
-    erasing_config = configs.get("erasing")
-    erasing = (
-        None
-        if erasing_config is None
-        else _deserialize(keras, erasing_config, keras.layers.RandomErasing, path, "erasing")
-    )
-    stages = []
+    base_stage = configs.get("base_stage", [])
+    if not isinstance(base_stage, list):
+        raise AugSearchError(f"{file} is damaged: base_stage must be a list of layer configs.")
     batch_stage = configs.get("batch_stage") if isinstance(configs.get("batch_stage"), dict) else {}
-    for name, expected in zip(BATCH_STAGE_LAYERS, (keras_cv.layers.CutMix, keras_cv.layers.MixUp), strict=True):
+    for name in BATCH_STAGE_LAYERS:
         entry = batch_stage.get(name)
         if (
             not isinstance(entry, dict)
             or not isinstance(entry.get("rate"), (int, float))
             or not 0 <= entry["rate"] <= 1
         ):
+            raise AugSearchError(f"{file} is damaged: batch_stage.{name} needs a rate in [0, 1] and a layer.")
+    checked = {
+        "base_stage": base_stage,
+        "pipeline": configs.get("pipeline"),
+        "erasing": configs.get("erasing"),
+        "batch_stage": {
+            name: {"rate": batch_stage[name]["rate"], "layer": batch_stage[name].get("layer")}
+            for name in BATCH_STAGE_LAYERS
+        },
+    }
+    layers = [
+        ("pipeline", checked["pipeline"]),
+        *((f"base_stage[{index}]", config) for index, config in enumerate(base_stage)),
+        ("erasing", checked["erasing"]),
+        *((f"batch_stage.{name}", checked["batch_stage"][name]["layer"]) for name in BATCH_STAGE_LAYERS),
+    ]
+    for where, config in layers:
+        # Only Keras and KerasCV classes: Keras would import a module a file names to find its class.
+        foreign = _foreign_class(config)
+        if foreign:
             raise AugSearchError(
-                f"policy file {str(path)!r} is damaged: batch_stage.{name} needs a rate in [0, 1] and a layer."
+                f"{file}: the Keras config of {where} does not load: it names the class {foreign}, "
+                "which is not a Keras or KerasCV class."
             )
-        stages += [_deserialize(keras, entry.get("layer"), expected, path, f"batch_stage.{name}"), entry["rate"]]
-    return ExportedPolicy(policy, base_stage, pipeline, erasing, BatchStage(*stages), document["provenance"])
-
-
-def _deserialize(keras, config, expected_type, path, where):
-    def refuse(message: str) -> AugSearchError:
-        return AugSearchError(f"policy file {str(path)!r}: the Keras config of {where} does not load: {message}")
-
-    # Only Keras and KerasCV classes, checked before Keras imports anything the file names;
-    # safe_mode=True then refuses the Python lambdas even Keras classes can carry.
-    foreign = _foreign_class(config)
-    if foreign:
-        raise refuse(f"it names the class {foreign}, which is not a Keras or KerasCV class.") from None
-    try:
-        layer = keras.saving.deserialize_keras_object(config, safe_mode=True)
-    except Exception as error:  # Keras raises TypeError, ValueError or its own errors here.
-        message = first_line(error)
-        # Keras appends the whole config to some messages: not what a one-line error needs.
-        message = message.split(" Full object config:")[0]
-        raise refuse(message if len(message) <= 400 else message[:400] + "...") from None
-    if not isinstance(layer, expected_type):
-        names = " or ".join(
-            kind.__name__ for kind in (expected_type if isinstance(expected_type, tuple) else [expected_type])
-        )
-        raise AugSearchError(
-            f"policy file {str(path)!r}: {where} must be a {names}, but its config gives {type(layer).__name__}."
-        )
-    return layer
+    return checked
 
 
 def _foreign_class(config: Any) -> str | None:

@@ -1,17 +1,9 @@
-"""The final race: the best searched policies and the baselines trained on the same fresh seeds,
-the clearly worse dropped as evidence comes in, the winner the best paired mean.
+"""The race's rule: contestants trained on the same seeds in rounds, the clearly worse dropped
+after each round, the winner the best paired mean.
 
-Plain data in, plain data out: `race` is a pure function of the candidates, the seeds and the
-scores stored so far, so a race interrupted at any point resumes by calling it again.
-
-Seeds are run in rounds: every surviving candidate gets seed 1, then seed 2, ... After each round
-from the second on, a candidate is dropped when its paired difference to the leader (the best
-mean over the seeds so far) has a 95 % interval entirely below zero. A paired t interval and not
-Optuna's WilcoxonPruner: with n seeds a signed-rank test cannot reach a p-value under 2^-n
-whatever the gap (0.125 at 3 seeds), so it could drop nothing before the 4th seed of a 5-seed
-race, while the t interval uses the size of the differences and drops a policy that is two
-points worse after 2 or 3 seeds. A drop saves trainings; the verdict is the final report: the
-winner's mean and interval, and its paired difference to the closest other candidate.
+`race` is a pure function of the contestants, the seeds and the scores stored so far, so a race
+interrupted at any point resumes by calling it again. Why a paired t interval and not a
+signed-rank test: docs/design.md ("Statistics decide").
 """
 
 from __future__ import annotations
@@ -26,9 +18,9 @@ from space import AugSearchError
 
 @dataclass(frozen=True)
 class Standing:
-    """One candidate's place in the race: its scores by seed, and when and why it left."""
+    """One contestant's place in the race: its scores by seed, and when and why it left."""
 
-    candidate: str
+    label: str
     scores: dict[int, float]
     dropped_after: int | None = None  # seeds seen when dropped; None: it survived
     reason: str = ""
@@ -40,8 +32,8 @@ class Standing:
 
 @dataclass(frozen=True)
 class Race:
-    """Where a race stands. `pending` are the (candidate, seed) trainings to run next (the current
-    round); when it is empty the race is over and `standings` ranks every candidate, the winner
+    """Where a race stands. `pending` are the (contestant, seed) trainings to run next (the current
+    round); when it is empty the race is over and `standings` ranks every contestant, the winner
     first (survivors by mean, then the dropped, latest first)."""
 
     pending: list[tuple[str, int]]
@@ -57,7 +49,7 @@ class Race:
 
     @property
     def winner(self) -> Standing | None:
-        """The survivor with the best mean (None while running, or when every candidate failed)."""
+        """The survivor with the best mean (None while running, or when every contestant failed)."""
         if self.finished and self.standings and self.standings[0].dropped_after is None:
             return self.standings[0]
         return None
@@ -67,28 +59,28 @@ class Race:
         return self.standings[1] if self.winner is not None and len(self.standings) > 1 else None
 
     def interval(self, standing: Standing) -> Interval:
-        """Mean and 95 % interval of one candidate's confirmation scores."""
+        """Mean and 95 % interval of one contestant's race scores."""
         return mean_interval([standing.scores[seed] for seed in self.seeds if seed in standing.scores])
 
 
 def race(
-    candidates: Sequence[str],
+    contestants: Sequence[str],
     seeds: Sequence[int],
     scores: Mapping[str, Mapping[int, float]],
     failed: Mapping[str, str] | None = None,
 ) -> Race:
-    """Replay the race over what is stored: `scores[candidate][seed]` for the trainings done,
-    `failed[candidate]` the error of a candidate whose training failed in this run (it leaves the
+    """Replay the race over what is stored: `scores[contestant][seed]` for the trainings done,
+    `failed[contestant]` the error of a contestant whose training failed in this run (it leaves the
     race). Candidates are labels ("trial 12", "trivialaugment"), in the order that breaks ties.
-    Raises AugSearchError for an empty or repeated list of candidates or seeds."""
-    if not candidates or len(set(candidates)) != len(candidates):
-        raise AugSearchError(f"a race needs distinct candidates, but got candidates={list(candidates)}.")
+    Raises AugSearchError for an empty or repeated list of contestants or seeds."""
+    if not contestants or len(set(contestants)) != len(contestants):
+        raise AugSearchError(f"a race needs distinct contestants, but got contestants={list(contestants)}.")
     if not seeds or len(set(seeds)) != len(seeds):
         raise AugSearchError(f"a race needs distinct seeds, but got seeds={list(seeds)}.")
     failed = failed or {}
     seeds = list(seeds)
-    alive = [c for c in candidates if c not in failed]
-    left = [Standing(c, _scores(scores, c, seeds), 0, f"failed: {failed[c]}") for c in candidates if c in failed]
+    alive = [c for c in contestants if c not in failed]
+    left = [Standing(c, _scores(scores, c, seeds), 0, f"failed: {failed[c]}") for c in contestants if c in failed]
     for done, seed in enumerate(seeds, start=1):
         missing = [c for c in alive if seed not in scores.get(c, {})]
         if missing:
@@ -97,7 +89,7 @@ def race(
         if done < 2 or len(alive) < 2:
             continue
         so_far = seeds[:done]
-        leader = max(alive, key=lambda c: (_mean(scores, c, so_far), -candidates.index(c)))
+        leader = max(alive, key=lambda c: (_mean(scores, c, so_far), -contestants.index(c)))
         for c in list(alive):
             if c == leader:
                 continue
@@ -115,19 +107,19 @@ def race(
                 )
     survivors = sorted(
         (Standing(c, _scores(scores, c, seeds)) for c in alive),
-        key=lambda s: (-s.mean, candidates.index(s.candidate)),
+        key=lambda s: (-s.mean, contestants.index(s.label)),
     )
     later_first = sorted(left, key=lambda s: (-(s.dropped_after or 0), -s.mean if s.scores else 0.0))
     standings = survivors + later_first
     return Race([], standings, seeds, _difference(standings), rounds_done=len(seeds), dropped=left)
 
 
-def _scores(scores: Mapping[str, Mapping[int, float]], candidate: str, seeds: Sequence[int]) -> dict[int, float]:
-    return {seed: scores[candidate][seed] for seed in seeds if seed in scores.get(candidate, {})}
+def _scores(scores: Mapping[str, Mapping[int, float]], contestant: str, seeds: Sequence[int]) -> dict[int, float]:
+    return {seed: scores[contestant][seed] for seed in seeds if seed in scores.get(contestant, {})}
 
 
-def _mean(scores, candidate: str, seeds: Sequence[int]) -> float:
-    return statistics.fmean(scores[candidate][seed] for seed in seeds)
+def _mean(scores: Mapping[str, Mapping[int, float]], contestant: str, seeds: Sequence[int]) -> float:
+    return statistics.fmean(scores[contestant][seed] for seed in seeds)
 
 
 def _difference(standings: list[Standing]) -> Interval | None:

@@ -1,12 +1,12 @@
 """Sample grids: the same source pictures before and after a policy, as one PNG.
 
 A grid has three rows per band of up to `COLUMNS` pictures: the original, after the per-image
-stage (the policy's `RandomAugmentationPipeline`), and after the batch stage (CutMix and MixUp).
-The batch row applies every batch layer whose rate is above 0, so that two policies show what
-their layers do; its label gives the rates at which training applies them.
+stages (base stage, the policy's `RandomAugmentationPipeline`, erasing), and after the batch
+stage (CutMix and MixUp). The batch row's label names the batch layers it shows and the rates at
+which training applies them.
 
-Seeded: the same `Samples`, policy and seed give the same picture, so two policies are compared
-on the same images (KerasCV also needs TF's global seed for that, which `augment` sets).
+Plain drawing on uint8 arrays: `trainers.pictures` augments the pictures (TensorFlow), and
+`search.grid_images` joins the two.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,6 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from results._files import write_atomically
-from space import Policy
 
 COLUMNS = 8  # pictures per band
 MIN_CELL = 96  # small images are enlarged (nearest neighbour, by an integer factor) to at least this
@@ -41,41 +41,6 @@ class Samples:
     class_names: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Augmented:
-    """What a policy makes of `Samples`: uint8 images after each stage, and the batch row's label."""
-
-    per_image: np.ndarray
-    batch: np.ndarray
-    batch_label: str
-
-
-def augment(samples: Samples, policy: Policy, seed: int = 1) -> Augmented:
-    """Apply `policy` to `samples` in eager mode, seeded (sets Keras' global seed to `seed`)."""
-    import keras
-    import tensorflow as tf
-
-    from space.layers import BatchStage, apply_stages, image_stages
-
-    keras.utils.set_random_seed(seed)
-    stages = image_stages(policy, seed=seed)
-    images = tf.constant(samples.images, tf.float32)
-    # One image at a time, as training does: KerasCV's batch path races on the layer's generator.
-    per_image = tf.stack([apply_stages(stages, image) for image in images])
-    batch = {"images": per_image, "labels": tf.one_hot(samples.labels, len(samples.class_names))}
-    applied = []
-    if len(samples.labels) >= 2:  # CutMix and MixUp mix pairs of images
-        for layer, rate in BatchStage.from_policy(policy, seed=seed).stages:
-            if rate > 0:
-                batch = layer(batch, training=True)
-                applied.append(f"{type(layer).__name__} p={rate:.2g}")
-    return Augmented(_to_uint8(per_image), _to_uint8(batch["images"]), " + ".join(applied) or "no batch stage")
-
-
-def _to_uint8(images) -> np.ndarray:
-    return np.clip(np.round(np.asarray(images)), 0, 255).astype(np.uint8)
-
-
 def cell_size(image_size: int) -> int:
     """The side in pixels of one picture in a grid."""
     return image_size * max(1, math.ceil(MIN_CELL / image_size))
@@ -89,10 +54,18 @@ def grid_shape(count: int, image_size: int) -> tuple[int, int]:
     return (PAD + bands * 3 * cell + (bands - 1) * PAD * 2, LABEL_WIDTH + PAD + columns * cell)
 
 
-def sample_grid(samples: Samples, policy: Policy, seed: int = 1) -> np.ndarray:
-    """The grid picture (uint8 (H, W, 3), see `grid_shape`) of `samples` before and after `policy`."""
-    augmented = augment(samples, policy, seed)
-    rows = (("original", samples.images), ("per-image", augmented.per_image), (augmented.batch_label, augmented.batch))
+def batch_label(batch_layers: Sequence[tuple[str, float]]) -> str:
+    """The batch row's label: each layer it shows with the rate training applies it at."""
+    return " + ".join(f"{name} p={rate:.2g}" for name, rate in batch_layers) or "no batch stage"
+
+
+def sample_grid(
+    samples: Samples, per_image: np.ndarray, batch: np.ndarray, batch_layers: Sequence[tuple[str, float]]
+) -> np.ndarray:
+    """The grid picture (uint8 (H, W, 3), see `grid_shape`) of `samples` and of what a policy made
+    of them: `per_image` and `batch`, uint8 arrays shaped like `samples.images`, and `batch_layers`,
+    the batch layers applied, each as (name, rate) (`trainers.pictures.AugmentedPictures`)."""
+    rows = (("original", samples.images), ("per-image", per_image), (batch_label(batch_layers), batch))
     count, image_size = len(samples.images), samples.images.shape[1]
     cell = cell_size(image_size)
     scale = cell // image_size

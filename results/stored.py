@@ -1,22 +1,9 @@
 """The stored format: what AugSearch keeps in an Optuna storage, under which names, with the one
-writer and the one reader of each record. Studies outlive code: a name here changes only with a
-reader for what older code stored (tests/results/test_stored.py reads a study that an earlier
-version wrote).
+writer and the one reader of each record (what a study holds: docs/design.md, "Packages").
 
-A search study S holds:
-
-- its settings (dataset, budget, search space, seed): the user attribute `SETTINGS_ATTR`, a
-  `StudySettings` (`write_settings`, `read_settings`);
-- the final race's record: `CONFIRMATION_ATTR`, a versioned `results.confirmation.RaceRecord`
-  (`write_record`, `read_record` there);
-- per trial, the settings the driver records when it asks for the trial (user attributes
-  "policy", "budget", "dataset", "seed": `search.tune.exploration`), why a failed one failed
-  (`ERROR_ATTR`), and for a baseline enqueued as a trial, its name (`REFERENCE_ATTR`).
-
-Trainings that are not trials of the search (the race's, `search evaluate`'s) are studies of
-their own in the same storage, S + `CONFIRMATION_SUFFIX` and S + `EVALUATION_SUFFIX`, marked by
-`CONFIRMATION_STUDY_ATTR` / `EVALUATION_STUDY_ATTR`; each finished training is one trial
-(`write_training`), found again by its `training_key` (`read_scores`).
+Studies outlive code: a name here changes only with a reader for what older code stored
+(tests/results/test_stored.py reads a study that an earlier version wrote). The race was once
+called the confirmation: the stored names keep that word.
 """
 
 from __future__ import annotations
@@ -29,26 +16,26 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from space import Policy
+from space import Budget, Policy
 from space.policy import STAGE_FIELDS
 
 SETTINGS_ATTR = "augsearch"
-CONFIRMATION_ATTR = "augsearch_confirmation"
+RACE_RECORD_ATTR = "augsearch_confirmation"
 ERROR_ATTR = "error"
-REFERENCE_ATTR = "reference"
+BASELINE_ATTR = "reference"
 #: What studies made before every baseline was enqueued called their two.
-LEGACY_REFERENCES = {"no_augmentation": "none", "kerascv_guide": "guide"}
+LEGACY_BASELINES = {"no_augmentation": "none", "kerascv_guide": "guide"}
 
-CONFIRMATION_SUFFIX = ".confirmation"
+RACE_SUFFIX = ".confirmation"
 EVALUATION_SUFFIX = ".evaluation"
-CONFIRMATION_STUDY_ATTR = "augsearch_confirmation_of"
+RACE_STUDY_ATTR = "augsearch_confirmation_of"
 EVALUATION_STUDY_ATTR = "augsearch_evaluation"
 
 
 @dataclass(frozen=True)
 class StudySettings:
     """What a search study was made with; a resumed search must match it. `budget` and
-    `search_space` are the `to_dict()` of a trainers.Budget and a space.SearchSpace."""
+    `search_space` are the `to_dict()` of a space.Budget and a space.SearchSpace."""
 
     dataset: str | None
     budget: dict[str, Any]
@@ -74,7 +61,7 @@ def read_settings(study: optuna.Study | None) -> StudySettings | None:
 
 
 @dataclass
-class Training:
+class TrainingJob:
     """One training to run or stored: a policy and a seed, its `training_key`, and the labels
     (policies, trials) that asked for it."""
 
@@ -87,7 +74,7 @@ class Training:
 _NEW_FIELDS_OFF = {name: getattr(Policy(), name) for name in STAGE_FIELDS}
 
 
-def training_key(policy: Policy, seed: int, budget: dict, dataset: str) -> str:
+def training_key(policy: Policy, seed: int, budget: Budget, dataset: str) -> str:
     """What identifies one training: the same augmentation (`Policy.canonical`), seed, budget and
     dataset train the same model, so a stored one is never trained again (whichever entry or label
     asked for it)."""
@@ -97,13 +84,17 @@ def training_key(policy: Policy, seed: int, budget: dict, dataset: str) -> str:
     for name, off in _NEW_FIELDS_OFF.items():
         if described[name] == off:
             del described[name]
-    text = json.dumps({"policy": described, "seed": seed, "budget": budget, "dataset": dataset}, sort_keys=True)
+    text = json.dumps(
+        {"policy": described, "seed": seed, "budget": budget.to_dict(), "dataset": dataset}, sort_keys=True
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def open_trainings_study(storage, name: str, marker: str, about: dict) -> optuna.Study:
+def open_trainings_study(
+    storage: str | optuna.storages.BaseStorage, name: str, marker: str, about: dict[str, Any]
+) -> optuna.Study:
     """The trainings study `name` in `storage`, created on first use with the user attribute
-    `marker` (`CONFIRMATION_STUDY_ATTR` or `EVALUATION_STUDY_ATTR`) set to `about` (what it holds
+    `marker` (`RACE_STUDY_ATTR` or `EVALUATION_STUDY_ATTR`) set to `about` (what it holds
     and for which study, shown by the dashboard)."""
     study = optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True)
     if marker not in study.user_attrs:
@@ -112,7 +103,7 @@ def open_trainings_study(storage, name: str, marker: str, about: dict) -> optuna
 
 
 def write_training(
-    study: optuna.Study, training: Training, budget: dict, dataset: str, outcome: dict, metric: str
+    study: optuna.Study, training: TrainingJob, budget: Budget, dataset: str, outcome: dict[str, Any], metric: str
 ) -> None:
     """One finished training as one trial: COMPLETE with `outcome[metric]` as its value and the
     per-epoch validation accuracy as intermediate values (the dashboard draws them), or FAIL with
@@ -122,7 +113,7 @@ def write_training(
         "key": training.key,
         "policy": training.policy.to_dict(),
         "seed": training.seed,
-        "budget": budget,
+        "budget": budget.to_dict(),
         "dataset": dataset,
         "labels": list(training.labels),
         **{name: value for name, value in outcome.items() if name != "history"},
@@ -140,7 +131,7 @@ def write_training(
 
 def read_scores(study: optuna.Study) -> dict[str, float]:
     """The value of each COMPLETE stored training (the test accuracy in an evaluation study, the
-    objective in a confirmation study), by `training_key`."""
+    objective in a race study), by `training_key`."""
     return {
         trial.user_attrs["key"]: trial.value
         for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))

@@ -1,62 +1,40 @@
 """Choosing a study's policy: "best" (defined once, here), a trial by number, and the provenance
-an exported policy file records."""
+an exported policy file records (`search.policy_files.export` writes the file)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from results.confirmation import RaceRecord, interval_json, read_record
+from results.race_record import interval_json, read_record
 from results.stored import ERROR_ATTR, StudySettings, read_settings
+from results.trials import ranked_complete
 from space import AugSearchError, Policy
 from space.errors import first_line
+from space.policy_ref import PolicyRef
 
 
-@dataclass(frozen=True)
-class Choice:
-    """A policy chosen from a study: a trial's, or a baseline that won the race.
-
-    `label` is "trial 12" or the baseline's name; `trial` is None for a baseline; `race` is the
-    race's record when the race chose it.
-    """
-
-    label: str
-    policy: Policy
-    trial: FrozenTrial | None = None
-    baseline: str | None = None
-    race: RaceRecord | None = None
-
-
-def best(study: optuna.Study) -> Choice:
+def best(study: optuna.Study) -> PolicyRef:
     """The study's best policy: the race's winner (a searched trial or a baseline) when a race has
     finished, else the COMPLETE trial with the highest exploration objective (the lower number on
     a tie). Raises AugSearchError when there is neither."""
     record = read_record(study)
-    winning = record.winning if record is not None else None
-    if winning is not None:
-        winner = winning.contestant
-        trial = None
-        if winner.trial is not None:
-            trial = next((t for t in study.get_trials(deepcopy=False) if t.number == winner.trial), None)
-        return Choice(winner.label, winner.policy, trial, winner.baseline, record)
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not complete:
-        raise AugSearchError(
-            f"--trial best: study {study.study_name!r} has no complete trial yet; run `search run` first."
-        )
-    top = max(complete, key=lambda trial: (trial.value, -trial.number))
-    return Choice(f"trial {top.number}", trial_policy(top), top)
+    if record is not None and record.winning is not None:
+        return record.winning.contestant
+    ranked = ranked_complete(study)
+    if not ranked:
+        raise AugSearchError(f"trial 'best': study {study.study_name!r} has no complete trial yet; run a search first.")
+    return PolicyRef.of_trial(ranked[0].number, trial_policy(ranked[0]))
 
 
-def choose(study: optuna.Study, which: str | int = "best") -> Choice:
+def choose(study: optuna.Study, which: str | int = "best") -> PolicyRef:
     """`which` is "best" (see `best`) or the number of a COMPLETE trial. Raises AugSearchError."""
     if which == "best":
         return best(study)
     trial = pick_trial(study, which)
-    return Choice(f"trial {trial.number}", trial_policy(trial), trial)
+    return PolicyRef.of_trial(trial.number, trial_policy(trial))
 
 
 def pick_trial(study: optuna.Study, which: str | int) -> FrozenTrial:
@@ -65,21 +43,28 @@ def pick_trial(study: optuna.Study, which: str | int) -> FrozenTrial:
     try:
         number = int(which)
     except (TypeError, ValueError):
-        raise AugSearchError(f"--trial must be 'best' or a trial number, but got --trial={which!r}.") from None
+        raise AugSearchError(f"trial must be 'best' or a trial number, but got trial={which!r}.") from None
     trials = {trial.number: trial for trial in study.get_trials(deepcopy=False)}
     if number not in trials:
         raise AugSearchError(
-            f"--trial {number}: study {study.study_name!r} has no such trial (its trials are 0 to {len(trials) - 1})."
+            f"trial {number}: study {study.study_name!r} has no such trial (its trials are 0 to {len(trials) - 1})."
         )
     trial = trials[number]
     if trial.state != TrialState.COMPLETE:
         why = trial.user_attrs.get(ERROR_ATTR, "")
         raise AugSearchError(
-            f"--trial {number} is {trial.state.name}, not COMPLETE, so it has no full-budget objective"
+            f"trial {number} is {trial.state.name}, not COMPLETE, so it has no full-budget objective"
             + (f" (error: {first_line(why)})" if why else "")
-            + "; pick a complete trial (`--trial best`)."
+            + "; pick a complete trial, or 'best'."
         )
     return trial
+
+
+def trial_of(study: optuna.Study, ref: PolicyRef) -> FrozenTrial | None:
+    """The trial `ref` comes from (None for a baseline or a file)."""
+    if ref.trial is None:
+        return None
+    return next((trial for trial in study.get_trials(deepcopy=False) if trial.number == ref.trial), None)
 
 
 def trial_policy(trial: FrozenTrial) -> Policy:
@@ -88,44 +73,31 @@ def trial_policy(trial: FrozenTrial) -> Policy:
     return Policy.from_dict(trial.user_attrs["policy"])
 
 
-def export(study: optuna.Study, path, which: str | int = "best") -> tuple[Choice, Path]:
-    """Write the policy `which` names (see `choose`) as an export file with its provenance;
-    returns the choice and the path written. Raises AugSearchError."""
-    from results.export import export_policy
-
-    chosen = choose(study, which)
-    return chosen, export_policy(chosen.policy, path, provenance(study, chosen))
-
-
-def provenance(study: optuna.Study, choice: Choice) -> dict:
+def provenance(study: optuna.Study, chosen: PolicyRef) -> dict[str, Any]:
     """What an export file records of where its policy comes from: the study, the trial (None for
     a baseline) and its objective, the data and budget, and the race's verdict when the race chose it."""
-    trial = choice.trial
+    trial = trial_of(study, chosen)
     settings = read_settings(study) or StudySettings(None, {}, {})
     record = {
         "study": study.study_name,
         "trial": trial.number if trial is not None else None,
-        "baseline": choice.baseline,
+        "baseline": chosen.label if chosen.is_baseline else None,
         "objective": trial.value if trial is not None else None,
         "dataset": trial.user_attrs.get("dataset") if trial is not None else settings.dataset,
         "budget": trial.user_attrs.get("budget") if trial is not None else (settings.budget or None),
     }
-    race = choice.race if choice.race is not None else _race_of(study, choice)
-    interval = race.result(choice.label).interval if race is not None else None
+    race = read_record(study)
+    if race is None or race.winner != chosen.label:
+        race = None  # the race's verdict belongs to its winner only
+    interval = race.result(chosen.label).interval if race is not None else None
     if race is not None and interval is not None:
-        record["confirmation"] = {
+        record["confirmation"] = {  # the race's verdict, under its stored name
             "mean": interval.mean,
             "low": interval.low,
             "high": interval.high,
             "seeds": list(race.seeds),
-            "budget": race.budget,
+            "budget": None if race.budget is None else race.budget.to_dict(),
             "runner_up": race.runner_up,
             "difference": interval_json(race.difference),
         }
     return record
-
-
-def _race_of(study: optuna.Study, choice: Choice) -> RaceRecord | None:
-    """The race's record when `choice` is its winner (chosen by number, not as "best")."""
-    record = read_record(study)
-    return record if record is not None and record.winner == choice.label else None

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 from dataclasses import dataclass
-from typing import Any
 
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
-from results.stored import ERROR_ATTR
-from space import AugSearchError, Policy
-from space.ops import OP_SETS
+from results.stored import BASELINE_ATTR, ERROR_ATTR
+from space import AugSearchError, Budget, Policy
 
 #: `select_rows` sort keys: the row attribute each sorts by, and whether highest comes first.
 SORT_KEYS = {
@@ -31,7 +28,7 @@ class TrialRow:
     epochs: int | None
     wall_seconds: float | None
     policy: Policy | None
-    reference: str | None
+    baseline: str | None  # the baseline a trial was enqueued as
     error: str | None
     curve: tuple[float, ...]  # the objective per epoch (Optuna's intermediate values)
 
@@ -52,7 +49,7 @@ def trial_rows(study: optuna.Study) -> list[TrialRow]:
                 epochs=attrs.get("epochs_run"),
                 wall_seconds=attrs.get("wall_seconds"),
                 policy=policy,
-                reference=attrs.get("reference"),
+                baseline=attrs.get(BASELINE_ATTR),
                 error=attrs.get(ERROR_ATTR),
                 curve=tuple(trial.intermediate_values[step] for step in sorted(trial.intermediate_values)),
             )
@@ -61,65 +58,48 @@ def trial_rows(study: optuna.Study) -> list[TrialRow]:
 
 
 def select_rows(
-    rows: list[TrialRow], states: str | None = None, sort: str = "number", limit: int | None = None
+    rows: list[TrialRow], state: str | None = None, sort: str = "number", limit: int | None = None
 ) -> list[TrialRow]:
-    """The rows in `states` (comma-separated names, any case; None: all), sorted by `sort` (see
+    """The rows in `state` (comma-separated names, any case; None: all), sorted by `sort` (see
     SORT_KEYS; rows without that value go last), at most `limit` of them.
 
-    Raises AugSearchError naming --state, --sort or --limit for a bad value.
+    Raises AugSearchError naming `state`, `sort` or `limit` for a bad value.
     """
-    if states is not None:
-        wanted = {name.strip().upper() for name in states.split(",") if name.strip()}
-        known = {state.name for state in TrialState}
+    if state is not None:
+        wanted = {name.strip().upper() for name in state.split(",") if name.strip()}
+        known = {member.name for member in TrialState}
         unknown = sorted(wanted - known)
         if unknown or not wanted:
             raise AugSearchError(
-                f"--state must be comma-separated trial states ({', '.join(sorted(n.lower() for n in known))}), "
-                f"but got --state={states!r}."
+                f"state must be comma-separated trial states ({', '.join(sorted(n.lower() for n in known))}), "
+                f"but got state={state!r}."
             )
         rows = [row for row in rows if row.state in wanted]
     if sort not in SORT_KEYS:
-        raise AugSearchError(f"--sort must be one of {', '.join(SORT_KEYS)}, but got --sort={sort!r}.")
+        raise AugSearchError(f"sort must be one of {', '.join(SORT_KEYS)}, but got sort={sort!r}.")
     attribute, highest_first = SORT_KEYS[sort]
     present = [row for row in rows if getattr(row, attribute) is not None]
     missing = [row for row in rows if getattr(row, attribute) is None]
     rows = sorted(present, key=lambda row: getattr(row, attribute), reverse=highest_first) + missing
     if limit is not None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise AugSearchError(f"--limit must be an integer >= 1, but got --limit={limit!r}.")
+            raise AugSearchError(f"limit must be an integer >= 1, but got limit={limit!r}.")
         rows = rows[:limit]
     return rows
 
 
-def policy_line(policy: Policy) -> str:
-    """The policy in one short line: the base stage and erasing when on, magnitude±stddev (or
-    U(0,magnitude) for a uniform draw), ops per image, rate, the ops, CutMix, MixUp.
-
-    Op sets are named relative to the nearest named set (`space.ops.OP_SETS`): "standard",
-    "trivialaugment -solarization", or the ops themselves when that is shorter.
-    """
-    stages = policy.stages_text()
-    return (
-        f"{stages + ' ' if stages else ''}m={policy.magnitude_text()} n={policy.augmentations_per_image} "
-        f"rate={policy.rate:.2f} ops={ops_line(policy.ops)} "
-        f"cutmix={policy.cutmix_rate:.2f} mixup={policy.mixup_rate:.2f}"
-    )
-
-
-def ops_line(ops: tuple[str, ...]) -> str:
-    chosen = set(ops)
-    candidates = [",".join(ops)]
-    for name, catalogue in OP_SETS.items():
-        if chosen <= set(catalogue):
-            missing = [op for op in catalogue if op not in chosen]
-            candidates.append(name + "".join(f" -{op}" for op in missing))
-    return min(candidates, key=len)
+def ranked_complete(study: optuna.Study) -> list[FrozenTrial]:
+    """The COMPLETE trials best first: by exploration objective, the lower number on a tie."""
+    scored = [
+        (t.value, t) for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.value is not None
+    ]
+    return [trial for _, trial in sorted(scored, key=lambda pair: (-pair[0], pair[1].number))]
 
 
 def best_rows(study: optuna.Study, k: int = 5) -> list[TrialRow]:
     """The k COMPLETE trials with the highest objective, best first."""
-    complete = [row for row in trial_rows(study) if row.state == TrialState.COMPLETE.name]
-    return sorted(complete, key=lambda row: -math.inf if row.value is None else row.value, reverse=True)[:k]
+    rows = {row.number: row for row in trial_rows(study)}
+    return [rows[trial.number] for trial in ranked_complete(study)[:k]]
 
 
 @dataclass(frozen=True)
@@ -139,15 +119,10 @@ class Progress:
 def progress(study: optuna.Study) -> Progress:
     """Counts by state and the best trial so far."""
     counts = {state: 0 for state in TrialState}
-    best, best_value = None, -math.inf
     for trial in study.get_trials(deepcopy=False):
         counts[trial.state] += 1
-        if (
-            trial.state == TrialState.COMPLETE
-            and trial.value is not None
-            and (best is None or trial.value > best_value)
-        ):
-            best, best_value = trial, trial.value
+    ranked = ranked_complete(study)
+    best = ranked[0] if ranked else None
     return Progress(
         complete=counts[TrialState.COMPLETE],
         pruned=counts[TrialState.PRUNED],
@@ -158,8 +133,8 @@ def progress(study: optuna.Study) -> Progress:
     )
 
 
-def training_seconds(study: optuna.Study, budget: dict[str, Any]) -> tuple[float | None, str]:
-    """About how long one training at `budget` (a `trainers.Budget.to_dict()`, the race's) takes
+def training_seconds(study: optuna.Study, budget: Budget) -> tuple[float | None, str]:
+    """About how long one training at `budget` (the race's) takes
     where the study's trials ran, from its COMPLETE trials' durations and their own budgets (user
     attribute "budget"): their median seconds per image-epoch times `budget`'s epochs x
     train_examples, plus their median time outside the epochs that scale (worker start, model and
@@ -180,12 +155,12 @@ def training_seconds(study: optuna.Study, budget: dict[str, Any]) -> tuple[float
             timed.append((trained, seconds, trial.user_attrs.get("epoch_seconds")))
     if not timed:
         return None, "no complete exploration trial to time it by"
-    same = [t for t in timed if (t[0].get("model"), t[0].get("image_size")) == (budget["model"], budget["image_size"])]
+    same = [t for t in timed if (t[0].get("model"), t[0].get("image_size")) == (budget.model, budget.image_size)]
     if not same:
         trained = timed[0][0]
         return None, (
             f"exploration trained {trained.get('model')} at {trained.get('image_size')}px, "
-            f"the race {budget['model']} at {budget['image_size']}px"
+            f"the race {budget.model} at {budget.image_size}px"
         )
     per_image_epoch, fixed = [], []
     for trained, seconds, epochs in same:
@@ -196,7 +171,7 @@ def training_seconds(study: optuna.Study, budget: dict[str, Any]) -> tuple[float
         else:
             per_image_epoch.append(seconds / (trained["epochs"] * trained["train_examples"]))
             fixed.append(0.0)
-    work = budget["epochs"] * budget["train_examples"]
+    work = budget.epochs * budget.train_examples
     return statistics.median(fixed) + statistics.median(per_image_epoch) * work, ""
 
 

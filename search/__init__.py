@@ -12,9 +12,25 @@ The `search` command line is built on these. Names are imported on first use, so
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+# What __getattr__ returns, for type checkers (`X as X` marks a re-export); at run time the imports stay lazy.
+if TYPE_CHECKING:
+    from search.evaluating import EvaluationResult as EvaluationResult
+    from search.evaluating import evaluate as evaluate
+    from search.policy_files import ExportedPolicy as ExportedPolicy
+    from search.policy_files import export_policy as export_policy
+    from search.policy_files import load_policy_file as load_policy_file
+    from search.searching import SearchResult as SearchResult
+    from search.searching import run_search as run_search
+    from search.settings import EvaluationSettings as EvaluationSettings
+    from search.settings import Resources as Resources
+    from search.settings import SearchSettings as SearchSettings
 
 _EXPORTS = {
+    "export_policy": "search.policy_files",
+    "load_policy_file": "search.policy_files",
+    "ExportedPolicy": "search.policy_files",
     "run_search": "search.searching",
     "SearchResult": "search.searching",
     "evaluate": "search.evaluating",

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imports Optuna, which `search --help` must not
+    from results.trials import TrialRow
 
 
 def printer(verbose: bool) -> Callable[[str], None]:
@@ -24,7 +28,7 @@ def format_seconds(seconds: float | None) -> str:
     return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
 
-def format_value(value, digits: int = 4) -> str:
+def format_value(value: object, digits: int = 4) -> str:
     """A float with `digits` decimals, other values as str, None as '-'."""
     if value is None:
         return "-"
@@ -33,21 +37,19 @@ def format_value(value, digits: int = 4) -> str:
     return str(value)
 
 
-def trial_table(rows) -> list[str]:
+def trial_table(rows: Iterable[TrialRow]) -> list[str]:
     """The lines of a table of `results.trials.TrialRow`s: a header, then one line per trial.
 
     A PRUNED trial's objective is its last epoch's, in parentheses: it never ran the full budget.
     """
-    from results.trials import policy_line
-
     lines = [f"{'trial':>5}  {'state':<8}  {'val_acc':>8}  {'epochs':>6}  {'time':>6}  policy"]
     for row in rows:
         if row.value is not None:
             value = f"{row.value:.4f}"
         else:
             value = f"({row.curve[-1]:.4f})" if row.curve else "-"
-        policy = policy_line(row.policy) if row.policy is not None else "-"
-        note = f"  [{row.reference}]" if row.reference else ""
+        policy = str(row.policy) if row.policy is not None else "-"
+        note = f"  [{row.baseline}]" if row.baseline else ""
         if row.error:
             note += f"  error: {row.error.strip().splitlines()[-1][:100]}"
         lines.append(

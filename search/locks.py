@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import sqlalchemy
+
 from search.storage import shown
 from space import AugSearchError
 from space.errors import first_line
@@ -54,8 +56,6 @@ def _database_lock(url: str | None, study_name: str, command: str) -> Iterator[N
     if url is None or not url.startswith(("postgresql", "postgres")):
         yield
         return
-    import sqlalchemy
-
     key = int.from_bytes(
         hashlib.blake2b(f"augsearch/{study_name}".encode(), digest_size=8).digest(), "big", signed=True
     )
@@ -78,7 +78,7 @@ def _database_lock(url: str | None, study_name: str, command: str) -> Iterator[N
         engine.dispose()
 
 
-def check_runs_dir(runs_dir) -> None:
+def check_runs_dir(runs_dir: str | os.PathLike) -> None:
     """The run directory can be created and written to and has MIN_FREE_BYTES free: checked at the
     start, so a read-only or full disk is one clear error rather than a crash mid-search."""
     where = f"--runs-dir {str(runs_dir)!r}"

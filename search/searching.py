@@ -1,22 +1,35 @@
 """`run_search`: Optuna proposes, Ray Tune runs the trials in parallel, the study remembers.
 
 Rounds of `Tuner.fit` (`search.tune.exploration`) run until the study holds `settings.trials`
-finished trials, then the final race (`search.confirming`): running the same search again
+finished trials, then the final race (`search.race`): running the same search again
 resumes it. The driver (this process) is the study's only writer.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import optuna
 from optuna.trial import FrozenTrial
 
+from results.race_record import RaceRecord, read_record, write_record
+from results.stored import StudySettings
+from results.trial_policies import best, trial_of
+from results.trials import progress
 from search.formatting import printer
+from search.locks import check_runs_dir, driver_lock
+from search.policy_files import export
+from search.race import INTERRUPTED, RACE_OFF, run_race
 from search.settings import SearchSettings
-from space import BASELINES, AugSearchError, Policy
+from search.storage import shown, storage_url
+from search.study import enqueue_baselines, fail_stale_trials, make_sampler, open_study
+from search.tune.cluster import place
+from space import BASELINES, AugSearchError, Budget, Policy
+from space.policy_ref import PolicyRef
+from trainers.data import ImageDataset, check_dataset, load_dataset
 
 
 @dataclass(frozen=True)
@@ -32,20 +45,20 @@ class SearchResult:
     no_winner_reason: str | None = None
 
     @property
-    def confirmation(self):
-        """The race's record (`results.confirmation.RaceRecord`): its contestants (the best searched
-        policies and the baselines), their paired scores and intervals, the winner; None when no
-        race has finished."""
-        from results.confirmation import read_record
-
+    def race(self) -> RaceRecord | None:
+        """The race's record: its contestants (the best searched policies and the baselines), their
+        paired scores and intervals, the winner; None when no race has finished."""
         return read_record(self.study)
 
     @property
-    def best(self):
-        """The search's best (`results.trial_policies.Choice`): the race's winner, a searched trial
-        or a baseline, else the COMPLETE trial with the highest objective; None before any completes."""
-        from results.trial_policies import best
+    def confirmation(self) -> RaceRecord | None:
+        """`race`'s earlier name, kept as an alias."""
+        return self.race
 
+    @property
+    def best(self) -> PolicyRef | None:
+        """The search's best: the race's winner, a searched trial or a baseline, else the COMPLETE
+        trial with the highest objective; None before any completes."""
         try:
             return best(self.study)
         except AugSearchError:
@@ -55,11 +68,11 @@ class SearchResult:
     def best_trial(self) -> FrozenTrial | None:
         """The best's trial (None when a baseline won the race, or before any trial completes)."""
         best = self.best
-        return None if best is None else best.trial
+        return None if best is None else trial_of(self.study, best)
 
     @property
     def best_value(self) -> float | None:
-        """The best trial's exploration objective (one seed; `confirmation` has its paired mean)."""
+        """The best trial's exploration objective (one seed; `race` has its paired mean)."""
         best = self.best_trial
         return None if best is None else best.value
 
@@ -72,8 +85,6 @@ class SearchResult:
         """Write the policy of `trial` ("best": the race's winner, which may be a baseline, else the
         highest objective; or a trial number) as `search export` does; returns the path. Raises
         AugSearchError when that trial is not COMPLETE."""
-        from results.trial_policies import export
-
         return export(self.study, path, trial)[1]
 
 
@@ -85,10 +96,6 @@ def run_search(settings: SearchSettings) -> SearchResult:
     AugSearchError for bad settings, a study made with other settings, a second search on the
     same study, or `max_failures` trials failing in a row.
     """
-    from search.locks import check_runs_dir, driver_lock
-    from search.storage import storage_url
-    from trainers.data import check_dataset
-
     _require_settings(settings)
     check_dataset(settings.dataset, settings.data_dir)
     settings.check_model()
@@ -98,26 +105,13 @@ def run_search(settings: SearchSettings) -> SearchResult:
         return _search(settings, url)
 
 
-def _require_settings(settings) -> None:
+def _require_settings(settings: object) -> None:
     if not isinstance(settings, SearchSettings):
         raise AugSearchError(f"settings must be a search.SearchSettings, but got settings={settings!r}.")
 
 
 def _search(settings: SearchSettings, url: str) -> SearchResult:
-    from results.confirmation import write_record
-    from results.stored import StudySettings
-    from results.trials import progress
-    from search.confirming import INTERRUPTED, RACE_OFF, confirm
-    from search.storage import shown
-    from search.study import (
-        enqueue_reference_policies,
-        fail_stale_trials,
-        make_sampler,
-        open_study,
-    )
-    from search.tune.cluster import place
-    from search.tune.exploration import explore
-    from trainers.data import load_dataset
+    from search.tune.exploration import explore  # imports Ray: only when a search runs
 
     placement = place(settings.resources)
     budget = settings.budget_for(gpus=placement.has_gpus)
@@ -131,7 +125,7 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
         say(f"marked trials {', '.join(map(str, stale))} FAIL: a previous run left them RUNNING")
     if settings.baselines:
         # No more than the trials asked for: a trial left waiting would outlive the run.
-        enqueue_reference_policies(study, settings.space, dict(list(BASELINES.items())[: settings.trials]))
+        enqueue_baselines(study, settings.space, dict(list(BASELINES.items())[: settings.trials]))
 
     already = progress(study).finished
     say(
@@ -141,7 +135,7 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
         f"{placement.gpus:g} GPU each"
     )
 
-    def data_for(at):
+    def data_for(at: Budget) -> Callable[[], ImageDataset]:
         # The search's data (no test split: `search evaluate` alone reads it), loaded when needed.
         # The validation carve does not depend on the training size: exploration and race score alike.
         return functools.cache(
@@ -159,7 +153,7 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
         write_record(study, None)  # the best trials may change: the race is run again
         if explore(settings, study, budget, data_for(budget)(), placement):
             return SearchResult(study, url, interrupted=True, no_winner_reason=INTERRUPTED)
-    if not settings.confirm_top:
+    if not settings.race_top:
         return SearchResult(study, url, no_winner_reason=RACE_OFF)
-    why = confirm(settings, study, url, race_budget, placement, data_for(race_budget))
+    why = run_race(settings, study, url, race_budget, placement, data_for(race_budget))
     return SearchResult(study, url, interrupted=why == INTERRUPTED, no_winner_reason=why)

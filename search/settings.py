@@ -4,11 +4,8 @@ The CLI parses its flags into these and calls the same functions a Python user c
 (`search.run_search`, `search.evaluate`). Everything that can be checked without TensorFlow, Ray
 or the disk is checked on construction, each error one line naming the field (the CLI words it as
 the flag); the rest (dataset files, a user model's contract, the run directory, the storage URL)
-is checked by `run_search` / `evaluate` before Ray starts.
-
-Plain Python: importing this imports neither TensorFlow nor Ray. Longer than most modules
-because it is the API's one reference for every setting and its rules: split, the shared
-`_Training` base would have to live apart from the two classes that extend it.
+is checked by `run_search` / `evaluate` before Ray starts. Importing this loads neither
+TensorFlow nor Ray.
 """
 
 from __future__ import annotations
@@ -17,12 +14,12 @@ import importlib.util
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any, NamedTuple
 
 from space import BASELINES, AugSearchError, Policy, SearchSpace, resolve_baselines
+from space.budget import PRESETS, Budget, builder_name
 from space.errors import InvalidArgument, is_int, is_number, require
-from trainers.budget import PRESETS, Budget, builder_name
 from trainers.data import ArrayData
 from trainers.sources import SOURCES, SPECS
 
@@ -52,7 +49,7 @@ def default_study_name(dataset: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{kind}-{name}" if rest else kind)
 
 
-def _require_budget_and_overrides(settings, budget: str, overrides: str, presets: Sequence[str]) -> None:
+def _require_budget_and_overrides(settings: _Training, budget: str, overrides: str, presets: Sequence[str]) -> None:
     """Check the fields `budget` (None, a Budget or a preset name) and `overrides` (a dict of
     Budget fields, stored as a plain dict) of frozen `settings`."""
     value = getattr(settings, budget)
@@ -60,7 +57,7 @@ def _require_budget_and_overrides(settings, budget: str, overrides: str, presets
         value is None or isinstance(value, Budget) or value in presets,
         budget,
         value,
-        f"None, a trainers.Budget or one of {', '.join(presets)}",
+        f"None, a Budget or one of {', '.join(presets)}",
     )
     require(
         isinstance(getattr(settings, overrides), Mapping),
@@ -273,11 +270,12 @@ class SearchSettings(_Training):
     `keras_callbacks`: called in the worker with the trial number, returns extra Keras callbacks
     for that trial's training.
 
-    The final race, after exploration: the `confirm_top` best distinct searched policies and the
-    `race_baselines` are trained on `confirm_seeds` fresh paired seeds at the target budget, the
+    The final race, after exploration: the `race_top` best distinct searched policies and the
+    `race_baselines` are trained on `race_seeds` fresh paired seeds at the target budget, the
     clearly worse dropped on the way (`results.racing`); the winner, the best paired mean, is the
-    search's "best", a baseline when none of the searched beat it. `confirm_top` 0 turns the race
-    off. `target_budget` is the training the user will run, as `search evaluate` trains: None is
+    search's "best", a baseline when none of the searched beat it. `race_top` 0 turns the race
+    off (`confirm_top` and `confirm_seeds`, their earlier names, are kept as aliases).
+    `target_budget` is the training the user will run, as `search evaluate` trains: None is
     full (full-gpu when Ray sees a GPU), or smoke after a `budget="smoke"` exploration (a quick try
     races quickly too); "proxy" races at exploration's budget (cheaper, and biased like the
     proxy); `target_overrides` change its fields, the default target's when `target_budget` is
@@ -296,14 +294,20 @@ class SearchSettings(_Training):
     max_failures: int = 10
     reuse_workers: bool = True
     keras_callbacks: KerasCallbacks | None = None
-    confirm_top: int = 3
-    confirm_seeds: int = 5
+    race_top: int = 3
+    race_seeds: int = 5
     race_baselines: Sequence[str] | str = RACE_BASELINES
     target_budget: str | Budget | None = None
     target_overrides: Mapping[str, Any] = field(default_factory=dict)
+    confirm_top: InitVar[int | None] = None
+    confirm_seeds: InitVar[int | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, confirm_top: int | None, confirm_seeds: int | None) -> None:
         super().__post_init__()
+        if confirm_top is not None:
+            object.__setattr__(self, "race_top", confirm_top)
+        if confirm_seeds is not None:
+            object.__setattr__(self, "race_seeds", confirm_seeds)
         baselines = self.race_baselines if isinstance(self.race_baselines, str) else ",".join(self.race_baselines)
         object.__setattr__(self, "race_baselines", resolve_baselines(baselines, argument="race_baselines"))
         _require_budget_and_overrides(self, "target_budget", "target_overrides", TARGET_BUDGETS)
@@ -323,16 +327,11 @@ class SearchSettings(_Training):
         require(
             is_int(self.max_failures) and self.max_failures >= 1, "max_failures", self.max_failures, "an integer >= 1"
         )
+        require(is_int(self.race_top) and self.race_top >= 0, "race_top", self.race_top, "an integer >= 0 (0: no race)")
         require(
-            is_int(self.confirm_top) and self.confirm_top >= 0,
-            "confirm_top",
-            self.confirm_top,
-            "an integer >= 0 (0: no race)",
-        )
-        require(
-            is_int(self.confirm_seeds) and self.confirm_seeds >= 2,
-            "confirm_seeds",
-            self.confirm_seeds,
+            is_int(self.race_seeds) and self.race_seeds >= 2,
+            "race_seeds",
+            self.race_seeds,
             "an integer >= 2 (an interval needs two seeds)",
         )
         for name in ("baselines", "reuse_workers"):

@@ -13,15 +13,16 @@ from contextlib import closing
 from pathlib import Path
 
 import optuna
+from sqlalchemy.engine import make_url
 
-from results.stored import CONFIRMATION_SUFFIX, EVALUATION_SUFFIX
+from results.stored import EVALUATION_SUFFIX, RACE_SUFFIX
 from space import AugSearchError
 from space.errors import first_line
 
 #: Seconds an SQLite reader or writer waits for another connection's lock before it fails.
 SQLITE_BUSY_TIMEOUT = 60
 #: `search evaluate` keeps the full trainings of study S in study S + EVALUATION_SUFFIX, and
-#: `search run` its confirmation trainings in S + CONFIRMATION_SUFFIX, in the same storage;
+#: `search run` its race trainings in S + RACE_SUFFIX, in the same storage;
 #: commands that pick "the" study of a storage pass over these.
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -34,7 +35,7 @@ def storage_url(runs_dir: str | os.PathLike, storage: str | None) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{path}"
     if not re.match(r"^[a-z][a-z0-9+]*://", storage):
-        raise AugSearchError(f"--storage must be {_URL_FORMS}, but got --storage={storage!r}.")
+        raise AugSearchError(f"storage must be {_URL_FORMS}, but got storage={storage!r}.")
     _check_url(storage)
     return storage
 
@@ -45,25 +46,23 @@ _URL_FORMS = "an SQLAlchemy database URL such as sqlite:///runs/search.db or pos
 def _check_url(url: str) -> None:
     """What can be checked without connecting: the URL's form, that SQLAlchemy knows its dialect,
     that an SQLite file's folder exists. So a typo fails before Ray starts."""
-    from sqlalchemy.engine import make_url
-
     try:
         parsed = make_url(url)
         parsed.get_dialect()
     except Exception as error:  # ArgumentError, NoSuchModuleError, ValueError for a bad port
         raise AugSearchError(
-            f"--storage must be {_URL_FORMS}, but got --storage={shown(url)!r} ({first_line(error)})."
+            f"storage must be {_URL_FORMS}, but got storage={shown(url)!r} ({first_line(error)})."
         ) from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if not database or database == ":memory:":
             raise AugSearchError(
-                f"--storage must name an SQLite file (sqlite:///runs/search.db), but got --storage={url!r}: "
+                f"storage must name an SQLite file (sqlite:///runs/search.db), but got storage={url!r}: "
                 "an in-memory database would be lost with the process."
             )
         folder = Path(database).expanduser().parent
         if not folder.is_dir():
-            raise AugSearchError(f"--storage {url!r}: the folder {str(folder)!r} of its SQLite file does not exist.")
+            raise AugSearchError(f"storage {url!r}: the folder {str(folder)!r} of its SQLite file does not exist.")
 
 
 def open_storage(url: str) -> optuna.storages.RDBStorage:
@@ -81,7 +80,7 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
     try:
         return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
     except Exception as error:  # SQLAlchemy raises many types for a bad URL or unreachable server
-        raise AugSearchError(f"--storage {shown(url)!r} cannot be opened: {first_line(error)}") from None
+        raise AugSearchError(f"storage {shown(url)!r} cannot be opened: {first_line(error)}") from None
 
 
 def use_wal(url: str) -> None:
@@ -93,8 +92,6 @@ def use_wal(url: str) -> None:
     processes, so the file must be on a local disk: a study shared between machines belongs in
     PostgreSQL.
     """
-    from sqlalchemy.engine import make_url
-
     try:
         database = make_url(url).database
     except Exception:  # open_storage reports a bad URL
@@ -110,8 +107,6 @@ def use_wal(url: str) -> None:
 
 def shown(url: str) -> str:
     """`url` as it may be printed: its password masked."""
-    from sqlalchemy.engine import make_url
-
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not a URL SQLAlchemy parses: nothing to mask
@@ -139,13 +134,13 @@ def open_existing_storage(runs_dir: str | os.PathLike, storage: str | None) -> t
         path = Path(runs_dir) / "search.db"
         if not path.exists():
             raise AugSearchError(
-                f"--runs-dir {str(runs_dir)!r} holds no study database (search.db); run `search run` first, "
-                "or pass the --runs-dir or --storage of an earlier search."
+                f"runs_dir {str(runs_dir)!r} holds no study database (search.db); run `search run` first, "
+                "or give the runs directory or storage of an earlier search."
             )
         if not _has_tables(path):
             # Opening it would make Optuna create the tables, racing the search that is creating them.
             raise AugSearchError(
-                f"--runs-dir {str(runs_dir)!r}: search.db holds no study yet (a `search run` may be starting); "
+                f"runs_dir {str(runs_dir)!r}: search.db holds no study yet (a `search run` may be starting); "
                 "try again in a few seconds."
             )
     url = storage_url(runs_dir, storage)
@@ -156,13 +151,13 @@ def existing_study_name(rdb: optuna.storages.BaseStorage, url: str, name: str | 
     """`name` if the storage holds it, else (None) its only search study. Raises AugSearchError."""
     names = [summary.study_name for summary in optuna.get_all_study_summaries(rdb)]
     if name is None:
-        searches = [name for name in names if not name.endswith((EVALUATION_SUFFIX, CONFIRMATION_SUFFIX))]
+        searches = [name for name in names if not name.endswith((EVALUATION_SUFFIX, RACE_SUFFIX))]
         if len(searches) != 1:
             found = ", ".join(searches) if searches else "none"
-            raise AugSearchError(f"--study is needed: {shown(url)} holds {len(searches)} search studies ({found}).")
+            raise AugSearchError(f"study is needed: {shown(url)} holds {len(searches)} search studies ({found}).")
         name = searches[0]
     if name not in names:
-        raise AugSearchError(f"--study {name!r} is not in {shown(url)}; its studies are: {', '.join(names) or 'none'}.")
+        raise AugSearchError(f"study {name!r} is not in {shown(url)}; its studies are: {', '.join(names) or 'none'}.")
     return name
 
 

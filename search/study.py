@@ -16,7 +16,7 @@ import optuna
 from optuna.trial import TrialState
 
 from results._optuna_internals import trial_id
-from results.stored import ERROR_ATTR, LEGACY_REFERENCES, REFERENCE_ATTR, StudySettings, read_settings, write_settings
+from results.stored import BASELINE_ATTR, ERROR_ATTR, LEGACY_BASELINES, StudySettings, read_settings, write_settings
 from search.settings import SAMPLERS
 from search.storage import open_storage, shown
 from space import BASELINES, AugSearchError, Policy, SearchSpace, policy_params
@@ -111,10 +111,8 @@ def fail_stale_trials(study: optuna.Study) -> list[int]:
     return failed
 
 
-def enqueue_reference_policies(
-    study: optuna.Study, space: SearchSpace, policies: Mapping[str, Policy] = BASELINES
-) -> list[str]:
-    """Enqueue each baseline once (again on resume: a no-op), tagged `reference=<name>`.
+def enqueue_baselines(study: optuna.Study, space: SearchSpace, policies: Mapping[str, Policy] = BASELINES) -> list[str]:
+    """Enqueue each baseline once (again on resume: a no-op), tagged with its name (`BASELINE_ATTR`).
 
     `study.ask()` pops enqueued trials before sampling, so they run first, and the sampler learns
     from known-good points. Returns the names that fit `space`; a policy outside it (an op that
@@ -123,25 +121,25 @@ def enqueue_reference_policies(
     names = []
     for name, policy in policies.items():
         try:
-            # With rate 0 no op ever runs, so the no-augmentation reference fits any op set.
+            # With rate 0 no op ever runs, so the no-augmentation baseline fits any op set.
             params = policy_params(policy.replace(ops=space.ops) if policy.rate == 0 else policy, space)
         except AugSearchError:
             continue
         # skip_if_exists compares with every trial's fixed params, finished ones included.
-        study.enqueue_trial(params, user_attrs={REFERENCE_ATTR: name}, skip_if_exists=True)
+        study.enqueue_trial(params, user_attrs={BASELINE_ATTR: name}, skip_if_exists=True)
         names.append(name)
     return names
 
 
-def reference_policies(study: optuna.Study) -> dict[str, Policy]:
+def enqueued_baselines(study: optuna.Study) -> dict[str, Policy]:
     """The baselines enqueued in `study`, by the trials' `reference` user attribute (the policy a
     trial recorded, or, while it waits, the baseline's)."""
     found = {}
     for trial in study.get_trials(deepcopy=False):
-        tag = trial.user_attrs.get(REFERENCE_ATTR)
+        tag = trial.user_attrs.get(BASELINE_ATTR)
         if tag is None:
             continue
-        name = LEGACY_REFERENCES.get(tag, tag)
+        name = LEGACY_BASELINES.get(tag, tag)
         if "policy" in trial.user_attrs:
             found[name] = Policy.from_dict(trial.user_attrs["policy"])
         elif name in BASELINES:

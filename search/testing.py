@@ -11,8 +11,12 @@ inside the real Ray workers, through the same `keras_callbacks` hook a user has.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from space import AugSearchError
+
+if TYPE_CHECKING:  # TensorFlow: imported in the worker, when a fault is made
+    import keras
 
 KINDS = ("raise", "nan", "oom")
 
@@ -37,17 +41,17 @@ class FaultInjection:
                     f"faults must be TRIAL:KIND,... with KIND in {KINDS}, but got faults={self.spec!r}."
                 )
 
-    def __call__(self, trial_number: int) -> list:
+    def __call__(self, trial_number: int) -> list[keras.callbacks.Callback]:
         faults = dict(item.strip().split(":") for item in self.spec.split(","))
         kind = faults.get(str(trial_number), faults.get("*"))
         return [] if kind is None else [_fault_callback(kind, trial_number)]
 
 
-def _fault_callback(kind: str, trial_number: int):
+def _fault_callback(kind: str, trial_number: int) -> keras.callbacks.Callback:
     import keras
 
     class Fault(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
+        def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
             if epoch != 0:
                 return
             if kind == "raise":

@@ -1,4 +1,4 @@
-"""The augmentation search space: `Policy`, the op catalogue, the Optuna space.
+"""The plain values of a search: `Policy`, the op catalogue, the Optuna space, `Budget`.
 
 Pure Python and light: KerasCV is imported only by `space.layers`, when layers are built.
 """
@@ -6,6 +6,7 @@ Pure Python and light: KerasCV is imported only by `space.layers`, when layers a
 import warnings
 
 from space.baselines import BASELINES, resolve_baselines
+from space.budget import PRESETS, Budget
 from space.errors import AugSearchError
 from space.ops import EXTENDED_OPS, MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, TRIVIALAUGMENT_OPS, resolve_ops
 from space.policy import GUIDE_POLICY, NO_AUGMENTATION, Policy
@@ -18,11 +19,13 @@ warnings.filterwarnings("ignore", message="'space.ops' found in sys.modules", ca
 __all__ = [
     "AugSearchError",
     "BASELINES",
+    "Budget",
     "EXTENDED_OPS",
     "GUIDE_POLICY",
     "MAGNITUDE_DISTRIBUTIONS",
     "NO_AUGMENTATION",
     "OPS",
+    "PRESETS",
     "Policy",
     "STANDARD_OPS",
     "SearchSpace",

@@ -24,7 +24,8 @@ class InvalidArgument(AugSearchError):
     def renamed(self, name: str) -> InvalidArgument:
         return InvalidArgument(name, self.value, self.expected)
 
-    def __reduce__(self):  # pickled by its parts (Ray sends errors between processes)
+    def __reduce__(self) -> tuple[type[InvalidArgument], tuple[str, Any, str]]:
+        # Pickled by its parts: Ray sends errors between processes.
         return InvalidArgument, (self.name, self.value, self.expected)
 
 

@@ -8,17 +8,23 @@ The base stage and erasing are Keras' own layers, which draw per image on a batc
 pad-and-crop is `RandomTranslation` with zero fill and nearest-pixel sampling (a shift of up to
 `crop_padding` of the side is a crop of the zero-padded image), and erasing is `RandomErasing`
 with a fixed square area (`scale=(a, a)`: each side is sqrt(a) of the image's).
+
+The export goes through here both ways (`stage_configs`, `stages_from_configs`), so that the one
+place that knows the layers is the one place that imports Keras; `results.export` keeps the file
+around them as plain JSON.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import keras
 import keras_cv
 import tensorflow as tf
 
-from space.errors import require
+from space.errors import AugSearchError, first_line, require
 from space.ops import MAGNITUDE_DISTRIBUTIONS, OPS, VALUE_RANGE, Sampler
 from space.policy import Policy
 
@@ -29,7 +35,7 @@ def build_op(
     magnitude_stddev: float,
     seed: int | None = None,
     magnitude_distribution: str = "normal",
-):
+) -> keras.layers.Layer:
     """The KerasCV layer for catalogue op `name` at this magnitude.
 
     Raises AugSearchError for an unknown op, a seed of 0 or below, or an unknown magnitude distribution.
@@ -56,7 +62,7 @@ def build_op(
     return layer(**arguments, seed=seed)
 
 
-def _factor_sampler(sampler: Sampler):
+def _factor_sampler(sampler: Sampler) -> keras_cv.core.FactorSampler:
     return getattr(keras_cv.core, sampler.kind)(**sampler.args)
 
 
@@ -115,7 +121,7 @@ def build_base_stage(policy: Policy, seed: int | None = None) -> list:
     return layers
 
 
-def build_erasing(policy: Policy, seed: int | None = None):
+def build_erasing(policy: Policy, seed: int | None = None) -> keras.layers.RandomErasing | None:
     """The erasing stage, a `keras.layers.RandomErasing`, or None when `erasing_rate` is 0."""
     _check_seed(seed)
     if policy.erasing_rate == 0:
@@ -130,7 +136,7 @@ def build_erasing(policy: Policy, seed: int | None = None):
     )
 
 
-def image_stages(policy: Policy, seed: int | None = None, ops=None) -> list:
+def image_stages(policy: Policy, seed: int | None = None, ops: Callable[..., Any] | None = None) -> list:
     """The callables before the batch stage, in the order training and the export apply them:
     the base stage, the op stage (`ops`, by default `build_pipeline`'s; left out at rate 0), erasing.
     Each is called as `layer(images, training=True)`. Built in that order, so that unseeded
@@ -142,7 +148,7 @@ def image_stages(policy: Policy, seed: int | None = None, ops=None) -> list:
     return stages + ([erasing] if erasing is not None else [])
 
 
-def apply_stages(stages: list, images):
+def apply_stages(stages: list, images: tf.Tensor) -> tf.Tensor:
     """`images` (float32, [0, 255]) through `stages` in order, as float32: under a mixed-precision
     policy Keras layers compute (and return) float16."""
     for layer in stages:
@@ -160,7 +166,14 @@ class BatchStage:
     labels, inside `tf.data.Dataset.map`.
     """
 
-    def __init__(self, cutmix, cutmix_rate: float, mixup, mixup_rate: float, seed: int | None = None):
+    def __init__(
+        self,
+        cutmix: keras_cv.layers.CutMix,
+        cutmix_rate: float,
+        mixup: keras_cv.layers.MixUp,
+        mixup_rate: float,
+        seed: int | None = None,
+    ) -> None:
         self.stages = [(cutmix, float(cutmix_rate)), (mixup, float(mixup_rate))]
         # Stateless coins from a counter keep the stage reproducible for a fixed seed.
         self._coins = (
@@ -194,3 +207,77 @@ class BatchStage:
             heads = self._coins.uniform(()) < rate
             batch = tf.cond(heads, lambda b=batch, op=layer: op(b, training=True), lambda b=batch: b)
         return batch
+
+
+class Stages(NamedTuple):
+    """A policy's layers in the order they apply; `erasing` is None when it is off."""
+
+    base_stage: list
+    pipeline: keras_cv.layers.RandomAugmentationPipeline
+    erasing: keras.layers.RandomErasing | None
+    batch_stage: BatchStage
+
+
+def stage_configs(policy: Policy) -> dict[str, Any]:
+    """The Keras configs of `policy`'s stages, an export file's "keras" entry (its layout is in
+    `results.export`): `keras.saving.serialize_keras_object` of unseeded layers, because users'
+    own programs decide their seeds."""
+    pipeline = build_pipeline(policy)
+    (cutmix, cutmix_rate), (mixup, mixup_rate) = BatchStage.from_policy(policy).stages
+    erasing = build_erasing(policy)
+    return {
+        "base_stage": [keras.saving.serialize_keras_object(layer) for layer in build_base_stage(policy)],
+        "pipeline": keras.saving.serialize_keras_object(pipeline),
+        "erasing": None if erasing is None else keras.saving.serialize_keras_object(erasing),
+        "batch_stage": {
+            "cutmix": {"rate": cutmix_rate, "layer": keras.saving.serialize_keras_object(cutmix)},
+            "mixup": {"rate": mixup_rate, "layer": keras.saving.serialize_keras_object(mixup)},
+        },
+    }
+
+
+def stages_from_configs(configs: dict[str, Any], source: str) -> Stages:
+    """The layers of an export file's "keras" entry, deserialized with `safe_mode=True` (which
+    refuses lambdas) and checked to be the layers `stage_configs` writes.
+
+    `configs` must come from `results.export.keras_configs`, which refuses classes outside Keras
+    and KerasCV before Keras imports anything a file names. Raises AugSearchError, its message
+    starting with `source` (such as "policy file 'policy.json'").
+    """
+    pipeline = _deserialize(configs["pipeline"], (keras_cv.layers.RandomAugmentationPipeline,), source, "pipeline")
+    for index, layer in enumerate(pipeline.layers):
+        if not (isinstance(layer, keras.layers.Layer) and type(layer).__module__.startswith("keras_cv.")):
+            raise AugSearchError(
+                f"{source}: pipeline layer {index} must be a KerasCV augmentation layer, but its config gives "
+                f"{type(layer).__module__}.{type(layer).__name__}."
+            )
+    base_types = (keras.layers.RandomTranslation, keras.layers.RandomFlip)
+    base_stage = [
+        _deserialize(config, base_types, source, f"base_stage[{index}]")
+        for index, config in enumerate(configs["base_stage"])
+    ]
+    erasing = configs["erasing"]
+    if erasing is not None:
+        erasing = _deserialize(erasing, (keras.layers.RandomErasing,), source, "erasing")
+    cutmix, mixup = configs["batch_stage"]["cutmix"], configs["batch_stage"]["mixup"]
+    batch_stage = BatchStage(
+        _deserialize(cutmix["layer"], (keras_cv.layers.CutMix,), source, "batch_stage.cutmix"),
+        cutmix["rate"],
+        _deserialize(mixup["layer"], (keras_cv.layers.MixUp,), source, "batch_stage.mixup"),
+        mixup["rate"],
+    )
+    return Stages(base_stage, pipeline, erasing, batch_stage)
+
+
+def _deserialize(config: Any, expected: tuple[type, ...], source: str, where: str) -> Any:
+    try:
+        layer = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except Exception as error:  # Keras raises TypeError, ValueError or its own errors here.
+        # Keras appends the whole config to some messages: not what a one-line error needs.
+        message = first_line(error).split(" Full object config:")[0]
+        message = message if len(message) <= 400 else message[:400] + "..."
+        raise AugSearchError(f"{source}: the Keras config of {where} does not load: {message}") from None
+    if not isinstance(layer, expected):
+        names = " or ".join(kind.__name__ for kind in expected)
+        raise AugSearchError(f"{source}: {where} must be a {names}, but its config gives {type(layer).__name__}.")
+    return layer

@@ -18,6 +18,8 @@ pipeline of exactly these ops draws the same random choices as KerasCV's own Ran
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -276,37 +278,78 @@ OP_SETS: dict[str, tuple[str, ...]] = {
 }
 
 
-def resolve_ops(spec: str | tuple[str, ...] | list[str], *, argument: str = "ops") -> tuple[str, ...]:
-    """Turn "standard", "trivialaugment", "extended", "a,b,c" or a sequence of names into catalogue-ordered names.
+#: What `resolve_ops` takes.
+OpsSpec = str | tuple[str, ...] | list[str]
+
+
+def resolve_ops(spec: OpsSpec, *, argument: str = "ops") -> tuple[str, ...]:
+    """Turn "standard", "trivialaugment", "extended", "a,b,c", a set with changes as `ops_text`
+    writes them ("trivialaugment -solarization +grid_mask") or a sequence of names into
+    catalogue-ordered names.
 
     Raises AugSearchError naming the unknown op and listing the known ones.
     """
+    changes: list[str] = []
     if isinstance(spec, str):
-        if spec in OP_SETS:
-            return OP_SETS[spec]
-        names = [name.strip() for name in spec.split(",") if name.strip()]
+        head, *changes = _CHANGE.split(spec.strip())
+        names = list(OP_SETS[head]) if head in OP_SETS else [name.strip() for name in head.split(",") if name.strip()]
     else:
         names = list(spec)
+    _require_known(names, spec, argument)
+    if len(set(names)) != len(names):
+        raise AugSearchError(f"{argument} must name distinct ops, but got {argument}={spec!r}.")
+    for change in changes:
+        names = _changed(names, change, spec, argument)
     if not names:
         raise AugSearchError(
             f"{argument} must name at least one op ({_set_names()} or a comma-separated "
             f"list), but got {argument}={spec!r}."
         )
+    return canonical_order(names)
+
+
+#: Where a change to a named set starts: " -name" removes an op, " +name" adds one.
+_CHANGE = re.compile(r"\s+(?=[-+])")
+
+
+def _require_known(names: list[str], spec: OpsSpec, argument: str) -> None:
     unknown = [name for name in names if name not in OPS]
     if unknown:
         raise AugSearchError(
             f"{argument} has unknown op {unknown[0]!r}; expected {_set_names()} or names from: {', '.join(OPS)}."
         )
-    if len(set(names)) != len(names):
-        raise AugSearchError(f"{argument} must name distinct ops, but got {argument}={spec!r}.")
-    return canonical_order(names)
+
+
+def _changed(names: list[str], change: str, spec: OpsSpec, argument: str) -> list[str]:
+    """`names` with one op removed ("-name") or added ("+name"); removing an op that is not there,
+    or adding one that is, is an error, so that every op is named once."""
+    sign, name = change[0], change[1:]
+    _require_known([name], spec, argument)
+    if sign == "-" and name not in names:
+        raise AugSearchError(f"{argument} must remove only ops it has, but {name!r} is not in {argument}={spec!r}.")
+    if sign == "+" and name in names:
+        raise AugSearchError(f"{argument} must add only ops it lacks, but {name!r} is already in {argument}={spec!r}.")
+    return [other for other in names if other != name] if sign == "-" else [*names, name]
+
+
+def ops_text(ops: tuple[str, ...]) -> str:
+    """The shortest text that `resolve_ops` reads back as `ops` (catalogue-ordered): a named set,
+    with changes if needed ("standard", "trivialaugment -solarization", "standard +rotation"), or
+    the names ("rotation,contrast"). A tie goes to the names."""
+    chosen = set(ops)
+    candidates = [",".join(ops)]
+    for name, catalogue in OP_SETS.items():
+        removed = "".join(f" -{op}" for op in catalogue if op not in chosen)
+        added = "".join(f" +{op}" for op in ops if op not in catalogue)
+        candidates.append(name + removed + added)
+    return min(candidates, key=len)
 
 
 def _set_names() -> str:
     return ", ".join(f"'{name}'" for name in OP_SETS)
 
 
-def canonical_order(names) -> tuple[str, ...]:
+def canonical_order(names: Iterable[str]) -> tuple[str, ...]:
     """Catalogue order, so that equal sets of ops give equal policies and identical pipelines."""
     chosen = set(names)
     return tuple(name for name in OPS if name in chosen)
@@ -322,7 +365,7 @@ def markdown_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def _names(ops) -> str:
+def _names(ops: Iterable[OpInfo]) -> str:
     return ", ".join(f"`{op.name}`" for op in ops)
 
 

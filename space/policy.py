@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from space.errors import AugSearchError, is_int, is_number, require, require_unit_interval
-from space.ops import MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, TRIVIALAUGMENT_OPS, resolve_ops
+from space.ops import MAGNITUDE_DISTRIBUTIONS, OPS, STANDARD_OPS, TRIVIALAUGMENT_OPS, ops_text, resolve_ops
 
 #: What the per-image stage draws from, unused when its rate is 0 (see `Policy.canonical`).
 _PER_IMAGE_FIELDS = ("magnitude", "magnitude_stddev", "magnitude_distribution", "augmentations_per_image", "ops")
@@ -17,6 +20,9 @@ STAGE_FIELDS = ("crop_padding", "flip", "erasing_rate", "erasing_area")
 
 #: The largest pad-and-crop shift, as a fraction of the image side (0.5: half the image may go).
 MAX_CROP_PADDING = 0.5
+
+#: The largest denominator of a number written as a fraction (TrivialAugment's rate is 13/14).
+MAX_DENOMINATOR = 100
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,8 @@ class Policy:
         require_unit_interval("mixup_rate", self.mixup_rate)
         for name in ("cutmix_alpha", "mixup_alpha"):
             value = getattr(self, name)
-            require(is_number(value) and value > 0, name, value, "a number > 0")
+            # inf is refused too: Beta(inf, inf) is no distribution, and the policy's text writes finite numbers.
+            require(is_number(value) and 0 < value < math.inf, name, value, "a number > 0")
         require(
             is_number(self.crop_padding) and 0.0 <= self.crop_padding <= MAX_CROP_PADDING,
             "crop_padding",
@@ -169,29 +176,176 @@ class Policy:
         """Whether any stage before the batch stage can change an image."""
         return self.has_base_stage or self.rate > 0 or self.erasing_rate > 0
 
-    def stages_text(self) -> str:
-        """The base stage and erasing in a few characters ("crop0.125+flip erase1.00@0.25"), "" when off."""
-        base = [f"crop{self.crop_padding:.3g}"] * (self.crop_padding > 0) + ["flip"] * self.flip
-        parts = ["+".join(base)] if base else []
-        if self.erasing_rate > 0:
-            parts.append(f"erase{self.erasing_rate:.2f}@{self.erasing_area:.3g}")
+    def __str__(self) -> str:
+        """The policy's one text, which `Policy.parse` reads back as an equal Policy, e.g.
+        "crop0.125+flip erase0.1@0.175 m=U(0,1) n=1 rate=13/14 ops=trivialaugment cutmix=0.5(α=1) mixup=0.5(α=0.2)".
+
+        The base stage and erasing come first when on, CutMix and MixUp last when on; each is left
+        out when off with its other field at the default, which parse restores. Numbers are exact
+        (`_number_text`).
+        """
+        parts = [
+            *self._stage_parts(),
+            f"m={self._magnitude_text()}",
+            f"n={self.augmentations_per_image}",
+            f"rate={_number_text(self.rate)}",
+            f"ops={ops_text(self.ops)}",
+        ]
+        for name in ("cutmix", "mixup"):
+            rate, alpha = getattr(self, f"{name}_rate"), getattr(self, f"{name}_alpha")
+            if rate > 0 or alpha != _DEFAULTS[f"{name}_alpha"]:
+                parts.append(f"{name}={_number_text(rate)}(α={_number_text(alpha)})")
         return " ".join(parts)
 
-    def magnitude_text(self) -> str:
-        """The magnitude in a few characters: "0.50±0.15" (normal) or "U(0,1.00)" (uniform)."""
+    def _stage_parts(self) -> list[str]:
+        base = [f"crop{_number_text(self.crop_padding)}"] * (self.crop_padding > 0) + ["flip"] * self.flip
+        parts = ["+".join(base)] if base else []
+        # At rate 0 the area cannot act, but an equal Policy needs it back.
+        if self.erasing_rate > 0 or self.erasing_area != _DEFAULTS["erasing_area"]:
+            parts.append(f"erase{_number_text(self.erasing_rate)}@{_number_text(self.erasing_area)}")
+        return parts
+
+    def _magnitude_text(self) -> str:
+        magnitude = _number_text(self.magnitude)
         if self.magnitude_distribution == "uniform":
-            return f"U(0,{self.magnitude:.2f})"
-        return f"{self.magnitude:.2f}±{self.magnitude_stddev:.2f}"
+            return f"U(0,{magnitude})"
+        return f"{magnitude}±{_number_text(self.magnitude_stddev)}"
 
     def __repr__(self) -> str:
-        named = {STANDARD_OPS: "standard", TRIVIALAUGMENT_OPS: "trivialaugment"}
-        ops = named.get(self.ops, ",".join(self.ops))
-        stages = self.stages_text()
-        return (
-            f"Policy({stages + ' ' if stages else ''}m={self.magnitude_text()} n={self.augmentations_per_image} "
-            f"rate={self.rate:.2f} ops=[{ops}] cutmix={self.cutmix_rate:.2f}(α={self.cutmix_alpha:g}) "
-            f"mixup={self.mixup_rate:.2f}(α={self.mixup_alpha:g}))"
-        )
+        return f"Policy({str(self)!r})"
+
+    @classmethod
+    def parse(cls, text: str, *, argument: str = "policy") -> Policy:
+        """The Policy whose `str` is `text`. Parts may come in any order; m=, n=, rate= and ops=
+        are needed, the others default to off. Raises AugSearchError naming `argument` for
+        malformed text or values a Policy does not take."""
+        require(isinstance(text, str), argument, text, f"a policy's text such as {_EXAMPLE!r}")
+        values: dict[str, Any] = {}
+        given: set[str] = set()
+        for part in _parts(text):
+            key = _part_key(part)
+            if key not in _PART_FORMS:
+                raise AugSearchError(
+                    f"{argument} has unknown part {part!r}; expected parts such as {_EXAMPLE!r}, "
+                    f"but got {argument}={text!r}."
+                )
+            if key in given:
+                raise AugSearchError(
+                    f"{argument} must give each part once, but {key} comes twice in {argument}={text!r}."
+                )
+            given.add(key)
+            values.update(_read_part(key, part, text, argument))
+        missing = [key for key in _REQUIRED_PARTS if key not in given]
+        if missing:
+            raise AugSearchError(
+                f"{argument} must give m=, n=, rate= and ops= (it lacks {missing[0]}=), but got {argument}={text!r}."
+            )
+        try:
+            return cls(**values)
+        except AugSearchError as error:
+            raise AugSearchError(f"{argument}={text!r} is not a valid policy: {error}") from None
+
+
+#: Each field's default, which the policy's text leaves out where it may.
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(Policy)}
+
+
+def _number_text(x: float) -> str:
+    """`x` exactly, in the shortest of: an integer ("1"), Python's shortest repr ("0.125",
+    "0.43874291872", "1e-05") and, for a number whose decimals never end, a fraction ("10/11",
+    which parse divides as 10 / 11 does)."""
+    candidates = [str(int(x))] if x.is_integer() else []
+    candidates.append(repr(x))
+    fraction = Fraction(x).limit_denominator(MAX_DENOMINATOR)
+    if fraction.numerator / fraction.denominator == x and not _has_finite_decimals(fraction.denominator):
+        candidates.append(f"{fraction.numerator}/{fraction.denominator}")
+    return min(candidates, key=len)
+
+
+def _has_finite_decimals(denominator: int) -> bool:
+    """Whether p/denominator is a decimal that ends (1/8 = 0.125 is written so, not as 1/8)."""
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    return denominator == 1
+
+
+def _read_number(text: str) -> float:
+    numerator, _, denominator = text.partition("/")
+    return int(numerator) / int(denominator) if denominator else float(text)
+
+
+#: A number as `_number_text` writes it.
+_NUMBER = r"(\d+(?:\.\d+)?(?:e[-+]?\d+)?|\d+/\d+)"
+
+#: Each part of the text: its pattern and its form, for error messages.
+_PART_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
+    "crop/flip": (re.compile(rf"crop{_NUMBER}(\+flip)?|(flip)"), "crop<padding>, crop<padding>+flip or flip"),
+    "erase": (re.compile(rf"erase{_NUMBER}@{_NUMBER}"), "erase<rate>@<area>"),
+    "m": (
+        re.compile(rf"m=(?:{_NUMBER}±{_NUMBER}|U\(0,{_NUMBER}\))"),
+        "m=<magnitude>±<stddev> or m=U(0,<magnitude>)",
+    ),
+    "n": (re.compile(r"n=(\d+)"), "n=<ops per image>"),
+    "rate": (re.compile(rf"rate={_NUMBER}"), "rate=<rate>"),
+    "ops": (re.compile(r"ops=(.+)"), "ops=<op set or names>"),
+    "cutmix": (re.compile(rf"cutmix={_NUMBER}\(α={_NUMBER}\)"), "cutmix=<rate>(α=<alpha>)"),
+    "mixup": (re.compile(rf"mixup={_NUMBER}\(α={_NUMBER}\)"), "mixup=<rate>(α=<alpha>)"),
+}
+#: The parts every text has; the others are left out when off.
+_REQUIRED_PARTS = ("m", "n", "rate", "ops")
+#: The torchvision baseline's text: every part, for error messages.
+_EXAMPLE = "crop0.125+flip erase0.1@0.175 m=U(0,1) n=1 rate=13/14 ops=trivialaugment cutmix=0.5(α=1) mixup=0.5(α=0.2)"
+
+
+def _parts(text: str) -> list[str]:
+    parts: list[str] = []
+    for word in text.split():
+        # "ops=standard -solarization +rotation": a change to the op set continues the ops part.
+        if word[0] in "-+" and parts and parts[-1].startswith("ops="):
+            parts[-1] += " " + word
+        else:
+            parts.append(word)
+    return parts
+
+
+def _part_key(part: str) -> str:
+    if part.startswith(("crop", "flip")):
+        return "crop/flip"
+    return "erase" if part.startswith("erase") else part.partition("=")[0]
+
+
+def _read_part(key: str, part: str, text: str, argument: str) -> dict[str, Any]:
+    """The Policy fields that one part gives; AugSearchError naming `argument` when it is malformed."""
+    pattern, form = _PART_FORMS[key]
+    match = pattern.fullmatch(part)
+    try:
+        if match:
+            return _part_fields(key, match.groups())
+    except (ArithmeticError, ValueError):  # 1/0, a fraction too large for a float, too many digits for an int
+        pass
+    numbers = "" if key == "ops" else " (numbers such as 0.25, 1e-05 or 10/11)"
+    raise AugSearchError(f"{argument} part {part!r} must be {form}{numbers}, but got {argument}={text!r}.")
+
+
+def _part_fields(key: str, groups: tuple) -> dict[str, Any]:
+    if key == "crop/flip":
+        crop, plus_flip, flip = groups
+        return {"crop_padding": _read_number(crop) if crop else 0.0, "flip": bool(plus_flip or flip)}
+    if key == "erase":
+        return {"erasing_rate": _read_number(groups[0]), "erasing_area": _read_number(groups[1])}
+    if key == "m":
+        mean, stddev, uniform = groups
+        if uniform is not None:
+            return {"magnitude": _read_number(uniform), "magnitude_stddev": 0.0, "magnitude_distribution": "uniform"}
+        return {"magnitude": _read_number(mean), "magnitude_stddev": _read_number(stddev)}
+    if key == "n":
+        return {"augmentations_per_image": int(groups[0])}
+    if key == "rate":
+        return {"rate": _read_number(groups[0])}
+    if key == "ops":
+        return {"ops": groups[0]}
+    return {f"{key}_rate": _read_number(groups[0]), f"{key}_alpha": _read_number(groups[1])}
 
 
 #: No augmentation at all (rate 0: no op ever runs). Its ops are the default search space's

@@ -1,29 +1,24 @@
 """The Optuna search space: bounds for each Policy field and a define-by-run `suggest_policy`.
 
-Parameter names are part of the on-disk format (studies outlive code): flat and explicit,
-`magnitude_distribution`, `magnitude`, `magnitude_stddev`, `rate`, `augmentations_per_image`,
-`op.<name>`, `cutmix_rate`, `mixup_rate`, and for the optional stages `crop`, `crop_padding`,
-`flip`, `erasing`, `erasing_rate`, `erasing_area`. Changing them needs a migration or a new study.
-
-Each optional stage (`STAGES`) is switched on or off per trial by a boolean (`crop`, `flip`,
-`erasing`), and its strengths exist only when it is on: "off" is a choice of its own, which TPE
-models apart from the strengths, rather than the bottom of a range it would rarely hit.
-
-`magnitude_distribution` ("normal": KerasCV RandAugment's per-image draw, "uniform":
-TrivialAugment's) is searched when the space allows both; `magnitude_stddev` exists only under
-"normal" (a uniform draw has none), a conditional parameter that Optuna's grouped TPE samples
-as such. The default space holds every baseline of `space.baselines` exactly.
+Its parameter names are part of the on-disk format (studies outlive code: change them only with a
+migration or a new study). Optional stages are switched on or off by a boolean of their own, and a
+magnitude distribution is chosen only when both are allowed; the parameters, and why they are so,
+are in docs/policies.md. The default space holds every baseline of `space.baselines` exactly.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from space.errors import AugSearchError, is_int, is_number, require
 from space.ops import MAGNITUDE_DISTRIBUTIONS, TRIVIALAUGMENT_OPS, resolve_ops
 from space.policy import MAX_CROP_PADDING, Policy
+
+if TYPE_CHECKING:
+    from optuna.trial import BaseTrial
 
 FLOAT_FIELDS = ("magnitude", "magnitude_stddev", "rate", "cutmix_rate", "mixup_rate")
 
@@ -104,7 +99,7 @@ class SearchSpace:
         return cls(**values)
 
 
-def _stages(value) -> tuple[str, ...]:
+def _stages(value: str | Sequence[str]) -> tuple[str, ...]:
     names = tuple(value.split(",")) if isinstance(value, str) else value
     ok = isinstance(names, (tuple, list)) and all(isinstance(name, str) for name in names)
     names = tuple(name.strip() for name in names if name.strip()) if ok else names
@@ -115,7 +110,7 @@ def _stages(value) -> tuple[str, ...]:
     return tuple(name for name in STAGES if name in names)
 
 
-def _distributions(value) -> tuple[str, ...]:
+def _distributions(value: str | Sequence[str]) -> tuple[str, ...]:
     names = tuple(value.split(",")) if isinstance(value, str) else value
     known = ", ".join(MAGNITUDE_DISTRIBUTIONS)
     ok = isinstance(names, (tuple, list)) and len(names) > 0 and len(set(names)) == len(names)
@@ -125,7 +120,9 @@ def _distributions(value) -> tuple[str, ...]:
     return tuple(name for name in MAGNITUDE_DISTRIBUTIONS if name in chosen)
 
 
-def _bounds(name, value, lowest, highest, *, integer=False):
+def _bounds(
+    name: str, value: Sequence[float], lowest: float, highest: float | None, *, integer: bool = False
+) -> tuple[float, float]:
     kind = "integers" if integer else "numbers"
     top = "" if highest is None else f", <= {highest}"
     expected = f"two {kind} low <= high, both >= {lowest}{top}"
@@ -138,8 +135,8 @@ def _bounds(name, value, lowest, highest, *, integer=False):
     return (int(low), int(high)) if integer else (float(low), float(high))
 
 
-def suggest_policy(trial, space: SearchSpace) -> Policy:
-    """Ask an `optuna.Trial` (or anything with its suggest_* API) for a Policy in `space`.
+def suggest_policy(trial: BaseTrial, space: SearchSpace) -> Policy:
+    """Ask an Optuna trial (a `Trial`, a `FixedTrial`: any `optuna.trial.BaseTrial`) for a Policy in `space`.
 
     At least one op is always on: every candidate but the last gets a boolean `op.<name>`; the
     last candidate gets one only when some other op is on, and is on without a parameter when

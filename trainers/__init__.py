@@ -1,7 +1,8 @@
-"""Datasets, the tf.data input pipeline, the proxy model, the training loop and budgets.
+"""Datasets, the tf.data input pipeline, the proxy model and the training loop (and, re-exported
+from `space.budget`, `Budget` and `PRESETS`).
 
 Never imports Optuna or Ray: a trial's training is plain TensorFlow, Keras and KerasCV. The names
-below are imported on first use (PEP 562), so that plain-Python parts such as `trainers.budget`
+below are imported on first use (PEP 562), so that plain-Python parts such as `trainers.subsets`
 load without TensorFlow (seconds, and gigabytes for a process that never trains).
 """
 
@@ -12,8 +13,8 @@ from typing import TYPE_CHECKING
 
 # What __getattr__ returns, for type checkers (`X as X` marks a re-export); at run time the imports stay lazy.
 if TYPE_CHECKING:
-    from trainers.budget import PRESETS as PRESETS
-    from trainers.budget import Budget as Budget
+    from space.budget import PRESETS as PRESETS
+    from space.budget import Budget as Budget
     from trainers.data import ArrayData as ArrayData
     from trainers.data import ImageDataset as ImageDataset
     from trainers.data import check_dataset as check_dataset
@@ -30,10 +31,10 @@ if TYPE_CHECKING:
 #: Each public name and the module that defines it.
 _EXPORTS = {
     "ArrayData": "trainers.data",
-    "Budget": "trainers.budget",
+    "Budget": "space.budget",
     "ImageDataset": "trainers.data",
     "MODELS": "trainers.model",
-    "PRESETS": "trainers.budget",
+    "PRESETS": "space.budget",
     "Split": "trainers.subsets",
     "TrainResult": "trainers.training",
     "TrainingDiverged": "trainers.training",
@@ -48,7 +49,7 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name not in _EXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(_EXPORTS[name]), name)

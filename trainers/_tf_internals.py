@@ -1,16 +1,12 @@
 """The one place that touches TensorFlow's private API: its eager context's global seed, and its
 registry of gradient functions.
 
-`tf.random.set_seed` stores the global seed in the eager context's `_seed` and derives op seeds
-from a `random.Random` in its `_rng`, then clears the kernel cache (see `trainers.model.
-set_random_seed` for why that clearing is avoided). No public API sets the seed without it.
-
-In graph mode, every call of a `tf.custom_gradient` function (`tf.nn.silu`, EfficientNet's
-activation, is one) registers a new gradient function, "CustomGradient-<uid>", in TensorFlow's
-global gradient registry, which keeps that graph and its tensors alive for the life of the
-process: about 5 MB each time the small proxy is built. `forgetting_custom_gradients` drops the
-ones registered while building a model that is never differentiated.
-
+`set_eager_seed` sets the eager global seed as `tf.random.set_seed` does (no public API does it
+otherwise), less clearing the kernel cache, which would make a reused model re-optimise its graph.
+`forgetting_custom_gradients` works around https://github.com/tensorflow/tensorflow/issues/27492:
+each graph-mode call of a `tf.custom_gradient` function (EfficientNet's swish) registers a gradient
+function that keeps its graph alive for the life of the process. Why and how much:
+docs/development.md#worker-and-model-reuse, docs/benchmarks.md#worker_memory.
 tests/trainers/test_tf_internals.py fails with instructions when a TensorFlow release changes this.
 """
 
@@ -19,6 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 try:
     from tensorflow.python.eager import context as _eager_context
@@ -28,11 +25,12 @@ except ImportError:  # a TensorFlow that moved them: callers fall back to the pu
 
 CUSTOM_GRADIENT_PREFIX = "CustomGradient-"
 
-#: What `tf.random.set_seed` sets on the eager context (TensorFlow 2.x up to at least 2.21).
+#: What `tf.random.set_seed` sets on the eager context (TensorFlow 2.x up to at least 2.21): the
+#: global seed in `_seed`, and in `_rng` the `random.Random` that op seeds are drawn from.
 EAGER_SEED_ATTRIBUTES = ("_seed", "_rng")
 
 
-def _context():
+def _context() -> Any:  # TensorFlow's eager Context, or None
     return None if _eager_context is None else _eager_context.context()
 
 
@@ -68,7 +66,7 @@ def set_eager_seed(seed: int) -> bool:
     return True
 
 
-def gradient_registry() -> dict | None:
+def gradient_registry() -> dict[str, Any] | None:
     """TensorFlow's gradient functions by op type name, or None when a TensorFlow release moved it."""
     registry = getattr(_ops, "gradient_registry", None)
     table = getattr(registry, "_registry", None)

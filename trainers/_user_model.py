@@ -11,8 +11,8 @@ from typing import Any
 
 import keras
 
+from space.budget import builder_name
 from space.errors import AugSearchError, first_line, require
-from trainers.budget import builder_name
 
 IMPORT_PATH = "'package.module:function'"
 _IMPORTABLE = f"an import path {IMPORT_PATH} naming a function in a module on sys.path (e.g. via PYTHONPATH)"

@@ -12,6 +12,9 @@ instead of one per image: the speed-up grows with the batch and the image size (
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import keras
 import keras_cv
 import tensorflow as tf
 
@@ -40,7 +43,7 @@ class BatchedPipeline:
     stateful generators, like the layers' own.
     """
 
-    def __init__(self, layers, augmentations_per_image: int, rate: float, seed: int):
+    def __init__(self, layers: Iterable[keras.layers.Layer], augmentations_per_image: int, rate: float, seed: int):
         # The arguments of RandomAugmentationPipeline, whose draws this reproduces.
         self.layers = list(layers)
         self.rate = float(rate)
@@ -51,7 +54,7 @@ class BatchedPipeline:
     def from_policy(cls, policy: Policy, seed: int) -> BatchedPipeline:
         return cls(op_layers(policy, seed), policy.augmentations_per_image, policy.rate, seed)
 
-    def draw(self, batch_size) -> tf.Tensor:
+    def draw(self, batch_size: int | tf.Tensor) -> tf.Tensor:
         """Each image's op index for each slot, -1 where it skips the slot: int32 (slots, B).
 
         RandomAugmentationPipeline skips a slot when uniform[0, 1) > rate, else RandomChoice
@@ -79,8 +82,8 @@ class BatchedPipeline:
         return images
 
 
-def _apply(layer, images: tf.Tensor) -> tf.Tensor:
-    def augment():
+def _apply(layer: keras.layers.Layer, images: tf.Tensor) -> tf.Tensor:
+    def augment() -> tf.Tensor:
         if isinstance(layer, keras_cv.layers.VectorizedBaseImageAugmentationLayer):  # public in KerasCV 0.9
             return tf.cast(layer(images, training=True), images.dtype)
         # A non-vectorized KerasCV layer maps over a batch with parallel iterations that race for

@@ -1,21 +1,12 @@
-"""Image classification datasets as uint8 arrays: Fashion-MNIST, any TFDS dataset, or a folder.
+"""Image classification datasets as uint8 arrays, named by one spec string (the same on the CLI and
+in Python: ``fashion_mnist``, ``tfds:NAME``, ``folder:PATH``) or given as an `ArrayData` of your own
+numpy arrays.
 
-A dataset is named by one spec string, the same on the CLI and in Python:
-
-- ``fashion_mnist``: the real Fashion-MNIST from the IDX files of Debian's `dataset-fashion-mnist`.
-- ``tfds:NAME``: a TensorFlow Datasets dataset (downloaded and prepared by TFDS on first use).
-- ``folder:PATH``: one sub-folder of image files per class, or train/ (val/, test/) split folders of those.
-
-Or, in Python, an `ArrayData` of your own numpy arrays; its spec is "arrays:" and a digest of them.
-Each kind of spec is a source in `trainers.sources` (one module each); this module parses specs,
-checks and loads through them, and draws the subsets (`trainers.subsets`).
-
-Splits that a source lacks are carved out of what it has, stratified and seeded, always before the
-training subset is drawn: a validation set never overlaps the training set, and which examples it
-holds depends on `seed` only, never on `train_examples`. Only the examples returned are resized.
-
-TensorFlow and TFDS are imported inside the functions that need them, so that this module itself
-does not import them and `check_dataset` for fashion_mnist and folders never does.
+Each kind of spec is a source in `trainers.sources`; this module parses specs, checks and loads
+through them, carves the splits a source lacks (before the training subset is drawn, so that
+validation depends on the seed alone) and draws the subsets (`trainers.subsets`): see
+docs/data-and-models.md. TensorFlow and TFDS are imported only inside the functions that need
+them, so that `check_dataset` for fashion_mnist and folders never loads them.
 """
 
 from __future__ import annotations
@@ -27,11 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from space.budget import MIN_IMAGE_SIZE
 from space.errors import AugSearchError, is_int, require
 from trainers import _arrays
 from trainers.sources import SOURCES, SPEC_FORMS
 from trainers.sources.source import Source
-from trainers.subsets import MIN_IMAGE_SIZE, Pool, Split, carve, materialize
+from trainers.subsets import Pool, Split, carve, materialize
 
 #: Share of a source's examples carved out for a split it lacks (validation; and test for folders without test/).
 HOLDOUT_FRACTION = 0.1

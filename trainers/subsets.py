@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import NamedTuple
 
 import numpy as np
 
 from space.errors import AugSearchError, is_int, require
-
-#: The smallest image side a dataset is loaded at.
-MIN_IMAGE_SIZE = 8
 
 
 @dataclass(frozen=True, eq=False)  # eq on arrays is ambiguous; compare the arrays themselves
@@ -108,7 +106,7 @@ def resize(images: np.ndarray | list[np.ndarray], size: int) -> np.ndarray:
     return out
 
 
-def _resize_batch(tf, batch: np.ndarray, size: int) -> np.ndarray:
+def _resize_batch(tf: ModuleType, batch: np.ndarray, size: int) -> np.ndarray:
     if batch.shape[1:3] == (size, size):
         return batch  # no resampling at all: the pixels stay exact (broadcast makes grey RGB)
     # antialias only matters when shrinking; without it, photos shrunk to 32 px alias badly.

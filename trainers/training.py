@@ -8,15 +8,16 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import keras
 
+from space.budget import Budget
 from space.errors import require
 from space.policy import Policy
 from trainers._tf_internals import forgetting_custom_gradients
 from trainers._user_model import fingerprint
-from trainers.budget import Budget
+from trainers.data import ImageDataset
 from trainers.gpu import dtype_policy as gpu_dtype_policy
 from trainers.model import (
     ModelSpec,
@@ -28,12 +29,13 @@ from trainers.model import (
 from trainers.pipeline import train_dataset, validation_dataset
 from trainers.subsets import Split
 
-Report = Callable[[int, dict], None]
+#: What `train` calls after every epoch: (epoch, metrics).
+Report = Callable[[int, dict[str, Any]], None]
 LABEL_SMOOTHING = 0.1
 MOMENTUM = 0.9
 #: Pixels per validation batch (at least a training batch; 4,096 images at 32 px, 1,024 at 64 px):
-#: inference keeps no activations for a backward pass, and the `cpu` budget's 1,024 images
-#: validate 2-3x faster on a CPU in one batch than in 16 of 64.
+#: inference keeps no activations for a backward pass, so large batches validate faster
+#: (docs/benchmarks.md#input_pipeline).
 VALIDATION_PIXELS = 2**22
 
 
@@ -72,7 +74,7 @@ class TrainResult:
 
 
 def train(
-    dataset,
+    dataset: ImageDataset,
     policy: Policy,
     budget: Budget,
     *,
@@ -108,7 +110,7 @@ def train(
     AugSearchError for bad arguments.
     """
     started = time.perf_counter()
-    timings: dict = {}
+    timings: dict[str, Any] = {}
     callbacks = list(callbacks)
     require(
         all(isinstance(callback, keras.callbacks.Callback) for callback in callbacks),
@@ -172,7 +174,7 @@ class _Splits(NamedTuple):
     test: Split | None  # scored at the end when asked for
 
 
-def _splits(dataset, budget: Budget, score_test: bool) -> _Splits:
+def _splits(dataset: ImageDataset, budget: Budget, score_test: bool) -> _Splits:
     """The budget's heads of the dataset's splits, checked against it."""
     require(
         not score_test or dataset.test is not None,
@@ -211,7 +213,7 @@ def _inputs(splits: _Splits, policy: Policy, budget: Budget, num_classes: int, s
     # Inference keeps no activations: larger batches (VALIDATION_PIXELS) validate faster.
     val_batch = max(batch_size, VALIDATION_PIXELS // budget.image_size**2)
 
-    def plain(split: Split | None):
+    def plain(split: Split | None) -> object | None:
         return None if split is None else validation_dataset(split, num_classes=num_classes, batch_size=val_batch)
 
     return _Inputs(train_ds, plain(splits.validation), plain(splits.score), plain(splits.test))
@@ -319,13 +321,13 @@ def _forget_compiled_model() -> None:
     _compiled = None
 
 
-def _head(split, n: int):
+def _head(split: Split, n: int) -> Split:
     if len(split.labels) <= n:
         return split
     return dataclasses.replace(split, images=split.images[:n], labels=split.labels[:n])
 
 
-def _schedule(budget: Budget, steps_per_epoch: int):
+def _schedule(budget: Budget, steps_per_epoch: int) -> keras.optimizers.schedules.LearningRateSchedule:
     """Linear warm-up to `learning_rate`, then cosine decay to 0 by the last step."""
     total = budget.epochs * steps_per_epoch
     warmup = min(round(budget.warmup_epochs * steps_per_epoch), total - 1)
@@ -339,20 +341,29 @@ def _schedule(budget: Budget, steps_per_epoch: int):
 class _Epochs(keras.callbacks.Callback):
     """Times epochs, checks the loss after every batch and reports after every epoch."""
 
-    def __init__(self, report: Report | None, images_per_epoch: int, started: float, timings: dict, score_ds=None):
+    def __init__(
+        self,
+        report: Report | None,
+        images_per_epoch: int,
+        started: float,
+        timings: dict[str, Any],
+        score_ds: object | None = None,
+    ) -> None:
         super().__init__()
         self.report, self.images_per_epoch = report, images_per_epoch
         self.started, self.timings = started, timings
         self.score_ds = score_ds
-        self.history: list[dict] = []
+        self.history: list[dict[str, Any]] = []
         self._epoch = 0
+        self._start = 0.0  # this epoch's start
+        self._train_seconds: float | None = None  # its training steps' seconds, once validation starts
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch = epoch + 1
         self._start = time.perf_counter()
         self._train_seconds = None
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         # TerminateOnNaN would only stop training quietly; a diverged trial must fail loudly.
         if "first_batch" not in self.timings:
             self.timings["first_batch"] = time.perf_counter() - self.started
@@ -362,11 +373,11 @@ class _Epochs(keras.callbacks.Callback):
                 f"training diverged: the loss became {loss} at epoch {self._epoch}, batch {batch + 1}."
             )
 
-    def on_test_begin(self, logs=None):
+    def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
         if self._train_seconds is None:
             self._train_seconds = time.perf_counter() - self._start
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         objective = float(logs["val_accuracy"])
         if self.score_ds is not None and epoch + 1 == self.params["epochs"]:

@@ -12,7 +12,10 @@ import argparse
 import importlib
 import os
 import sys
+from typing import NoReturn
 
+from search.cli.arguments import in_flag_names
+from search.cli.quiet import import_tensorflow_quietly
 from space import AugSearchError
 
 #: The commands, in the order `search --help` lists them (the user story's order).
@@ -20,7 +23,7 @@ COMMANDS = ("run", "trials", "compare", "preview", "dashboard", "export", "evalu
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse's own usage errors: one line, exit 2, like ours
+    def error(self, message: str) -> NoReturn:  # argparse's own usage errors: one line, exit 2, like ours
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -54,13 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command_module.NEEDS_TENSORFLOW:
-            from search.cli.quiet import import_tensorflow_quietly
-
             import_tensorflow_quietly()
         return args.command_module.run(args)
     except AugSearchError as error:
-        from search.cli.arguments import in_flag_names
-
         shown = in_flag_names(error, args.command_parser)
         if debug:  # the traceback, ending in the same message, worded in the flags the user typed
             if shown is error:

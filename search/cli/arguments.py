@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Sequence
 
 from search.settings import SEARCH_BUDGETS, Resources
 from space import AugSearchError
@@ -29,7 +30,11 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--study", help="study name (default: derived from the dataset, e.g. 'fashion_mnist')")
 
 
-def add_budget_arguments(group, budgets=SEARCH_BUDGETS, default: str = "gpu if Ray sees a GPU, else cpu") -> None:
+def add_budget_arguments(
+    group: argparse._ArgumentGroup,
+    budgets: Sequence[str] = SEARCH_BUDGETS,
+    default: str = "gpu if Ray sees a GPU, else cpu",
+) -> None:
     group.add_argument("--budget", choices=budgets, help=f"training preset (default: {default})")
     group.add_argument("--epochs", type=int, help="override the budget's epochs")
     group.add_argument("--image-size", type=int, help="override the budget's image size (pixels)")

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING, Any
 
+from results.samples import stacked, write_png
 from search.cli.arguments import add_study_arguments
-from search.cli.policy_args import add_sample_arguments
+from search.cli.policy_args import add_sample_arguments, grid_samples, load_study_if_needed
+from search.formatting import format_seconds, format_value
+from search.grid_images import policy_grid
 from space import AugSearchError
+from space.ops import ops_text
+
+if TYPE_CHECKING:  # both import Optuna, which `search --help` must not
+    import optuna
+
+    from results.compare import Candidate, Line
 
 DISPLAY_NAMES = {"objective": "val_accuracy", "wall_seconds": "wall time"}
 
@@ -31,7 +41,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from results.compare import candidates as resolve
     from results.compare import comparison
-    from search.cli.policy_args import load_study_if_needed
 
     if len(args.policies) < 2:
         raise AugSearchError(
@@ -45,13 +54,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _table(labels: list[str], lines) -> list[str]:
-    from results.trials import ops_line
-    from search.formatting import format_seconds, format_value
-
-    def cell(name, value):
+def _table(labels: list[str], lines: list[Line]) -> list[str]:
+    def cell(name: str, value: Any) -> str:
         if name == "ops":
-            return ops_line(value)
+            return ops_text(value)
         if name == "wall_seconds":
             return format_seconds(value)
         if name == "state" and value is not None:
@@ -70,13 +76,9 @@ def _table(labels: list[str], lines) -> list[str]:
     return table + ["(* the policies differ in this field)"]
 
 
-def _write_grids(args, study, candidates) -> None:
-    from results.samples import sample_grid, stacked, write_png
-    from results.trials import policy_line
-    from search.cli.policy_args import grid_samples
-
+def _write_grids(args: argparse.Namespace, study: optuna.Study | None, candidates: list[Candidate]) -> None:
     samples = grid_samples(args, study)
-    grids = [sample_grid(samples, candidate.policy, args.seed) for candidate in candidates]
-    captions = [f"{candidate.label}: {policy_line(candidate.policy)}" for candidate in candidates]
+    grids = [policy_grid(samples, candidate.policy, args.seed) for candidate in candidates]
+    captions = [f"{candidate.label}: {candidate.policy}" for candidate in candidates]
     path = write_png(stacked(grids, captions), args.out)
     print(f"sample grids, one policy under the other: {path}", file=sys.stderr)

@@ -8,7 +8,9 @@ import signal
 import socket
 import sys
 from socketserver import ThreadingMixIn
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.types import WSGIApplication
 
 from search.cli.arguments import add_study_arguments
 from space import AugSearchError
@@ -38,7 +40,7 @@ class _Server6(_Server):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # one line per request would bury the URL
+    def log_message(self, format: str, *args: Any) -> None:  # one line per request would bury the URL
         pass
 
 
@@ -48,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     require(is_int(args.port) and 1 <= args.port <= 65535, "--port", args.port, "an integer from 1 to 65535")
     from optuna_dashboard import wsgi
 
+    # Both import Optuna: not for --help.
     from results.artifacts import artifact_store
     from search.storage import existing_study_name, open_existing_storage
 
@@ -72,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _listen(host: str, port: int, app) -> WSGIServer:
+def _listen(host: str, port: int, app: WSGIApplication) -> WSGIServer:
     """Bind now, so a busy port is a clear error before anything is printed."""
     server_class = _Server6 if ":" in host else _Server
     try:

@@ -6,13 +6,14 @@ import argparse
 import shlex
 import sys
 
+from results.evaluation import table_lines
 from search.cli.arguments import (
     add_budget_arguments,
     add_ray_arguments,
     add_study_arguments,
     training_fields,
 )
-from search.settings import EVALUATION_BUDGETS
+from search.settings import EVALUATION_BUDGETS, EvaluationSettings
 from space import BASELINES, AugSearchError
 
 HELP = "full trainings: searched policies against baselines, on the test split"
@@ -59,9 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_ray_arguments(parser)
 
 
-def settings(args: argparse.Namespace):
-    from search.settings import EvaluationSettings
-
+def settings(args: argparse.Namespace) -> EvaluationSettings:
     return EvaluationSettings(
         policies=args.policies,
         trials=args.trial or (),
@@ -75,8 +74,7 @@ def settings(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from results.evaluation import table_lines
-    from search.evaluating import NothingToEvaluate, evaluate
+    from search.evaluating import NothingToEvaluate, evaluate  # imports Optuna: not for --help
 
     try:
         result = evaluate(settings(args))

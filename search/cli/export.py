@@ -28,12 +28,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from results.trial_policies import export
+    # Both import Optuna: not for --help.
+    from search.policy_files import export
     from search.storage import load_existing_study
 
     study = load_existing_study(args.runs_dir, args.storage, args.study)
     chosen, path = export(study, args.out, args.trial)
-    kind = "the baseline " if chosen.baseline else ""
+    kind = "the baseline " if chosen.is_baseline else ""
     print(f"{kind}{chosen.label} of study {study.study_name!r}: {chosen.policy!r}", file=sys.stderr)
     print(path)
     return 0

@@ -4,8 +4,14 @@ sample grids (the policies they take are `results.compare.candidates`)."""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
+from results.samples import Samples
+from search.grid_images import DEFAULT_IMAGE_SIZE, load_samples
 from space import AugSearchError
+
+if TYPE_CHECKING:  # imports Optuna, which `search --help` must not
+    import optuna
 
 
 def add_sample_arguments(parser: argparse.ArgumentParser, images: int) -> None:
@@ -18,10 +24,11 @@ def add_sample_arguments(parser: argparse.ArgumentParser, images: int) -> None:
     group.add_argument("--image-size", type=int, help="pixels (default: the study's budget, else 64)")
 
 
-def load_study_if_needed(args, items: list[str]):
+def load_study_if_needed(args: argparse.Namespace, items: list[str]) -> optuna.Study | None:
     """The study named by --runs-dir/--storage/--study; None when only files are given and there
     is no (single) study to read. Raises AugSearchError when a trial is asked for and there is none."""
-    from results.compare import is_policy_file  # imports Optuna: not for --help
+    # Both import Optuna: not for --help.
+    from results.compare import is_policy_file
     from search.storage import load_existing_study
 
     try:
@@ -32,10 +39,9 @@ def load_study_if_needed(args, items: list[str]):
         raise
 
 
-def grid_samples(args, study):
+def grid_samples(args: argparse.Namespace, study: optuna.Study | None) -> Samples:
     """The pictures a grid shows: --dataset/--image-size, else the study's, else Fashion-MNIST at 64 px."""
-    from results.stored import read_settings
-    from search.grid_images import DEFAULT_IMAGE_SIZE, load_samples
+    from results.stored import read_settings  # imports Optuna: not for --help
 
     settings = read_settings(study)
     dataset = args.dataset or (settings and settings.dataset) or "fashion_mnist"

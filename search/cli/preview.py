@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from results.samples import write_png
 from search.cli.arguments import add_study_arguments
-from search.cli.policy_args import add_sample_arguments
+from search.cli.policy_args import add_sample_arguments, grid_samples, load_study_if_needed
+from search.grid_images import policy_grid
 
 HELP = "sample grid of a policy on the study's images"
 DESCRIPTION = (
@@ -24,14 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from results.compare import candidates
-    from results.samples import sample_grid, write_png
-    from search.cli.policy_args import grid_samples, load_study_if_needed
+    from results.compare import candidates  # imports Optuna: not for --help
 
     study = load_study_if_needed(args, [args.policy])
     (candidate,) = candidates(study, [args.policy])
     samples = grid_samples(args, study)
-    path = write_png(sample_grid(samples, candidate.policy, args.seed), args.out)
+    path = write_png(policy_grid(samples, candidate.policy, args.seed), args.out)
     print(f"{candidate.label}: {candidate.policy!r}", file=sys.stderr)
     print(path)
     return 0

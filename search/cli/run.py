@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from search.cli.arguments import (
     BUDGET_OVERRIDES,
@@ -12,10 +14,15 @@ from search.cli.arguments import (
     budget_overrides,
     training_fields,
 )
-from search.settings import PRUNERS, RACE_BASELINES, SAMPLERS, TARGET_BUDGETS
-from space import BASELINES, EXTENDED_OPS, TRIVIALAUGMENT_OPS
+from search.formatting import trial_table
+from search.settings import PRUNERS, RACE_BASELINES, SAMPLERS, TARGET_BUDGETS, SearchSettings
+from space import BASELINES, EXTENDED_OPS, TRIVIALAUGMENT_OPS, SearchSpace
+from space.policy_ref import PolicyRef
 from space.search_space import STAGES
 from trainers.sources import SPEC_FORMS
+
+if TYPE_CHECKING:  # imports Optuna and, when a search runs, Ray: not for --help
+    from search.searching import SearchResult
 
 HELP = "search augmentation policies (resumable: run it again to continue)"
 DESCRIPTION = (
@@ -114,32 +121,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=10,
         help="stop the search when this many trials in a row fail, none finishing in between (default: 10)",
     )
-    confirm = parser.add_argument_group(
+    race = parser.add_argument_group(
         "the final race (after exploration: the best searched policies and the baselines trained on paired seeds "
         "at the target budget, the clearly worse dropped)"
     )
-    confirm.add_argument(
+    race.add_argument(
+        "--race-top",
         "--confirm-top",
+        dest="race_top",
         type=int,
         default=3,
         metavar="K",
-        help="how many of the best distinct searched policies race (default: 3; 0 turns the race off)",
+        help="how many of the best distinct searched policies race (default: 3; 0 turns the race off; "
+        "--confirm-top is its earlier name)",
     )
-    confirm.add_argument(
+    race.add_argument(
+        "--race-seeds",
         "--confirm-seeds",
+        dest="race_seeds",
         type=int,
         default=5,
         metavar="N",
-        help="the paired seeds each contestant trains with (default: 5, at least 2)",
+        help="the paired seeds each contestant trains with (default: 5, at least 2; "
+        "--confirm-seeds is its earlier name)",
     )
-    confirm.add_argument(
+    race.add_argument(
         "--race-baselines",
         default=",".join(RACE_BASELINES),
         metavar="NAMES",
         help=f"baselines that race them, comma-separated from {', '.join(BASELINES)}, '' for none "
         f"(default: {','.join(RACE_BASELINES)})",
     )
-    confirm.add_argument(
+    race.add_argument(
         "--target-budget",
         choices=TARGET_BUDGETS,
         help="the training you will run, which the race trains at (default: smoke after --budget smoke, else "
@@ -149,7 +162,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     for name in BUDGET_OVERRIDES:
         flag = "--target-" + name.replace("_", "-")
-        confirm.add_argument(
+        race.add_argument(
             flag,
             type=float if name == "learning_rate" else int,
             help=f"override the target budget's {name.replace('_', ' ')}",
@@ -159,10 +172,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_ray_arguments(parser)
 
 
-def settings(args: argparse.Namespace):
-    from search.settings import SearchSettings
-    from space import SearchSpace
-
+def settings(args: argparse.Namespace) -> SearchSettings:
     space_fields = [flag[2:].replace("-", "_") for flag, _, _ in BOUNDS] + ["cutmix_alpha", "mixup_alpha"]
     space = SearchSpace(
         ops=args.ops,
@@ -180,8 +190,8 @@ def settings(args: argparse.Namespace):
         baselines=not args.no_baselines,
         max_failures=args.max_failures,
         reuse_workers=not args.no_reuse,
-        confirm_top=args.confirm_top,
-        confirm_seeds=args.confirm_seeds,
+        race_top=args.race_top,
+        race_seeds=args.race_seeds,
         race_baselines=args.race_baselines,
         target_budget=args.target_budget,
         target_overrides=budget_overrides(args, "target_"),
@@ -189,17 +199,17 @@ def settings(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from search.searching import run_search
+    from search.searching import run_search  # imports Optuna: not for --help
 
     result = run_search(settings(args))
     _summary(result, args)
     return 130 if result.interrupted else 0
 
 
-def _summary(result, args: argparse.Namespace) -> None:
-    from results.confirmation import summary_line
+def _summary(result: SearchResult, args: argparse.Namespace) -> None:
+    # Both import Optuna: not for --help.
+    from results.race_record import summary_line
     from results.trials import best_rows, progress
-    from search.formatting import trial_table
 
     p = progress(result.study)
     print(f"\n{p.finished} trials finished ({p.complete} complete, {p.pruned} pruned), {p.failed} failed.")
@@ -208,22 +218,19 @@ def _summary(result, args: argparse.Namespace) -> None:
         print("No complete trial yet.")
         return
     print("\n" + "\n".join(trial_table(rows)))
-    confirmation = result.confirmation
-    if confirmation is not None:
-        print("\n" + summary_line(confirmation) + ".")
-    elif not args.confirm_top:
-        print("\nNo race (--confirm-top 0): the best trial is exploration's.")
+    if result.race is not None:
+        print("\n" + summary_line(result.race) + ".")
+    elif not args.race_top:
+        print("\nNo race (--race-top 0): the best trial is exploration's.")
     elif result.no_winner_reason is not None:
         print(f"\nNo race winner: {result.no_winner_reason}. The best trial is exploration's.")
     where = "" if args.runs_dir == "runs" else f" --runs-dir {args.runs_dir}"
-    print(
-        f"\nExport the best ({result.best.label}): "
-        f"search export --study {result.study.study_name}{where} --out policy.json"
-    )
+    best = cast(PolicyRef, result.best)  # not None: a complete trial is listed above
+    print(f"\nExport the best ({best.label}): search export --study {result.study.study_name}{where} --out policy.json")
 
 
-def _bounds(kind):
-    def parse(text):
+def _bounds(kind: type[float]) -> Callable[[str], tuple[float, float]]:
+    def parse(text: str) -> tuple[float, float]:
         try:
             low, high = (kind(part) for part in text.split(","))
         except ValueError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from search.cli.arguments import add_study_arguments
+from search.formatting import trial_table
 
 HELP = "table of the study's trials"
 DESCRIPTION = (
@@ -34,9 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from results.confirmation import read_record, summary_line
+    # These import Optuna: not for --help.
+    from results.race_record import read_record, summary_line
     from results.trials import progress, select_rows, trial_rows
-    from search.formatting import trial_table
     from search.storage import load_existing_study
 
     study = load_existing_study(args.runs_dir, args.storage, args.study)
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         f"{p.running} running{best}"
     )
     if record is not None:
-        print(f"{summary_line(record)} (its trainings: study {record.confirmation_study!r})")
+        print(f"{summary_line(record)} (its trainings: study {record.race_study!r})")
     if not rows:
         print("No trials" + (f" in state {args.state}." if args.state else " yet."))
         return 0

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+from types import ModuleType
 
+from search.settings import Placement, Resources
 from space import AugSearchError
 from space.errors import first_line
 
 
-def start_ray(address: str | None):
+def start_ray(address: str | None) -> ModuleType:
     """The `ray` module, initialised: a local Ray (address None), or the cluster at `address`.
     A process joins one Ray: a later call reuses it. Raises AugSearchError when the cluster
     cannot be joined, or this process's Ray is another cluster than `address`."""
@@ -51,8 +54,6 @@ def start_ray(address: str | None):
 
 def _endpoint(address: str) -> tuple[str, str]:
     """(IP, port) of "HOST:PORT", so that localhost:6379 and 127.0.0.1:6379 compare equal."""
-    import socket
-
     host, _, port = address.strip().rpartition(":")
     try:
         return socket.gethostbyname(host.strip("[]")), port
@@ -60,9 +61,8 @@ def _endpoint(address: str) -> tuple[str, str]:
         return host, port
 
 
-def place(resources):
-    """Start or join the Ray cluster of `resources` (search.Resources); returns where each
-    training runs on it (search.settings.Placement)."""
+def place(resources: Resources) -> Placement:
+    """Start or join the Ray cluster of `resources`; returns where each training runs on it."""
     ray = start_ray(resources.address)
     cluster = ray.cluster_resources()
     return resources.per_trial(cluster.get("CPU", 0), cluster.get("GPU", 0))
@@ -77,8 +77,6 @@ def _check_reachable(address: str | None, timeout: float = 10.0) -> None:
     host = host.strip("[]")
     if not host or not port.isdigit():
         return  # Ray says what is wrong with it
-    import socket
-
     try:
         socket.create_connection((host, int(port)), timeout=timeout).close()
     except OSError as error:
@@ -96,7 +94,8 @@ def _join_error(error: BaseException) -> str:
         causes.append(causes[-1].__cause__)
     text = first_line(error)
     if any(type(cause).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(cause) for cause in causes):
-        # Ray 2.60's `ray start --head` turns token authentication on; a joining driver must opt in.
+        # Ray 2.60's `ray start --head` turns token authentication on; a joining driver must opt in
+        # (https://github.com/ray-project/ray/pull/64755).
         text += (
             " (the cluster uses token authentication: set RAY_AUTH_MODE=token, and RAY_AUTH_TOKEN or "
             "~/.ray/auth_token to the head node's token)"

@@ -7,22 +7,30 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import optuna
 
 from results.trials import progress
 from search.settings import Placement, SearchSettings
+from search.trainings import trial_seed
 from search.tune.failure_limit import FailureLimit, ended_count
 from search.tune.interrupt import ctrl_c_stops
 from search.tune.progress import ProgressLine
 from search.tune.searcher import StudySearcher
-from search.tune.trainable import CURVE, MEASURED, OBJECTIVE, run_trial, trial_seed
+from search.tune.trainable import CURVE, MEASURED, OBJECTIVE, run_trial
 from search.tune.trial_artifacts import TrialArtifacts, start_artifacts
 from space import AugSearchError, suggest_policy
-from trainers.budget import Budget
+from space.budget import Budget
+from trainers.data import ImageDataset
+
+if TYPE_CHECKING:
+    from ray.tune.schedulers import TrialScheduler
 
 
-def explore(settings: SearchSettings, study: optuna.Study, budget: Budget, dataset, placement: Placement) -> bool:
+def explore(
+    settings: SearchSettings, study: optuna.Study, budget: Budget, dataset: ImageDataset, placement: Placement
+) -> bool:
     """Rounds of Tune trials until the study holds `settings.trials` finished ones; returns True
     when Ctrl-C stopped them. Raises AugSearchError after `max_failures` failures in a row."""
     # The study note and each finished trial's sample grid and learning curve, for the dashboard.
@@ -49,7 +57,7 @@ class _Round:
     settings: SearchSettings
     study: optuna.Study
     budget: Budget
-    dataset: object
+    dataset: ImageDataset
     placement: Placement
     artifacts: TrialArtifacts | None
     limit: FailureLimit
@@ -118,14 +126,14 @@ class _Round:
             trial.set_user_attr(key, value)
         return {"policy": policy, "seed": seed, "trial_number": trial.number}
 
-    def _scheduler(self, metric: str):
+    def _scheduler(self, metric: str) -> TrialScheduler:
         from ray.tune.schedulers import AsyncHyperBandScheduler, FIFOScheduler
 
         if self.settings.pruner == "none":
             return FIFOScheduler()
         # One rung at two thirds of the epochs keeping the better half: strong augmentation lags
-        # early and catches up late, and earlier or harsher rungs stopped 2 of full training's 5
-        # best policies per search (docs/benchmarks.md#ashas-rungs).
+        # early and catches up late, and earlier or harsher rungs stopped more of full training's
+        # best policies (the figures: docs/benchmarks.md#ashas-rungs).
         epochs = self.budget.epochs
         return AsyncHyperBandScheduler(
             metric=metric,

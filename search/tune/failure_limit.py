@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, Any, cast
 
+import optuna
 from optuna.trial import TrialState
 
 from results.stored import ERROR_ATTR
 from space.errors import first_line
 
+if TYPE_CHECKING:  # these import Ray
+    from ray import tune
+    from ray.tune.experiment import Trial
+
+    from search.tune.searcher import StudySearcher
+    from search.tune.stop_all import StopAll
+
 ENDED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
-def ended_count(study) -> int:
+def ended_count(study: optuna.Study) -> int:
     """Trials that ended, failed ones included."""
     return len(study.get_trials(deepcopy=False, states=ENDED))
 
@@ -22,7 +31,7 @@ class FailureLimit:
     the search is broken, not unlucky; stop rather than burn the budget. Counted from the study
     (trials started by this run, in the order they ended), checked as each trial ends."""
 
-    def __init__(self, study, max_failures: int):
+    def __init__(self, study: optuna.Study, max_failures: int) -> None:
         self.study, self.max_failures = study, max_failures
         # Optuna stamps trials with naive local times; trials that started earlier are not ours.
         self.since = datetime.datetime.now()
@@ -37,7 +46,7 @@ class FailureLimit:
                 for t in self.study.get_trials(deepcopy=False, states=ENDED)
                 if t.datetime_start and t.datetime_start >= self.since and t.datetime_complete
             ),
-            key=lambda t: t.datetime_complete,
+            key=lambda t: cast(datetime.datetime, t.datetime_complete),  # not None: filtered above
         )
         failed = []
         for trial in reversed(ended):
@@ -58,26 +67,26 @@ class FailureLimit:
             "or raise --max-failures."
         )
 
-    def callback(self, searcher):
+    def callback(self, searcher: StudySearcher) -> tune.Callback:
         """Checks as each trial ends; when tripped, the trials still running end as FAIL with why."""
         from ray import tune
 
         limit = self
 
         class Check(tune.Callback):
-            def _check(self):
+            def _check(self) -> None:
                 if not limit.tripped and limit.check():
                     searcher.interrupt(f"stopped: {limit.failures} trials in a row failed (--max-failures)")
 
-            def on_trial_complete(self, iteration, trials, trial, **info):
+            def on_trial_complete(self, iteration: int, trials: list[Trial], trial: Trial, **info: Any) -> None:
                 self._check()
 
-            def on_trial_error(self, iteration, trials, trial, **info):
+            def on_trial_error(self, iteration: int, trials: list[Trial], trial: Trial, **info: Any) -> None:
                 self._check()
 
         return Check()
 
-    def stopper(self):
+    def stopper(self) -> StopAll:
         from search.tune.stop_all import StopAll
 
         return StopAll(when=lambda: self.tripped)

@@ -9,14 +9,20 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # both import Ray
+    from search.tune.searcher import StudySearcher
+    from search.tune.stop_all import StopAll
 
 
 @contextmanager
-def ctrl_c_stops(searcher) -> Iterator:
+def ctrl_c_stops(searcher: StudySearcher) -> Iterator[StopAll]:
     """A `search.tune.stop_all.StopAll` whose `requested` turns True at the first Ctrl-C, which also tells
     `searcher` why its open trials end. Outside the main thread (where Python delivers no
     signals), or when SIGINT is ignored (started with `&` from a script), it stops
-    nothing: the confirmation and `evaluate` then ignore Ctrl-C too, as the shell asked."""
+    nothing: the race and `evaluate` then ignore Ctrl-C too, as the shell asked."""
     from search.tune.stop_all import StopAll
 
     stop = StopAll()
@@ -24,7 +30,7 @@ def ctrl_c_stops(searcher) -> Iterator:
         yield stop
         return
 
-    def on_sigint(signum, frame):
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
         stop.requested = True
         searcher.interrupt("interrupted by the user (Ctrl-C) before the trial finished")
         print("\nstopping: running trials end as FAIL; Ctrl-C again to abort at once", file=sys.stderr)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING, Any, TextIO
 
+import optuna
 from optuna.trial import TrialState
 from ray.tune import Callback
 
@@ -13,12 +15,15 @@ from results.trials import progress
 from search.formatting import format_seconds
 from space.errors import first_line
 
+if TYPE_CHECKING:
+    from ray.tune.experiment import Trial
+
 
 class ProgressLine(Callback):
     """Reads the study (the truth) at most once a second and rewrites one line on a terminal;
     elsewhere (logs, CI) it prints a line only when the counts change."""
 
-    def __init__(self, study, target: int, stream=None):
+    def __init__(self, study: optuna.Study, target: int, stream: TextIO | None = None) -> None:
         self.study = study
         self.target = target
         # None: sys.stderr as it is when a line is written, not as it was when this module was
@@ -33,16 +38,16 @@ class ProgressLine(Callback):
         self._tty = self.stream.isatty()
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return self._stream if self._stream is not None else sys.stderr
 
-    def on_step_end(self, iteration, trials, **info):
+    def on_step_end(self, iteration: int, trials: list[Trial], **info: Any) -> None:
         now = time.monotonic()
         if now - self._last_check >= 1.0:
             self._last_check = now
             self.show()
 
-    def on_experiment_end(self, trials, **info):
+    def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
         self.show()
         if self._tty:
             self.stream.write("\n")

@@ -1,21 +1,10 @@
 """The study as a Ray Tune `Searcher`: Optuna's public ask-and-tell, storing every trial the way
-the design asks.
+the design asks (a trial ASHA stopped is PRUNED, never COMPLETE; one that raised is FAIL with its
+error message), where Ray's own `OptunaSearch` would make its own study.
 
-- Each trial is asked from the study (the enqueued baselines first, then the sampler), and
-  `propose(trial)` turns it into the trainable's config; that is where the driver records the
-  trial's settings (policy, budget, dataset, seed) as user attributes, once.
-- Each epoch's `curve_metric` is reported as an intermediate value; a COMPLETE trial's value is
-  its last result's `metric` (the two differ when the objective is scored once, at the end).
-- A trial that ASHA stopped is PRUNED with its intermediate values, never COMPLETE.
-- A trial that raised is FAIL with its error message in the user attribute `error`; a NaN
-  objective is FAIL too (Optuna 5 refuses to tell NaN as COMPLETE).
-- Whitelisted keys of the trial's last result (what the training measured) become user attributes.
-
-Ray does not hand the searcher the error message, and reports a failure to the searcher before
-it tells the callbacks, so `searcher.callback()` must be passed to `RunConfig(callbacks=...)`: it
-supplies the messages and, when the run ends (done, stopped, interrupted or out of time), closes
-the trials still open as FAIL, so none is left RUNNING (Tune stops those without telling
-searchers).
+`searcher.callback()` must be passed to `RunConfig(callbacks=...)`: Ray hands searchers no error
+message and stops the trials still open at the end without telling them, and the callback does
+both. The rules in full: docs/development.md ("How trials reach the study").
 """
 
 from __future__ import annotations
@@ -25,7 +14,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 import ray.cloudpickle
@@ -36,6 +25,10 @@ from ray.tune.search import Searcher
 
 from results.stored import ERROR_ATTR
 from space.errors import is_int, require
+
+if TYPE_CHECKING:
+    from ray.tune.experiment import Trial
+    from ray.tune.stopper import Stopper
 
 #: Tune's result key of the step: its count of reports, which is the epoch.
 STEP_KEY = "training_iteration"
@@ -51,7 +44,8 @@ class StudySearcher(Searcher):
         study: the run's study; its direction gives the mode, its sampler proposes.
         propose: `propose(trial) -> config` for a newly asked `optuna.Trial`.
         metric: the result key of the objective: a COMPLETE trial's value, from its last result.
-        curve_metric: the result key of the per-step intermediate values (default: `metric`).
+        curve_metric: the result key of the per-step intermediate values (default: `metric`; the
+            two differ when the objective is scored once, at the end).
         max_steps: the steps (epochs) of a full trial: a trial that ends without error before
             reporting this step was stopped early and is stored as PRUNED.
         user_attrs: result keys copied from the trial's last result into its user attributes.
@@ -206,17 +200,23 @@ class _StudyCallback(Callback):
     def __init__(self, searcher: StudySearcher):
         self._searcher = searcher
 
-    def setup(self, stop=None, num_samples=None, total_num_samples=None, **info: Any) -> None:
+    def setup(
+        self,
+        stop: Stopper | None = None,
+        num_samples: int | None = None,
+        total_num_samples: int | None = None,
+        **info: Any,
+    ) -> None:
         self._searcher._callback_active = True
 
-    def on_trial_error(self, iteration: int, trials: list, trial, **info: Any) -> None:
+    def on_trial_error(self, iteration: int, trials: list[Trial], trial: Trial, **info: Any) -> None:
         self._searcher._record_error(trial.trial_id, _error_message(trial))
 
-    def on_experiment_end(self, trials: list, **info: Any) -> None:
+    def on_experiment_end(self, trials: list[Trial], **info: Any) -> None:
         self._searcher._close_open_trials()
 
 
-def _error_message(trial) -> str:
+def _error_message(trial: Trial) -> str:
     """'Type: message' of the exception the trainable raised, from the files Ray just wrote."""
     # Trial.handle_error writes both files on the driver before the callbacks hear of the error.
     path = trial.pickled_error_file

@@ -1,11 +1,9 @@
-"""The Ray Tune trainable: one proxy training of one policy, reported epoch by epoch.
+"""The Ray Tune trainable: one proxy training of one policy in a Ray worker, reported epoch by epoch.
 
-Runs in a Ray worker. The driver has already recorded the trial's settings in the study; the
-config brings the Policy and the trial's seed as objects, and the trainable reports only what
-the training measures. The dataset arrives through Ray's object store (loaded once by the
-driver), so a trial does not read or resize images again. With worker reuse (Tune's
-`reuse_actors`), a worker's later trials skip the process start and imports, and
-`trainers.train` keeps the compiled model between trials of the same model and image size.
+The driver has recorded the trial's settings in the study and the config brings the Policy and the
+seed as objects, so the trainable reports only what the training measures; the dataset comes
+through Ray's object store. Why, and worker reuse: docs/design.md ("The flow of one trial") and
+docs/development.md ("Worker and model reuse").
 """
 
 from __future__ import annotations
@@ -13,7 +11,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from search.tune.worker_start import start_worker
+
+if TYPE_CHECKING:  # annotations only: nothing more loads before `_loaded_at` is taken
+    from space import Budget
+    from trainers.data import ImageDataset
 
 #: The objective: a complete trial's score (its last report's `objective`: the accuracy on the
 #: budget's `score_examples` validation images, see `trainers.train`).
@@ -38,17 +42,12 @@ _process_trials = 0  # trials this worker process has started, for the `timings`
 _loaded_at = time.time()  # when the worker unpickled the trainable, before TensorFlow's imports
 
 
-def trial_seed(search_seed: int, trial_number: int) -> int:
-    """Each trial's seed: distinct per trial, reproducible from the search seed."""
-    return (search_seed * 1_000_003 + trial_number) % 2**31
-
-
 def run_trial(
     config: dict[str, Any],
     *,
-    dataset,
-    budget,
-    model=None,
+    dataset: ImageDataset,
+    budget: Budget,
+    model: Callable[..., Any] | None = None,
     keras_callbacks: Callable[[int], Sequence[Any]] | None = None,
     reuse: bool = True,
 ) -> None:
@@ -58,14 +57,13 @@ def run_trial(
     worker's next trial (see `trainers.train`)."""
     global _process_trials
     entered, entered_at = time.perf_counter(), time.time()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TUNE_FUNCTION_THREAD_TIMEOUT_S", THREAD_TIMEOUT_S)
+    start_worker()
     import ray
     from ray import tune
 
-    from trainers import configure_gpus, train
+    from trainers import train
 
-    configure_gpus()  # before TensorFlow takes a GPU: grow memory, so fractional GPUs share
     where = {"node_id": ray.get_runtime_context().get_node_id(), "accelerator": _accelerator()}
     # Where a trial's time goes (benchmarks/trial_overhead.py): seconds since the trainable was
     # called, except `loaded_at` and `started_at` (Unix times: this module loaded in the worker,

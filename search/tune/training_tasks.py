@@ -1,4 +1,4 @@
-"""Trainings on Ray workers (`evaluate`'s full trainings, the search's confirmation), at most
+"""Trainings on Ray workers (`evaluate`'s full trainings, the search's race), at most
 `concurrency` at once, each reported to the driver as it ends (the driver stores it at once, so
 an interruption keeps what finished)."""
 
@@ -8,22 +8,29 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from results.stored import Training
+from results.stored import TrainingJob
 from search.formatting import format_seconds
 from search.settings import Placement
+from search.tune.worker_start import start_worker
+from space import Budget, Policy
 from space.errors import first_line
+from trainers.data import ImageDataset
 
 
-def train_and_score(policy, seed: int, budget, dataset, model=None, score_test: bool = True) -> dict:
+def train_and_score(
+    policy: Policy,
+    seed: int,
+    budget: Budget,
+    dataset: ImageDataset,
+    model: Callable[..., Any] | None = None,
+    score_test: bool = True,
+) -> dict[str, Any]:
     """In a Ray worker: train `policy` at `budget`, score the validation split and, with
     `score_test`, the test split. A failure is returned (not raised) with its message, so that
     the driver stores it and carries on."""
-    import os
+    start_worker()
+    from trainers import train
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from trainers import configure_gpus, train
-
-    configure_gpus()
     started = time.perf_counter()
     try:
         result = train(dataset, policy, budget, seed=seed, model=model, score_test=score_test)
@@ -43,7 +50,15 @@ def train_and_score(policy, seed: int, budget, dataset, model=None, score_test: 
 class TrainingWorker:
     """A Ray actor that runs trainings one after another (`TrainingWorkers` kills it when done)."""
 
-    def train(self, policy, seed: int, budget, dataset, model=None, score_test: bool = True) -> dict:
+    def train(
+        self,
+        policy: Policy,
+        seed: int,
+        budget: Budget,
+        dataset: ImageDataset,
+        model: Callable[..., Any] | None = None,
+        score_test: bool = True,
+    ) -> dict[str, Any]:
         return train_and_score(policy, seed, budget, dataset, model, score_test)
 
 
@@ -58,7 +73,15 @@ class TrainingWorkers:
     budget. All are killed on `close` (a `with` block's end): stopping a Ray task (`ray.cancel`)
     just as it ends crashes Ray 2.60's driver."""
 
-    def __init__(self, dataset, budget, *, model=None, placement: Placement, metric: str = "test_accuracy"):
+    def __init__(
+        self,
+        dataset: ImageDataset,
+        budget: Budget,
+        *,
+        model: Callable[..., Any] | None = None,
+        placement: Placement,
+        metric: str = "test_accuracy",
+    ) -> None:
         import ray
 
         self._ray = ray
@@ -74,24 +97,24 @@ class TrainingWorkers:
     def __enter__(self) -> TrainingWorkers:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def run(
         self,
-        jobs: list[Training],
+        jobs: list[TrainingJob],
         *,
-        on_result: Callable[[Training, dict], None],
+        on_result: Callable[[TrainingJob, dict], None],
         say: Callable[[str], None],
     ) -> bool:
-        """Train `jobs` (results.stored.Training), calling `on_result(job, outcome)` as each ends
+        """Train `jobs` (results.stored.TrainingJob), calling `on_result(job, outcome)` as each ends
         and `say(line)` (`search.formatting.printer`) with its progress line. Returns False when
         Ctrl-C stopped it (running trainings are killed on `close`; finished ones were already
         handed over)."""
         ray, metric = self._ray, self._metric
         score_test = metric == "test_accuracy"
         waiting = list(jobs)
-        running: dict[Any, tuple[Training, Any]] = {}  # Ray's reference -> the training, its worker
+        running: dict[Any, tuple[TrainingJob, Any]] = {}  # Ray's reference -> the training, its worker
         started, done = time.monotonic(), 0
         try:
             while waiting or running:

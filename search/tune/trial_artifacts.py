@@ -22,11 +22,13 @@ from results.artifacts import (
     upload_trial_artifacts,
     write_study_note,
 )
-from results.samples import Samples
-from search.grid_images import TRIAL_GRID_IMAGES, TRIAL_GRID_SEED
-from search.study import reference_policies
+from results.curves import learning_curve_png
+from results.samples import Samples, png_bytes
+from search.grid_images import TRIAL_GRID_IMAGES, TRIAL_GRID_SEED, policy_grid, samples_from
+from search.study import enqueued_baselines
 from space import Policy
 from space.errors import error_line
+from trainers.data import ImageDataset
 
 
 class TrialArtifacts:
@@ -37,7 +39,7 @@ class TrialArtifacts:
 
     def __init__(
         self, store: optuna.artifacts.FileSystemArtifactStore, samples: Samples | None, seed: int = TRIAL_GRID_SEED
-    ):
+    ) -> None:
         self.store = store
         self.samples = samples
         self.seed = seed
@@ -61,35 +63,31 @@ class TrialArtifacts:
         return uploaded
 
     def _grid(self, snapshot: FrozenTrial) -> bytes | None:
-        from results.samples import png_bytes, sample_grid
-
         if self.samples is None:
             return None
         policy = Policy.from_dict(snapshot.user_attrs["policy"])
-        return png_bytes(sample_grid(self.samples, policy, seed=self.seed))
+        return png_bytes(policy_grid(self.samples, policy, seed=self.seed))
 
     @staticmethod
     def _curve(snapshot: FrozenTrial) -> bytes:
-        from results.curves import learning_curve_png
-
         return learning_curve_png(snapshot)
 
 
 def start_artifacts(
     study: optuna.Study,
     runs_dir: str | os.PathLike,
-    dataset,
+    dataset: ImageDataset,
     images: int = TRIAL_GRID_IMAGES,
     seed: int = TRIAL_GRID_SEED,
 ) -> TrialArtifacts | None:
-    """Write the study note and pick `images` validation pictures of `dataset` (a trainers
-    ImageDataset) for the grids. Returns the hook for `StudySearcher(before_tell=...)`, or None
-    when the artifact store cannot be made.
+    """Write the study note and pick `images` validation pictures of `dataset` for the grids.
+    Returns the hook for `StudySearcher(before_tell=...)`, or None when the artifact store cannot
+    be made.
 
     Never raises: what fails is one warning line, and the search goes on without it.
     """
     try:
-        write_study_note(study, reference_policies(study))
+        write_study_note(study, enqueued_baselines(study))
     except Exception as error:
         _warn(f"study note not written: {error_line(error)}")
     try:
@@ -99,8 +97,6 @@ def start_artifacts(
         return None
     samples = None
     try:
-        from search.grid_images import samples_from
-
         samples = samples_from(dataset, images, seed)
     except Exception as error:
         _warn(f"sample grids will not be made: {error_line(error)}")

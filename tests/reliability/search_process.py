@@ -27,8 +27,8 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 # The tiny model of tests/tests_pkg: what these tests check is the search, not the proxy, and a
 # fresh Ray worker builds its graph in a fraction of the small EfficientNet's seconds.
 TINY_MODEL = "tests_pkg.nets:build"
-# No confirmation stage: it has tests of its own (tests/search/test_confirming.py and others).
-SMOKE_RUN = ("run", "--budget", "smoke", "--model", TINY_MODEL, "--confirm-top", "0")
+# No race: it has tests of its own (tests/search/test_race.py and others).
+SMOKE_RUN = ("run", "--budget", "smoke", "--model", TINY_MODEL, "--race-top", "0")
 
 
 def cli(*argv) -> subprocess.CompletedProcess:

@@ -18,9 +18,9 @@ BAD_ARGUMENTS = {
     "negative trials": (["--trials=-5"], "--trials must be an integer >= 1, but got --trials=-5."),
     "zero concurrency": (["--concurrency", "0"], "--concurrency must be an integer >= 1, but got --concurrency=0."),
     "zero max failures": (["--max-failures", "0"], "--max-failures must be an integer >= 1, but got --max-failures=0."),
-    "one confirmation seed": (
-        ["--confirm-seeds", "1"],
-        "--confirm-seeds must be an integer >= 2 (an interval needs two seeds), but got --confirm-seeds=1.",
+    "one race seed": (
+        ["--race-seeds", "1"],
+        "--race-seeds must be an integer >= 2 (an interval needs two seeds), but got --race-seeds=1.",
     ),
     "more GPUs than the cluster": (
         ["--gpus-per-trial", "1000"],

@@ -1,5 +1,5 @@
 """Issue 6, case 6: damaged or hostile export files are one clear error from
-`results.load_policy_file`, which deserializes with safe_mode=True.
+`search.load_policy_file`, which deserializes with safe_mode=True.
 
 tests/results/test_export.py already covers a file truncated at 200 characters, format_version 99,
 a foreign JSON document, the top-level pipeline naming os.system, the wrong layer type and a
@@ -11,7 +11,7 @@ import json
 import keras
 import pytest
 
-from results import export_policy, load_policy_file
+from search import export_policy, load_policy_file
 from space import AugSearchError, Policy
 
 POLICY = Policy(magnitude=0.5, ops=("brightness", "rotation"), cutmix_rate=0.5, mixup_rate=0.2)

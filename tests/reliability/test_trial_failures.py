@@ -21,7 +21,7 @@ def _settings(runs, **fields) -> SearchSettings:
         model=TINY_MODEL,
         baselines=False,
         runs_dir=runs,
-        **{"resources": Resources(concurrency=2), "confirm_top": 0, **fields},
+        **{"resources": Resources(concurrency=2), "race_top": 0, **fields},
     )
 
 

@@ -1,9 +1,10 @@
 import pytest
 
-from results import export_policy
 from results.compare import comparison, from_file, from_trial
 from results.trials import trial_rows
+from search import export_policy
 from space import GUIDE_POLICY, AugSearchError
+from space.policy_ref import PolicyRef
 
 
 def lines_by_name(candidates):
@@ -36,7 +37,9 @@ def test_an_export_file_compares_with_the_trial_it_came_from(best_policy, small_
 def test_identical_policies_differ_nowhere():
     from results.compare import Candidate
 
-    lines = comparison([Candidate("a", GUIDE_POLICY), Candidate("b", GUIDE_POLICY)])
+    lines = comparison(
+        [Candidate(PolicyRef.of_file("a", GUIDE_POLICY)), Candidate(PolicyRef.of_file("b", GUIDE_POLICY))]
+    )
     assert not any(line.differs for line in lines)
     assert [line.name for line in lines][-3:] == ["state", "objective", "wall_seconds"]  # no epochs known
 

@@ -4,7 +4,6 @@ import math
 import pytest
 
 from results.evaluation import (
-    Entry,
     cells,
     correlation_line,
     markdown,
@@ -14,17 +13,31 @@ from results.evaluation import (
 )
 from results.evaluation_chart import bar_chart_png, chart_figure, chart_rows
 from space import BASELINES, GUIDE_POLICY, NO_AUGMENTATION, Policy
+from space.policy_ref import PolicyRef
 
 SEEDS = [0, 1, 2]
 T975_2 = 4.303  # Student's t(0.975) with 2 degrees of freedom
 
 
+#: The trials' objectives in the search.
+PROXY = {"trial 7": 0.90, "trial 3": 0.80}
+
+
+def ref(label, origin, policy):
+    return PolicyRef(label, policy, origin)
+
+
+def summarise_in_order(refs, accuracies, seeds):
+    """`summarise` with each policy's test accuracies given in the order of `refs`."""
+    return summarise(refs, {r.label: a for r, a in zip(refs, accuracies, strict=True)}, seeds, PROXY)
+
+
 def entries():
     return [
-        Entry("trial 7", "trial", Policy(magnitude=0.4), proxy_objective=0.90),
-        Entry("trial 3", "trial", Policy(magnitude=0.6), proxy_objective=0.80),
-        Entry("none", "baseline", NO_AUGMENTATION),
-        Entry("guide", "baseline", GUIDE_POLICY),
+        ref("trial 7", "trial", Policy(magnitude=0.4)),
+        ref("trial 3", "trial", Policy(magnitude=0.6)),
+        ref("none", "baseline", NO_AUGMENTATION),
+        ref("guide", "baseline", GUIDE_POLICY),
     ]
 
 
@@ -37,7 +50,7 @@ ACCURACIES = [
 
 
 def test_known_numbers_give_the_right_mean_interval_and_paired_difference():
-    evaluation = summarise(entries(), ACCURACIES, SEEDS)
+    evaluation = summarise_in_order(entries(), ACCURACIES, SEEDS)
     none = evaluation.row("none").accuracy
     # mean 0.82, sample stddev 0.02: half width t * 0.02 / sqrt(3)
     assert none.mean == pytest.approx(0.82)
@@ -55,20 +68,20 @@ def test_known_numbers_give_the_right_mean_interval_and_paired_difference():
 
 
 def test_the_proxy_fidelity_is_the_spearman_correlation_over_the_trials():
-    evaluation = summarise(entries(), ACCURACIES, SEEDS)
+    evaluation = summarise_in_order(entries(), ACCURACIES, SEEDS)
     # Proxy order 7 > 3, test order 7 > 3: perfect agreement over 2 trials.
     assert (evaluation.proxy_correlation, evaluation.correlated_trials) == (1.0, 2)
     swapped = [ACCURACIES[1], ACCURACIES[0], *ACCURACIES[2:]]
-    assert summarise(entries(), swapped, SEEDS).proxy_correlation == -1.0
+    assert summarise_in_order(entries(), swapped, SEEDS).proxy_correlation == -1.0
     assert "+1.00" in correlation_line(evaluation) and "2 trials" in correlation_line(evaluation)
-    without_trials = summarise(entries()[2:], ACCURACIES[2:], SEEDS)
+    without_trials = summarise_in_order(entries()[2:], ACCURACIES[2:], SEEDS)
     assert without_trials.proxy_correlation is None
     assert "--top-k" in correlation_line(without_trials)
 
 
 def test_missing_seeds_pair_over_the_seeds_both_have_and_nothing_finished_is_shown_as_such():
     accuracies = [{0: 0.83, 2: 0.86}, {}, *ACCURACIES[2:]]
-    evaluation = summarise(entries(), accuracies, SEEDS)
+    evaluation = summarise_in_order(entries(), accuracies, SEEDS)
     difference = evaluation.row("trial 7").difference
     assert difference.n == 2 and difference.mean == pytest.approx(((0.83 - 0.80) + (0.86 - 0.84)) / 2)
     empty = evaluation.row("trial 3")
@@ -78,18 +91,18 @@ def test_missing_seeds_pair_over_the_seeds_both_have_and_nothing_finished_is_sho
 
 
 def test_without_baselines_there_is_no_difference():
-    evaluation = summarise(entries()[:2], ACCURACIES[:2], SEEDS)
+    evaluation = summarise_in_order(entries()[:2], ACCURACIES[:2], SEEDS)
     assert evaluation.best_baseline is None
     assert all(row.difference is None for row in evaluation.rows)
 
 
 def test_a_single_seed_is_reported_without_an_interval():
-    evaluation = summarise(entries()[:1], [{0: 0.8}], [0])
+    evaluation = summarise_in_order(entries()[:1], [{0: 0.8}], [0])
     assert cells(evaluation)[0][3] == "0.8000 (1 seed)"
 
 
 def test_table_markdown_and_json_carry_the_same_figures():
-    evaluation = summarise(entries(), ACCURACIES, SEEDS)
+    evaluation = summarise_in_order(entries(), ACCURACIES, SEEDS)
     lines = table_lines(evaluation)
     assert lines[0].split()[:2] == ["policy", "kind"]
     trial_line = next(line for line in lines if line.startswith("trial 7"))
@@ -117,7 +130,7 @@ def test_table_markdown_and_json_carry_the_same_figures():
 
 def test_an_undefined_correlation_is_null_in_json():
     tied = [{0: 0.8}, {0: 0.8}]  # both trials score the same: Spearman is undefined
-    evaluation = summarise(entries()[:2], tied, [0])
+    evaluation = summarise_in_order(entries()[:2], tied, [0])
     assert math.isnan(evaluation.proxy_correlation)
     assert to_dict(evaluation, {})["proxy_correlation"]["spearman"] is None
     assert "undefined" in correlation_line(evaluation)
@@ -126,12 +139,12 @@ def test_an_undefined_correlation_is_null_in_json():
 def chart_evaluation():
     """trivialaugment is the best baseline; accuracies are exact points apart where it helps."""
     chart_entries = [
-        Entry("none", "baseline", BASELINES["none"]),
-        Entry("one seed", "trial", Policy(magnitude=0.2)),
-        Entry("plus one", "trial", Policy(magnitude=0.4)),
-        Entry("trivialaugment", "baseline", BASELINES["trivialaugment"]),
-        Entry("noisy", "file", Policy(magnitude=0.6)),
-        Entry("nothing", "trial", Policy(magnitude=0.8)),
+        ref("none", "baseline", BASELINES["none"]),
+        ref("one seed", "trial", Policy(magnitude=0.2)),
+        ref("plus one", "trial", Policy(magnitude=0.4)),
+        ref("trivialaugment", "baseline", BASELINES["trivialaugment"]),
+        ref("noisy", "file", Policy(magnitude=0.6)),
+        ref("nothing", "trial", Policy(magnitude=0.8)),
     ]
     accuracies = [
         {0: 0.70, 1: 0.72, 2: 0.74},  # none: 10 points under on every seed
@@ -141,7 +154,7 @@ def chart_evaluation():
         {0: 0.83, 1: 0.86, 2: 0.86},  # noisy: 3, 4, 2 points over
         {},  # nothing finished
     ]
-    return summarise(chart_entries, accuracies, SEEDS)
+    return summarise_in_order(chart_entries, accuracies, SEEDS)
 
 
 def test_the_chart_rows_are_the_paired_differences_in_points_best_first():
@@ -179,10 +192,10 @@ def test_the_charts_axis_label_stays_inside_the_figure_beside_long_policy_labels
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     entries = [
-        Entry("trivialaugment", "baseline", BASELINES["trivialaugment"]),
-        Entry("a_policy_file_with_a_long_name.json", "file", Policy(magnitude=0.6)),
+        ref("trivialaugment", "baseline", BASELINES["trivialaugment"]),
+        ref("a_policy_file_with_a_long_name.json", "file", Policy(magnitude=0.6)),
     ]
-    evaluation = summarise(entries, [{0: 0.80, 1: 0.82, 2: 0.84}, {0: 0.81, 1: 0.82, 2: 0.86}], SEEDS)
+    evaluation = summarise_in_order(entries, [{0: 0.80, 1: 0.82, 2: 0.84}, {0: 0.81, 1: 0.82, 2: 0.86}], SEEDS)
     figure = chart_figure(evaluation)
     renderer = FigureCanvasAgg(figure).get_renderer()
     label = figure.axes[0].xaxis.label.get_window_extent(renderer)
@@ -193,11 +206,11 @@ def test_the_reference_tag_stays_inside_the_axes_when_every_difference_is_a_loss
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     entries = [
-        Entry("trivialaugment", "baseline", BASELINES["trivialaugment"]),
-        Entry("worse", "trial", Policy(magnitude=0.6)),
+        ref("trivialaugment", "baseline", BASELINES["trivialaugment"]),
+        ref("worse", "trial", Policy(magnitude=0.6)),
     ]
     worse = {0: 0.78, 1: 0.79, 2: 0.815}  # 2, 3 and 2.5 points under: the whole interval below 0
-    evaluation = summarise(entries, [{0: 0.80, 1: 0.82, 2: 0.84}, worse], SEEDS)
+    evaluation = summarise_in_order(entries, [{0: 0.80, 1: 0.82, 2: 0.84}, worse], SEEDS)
     figure = chart_figure(evaluation)
     renderer = FigureCanvasAgg(figure).get_renderer()
     axes = figure.axes[0]
@@ -214,7 +227,7 @@ def test_the_chart_is_a_png_with_a_row_per_policy():
     png = bar_chart_png(chart_evaluation())
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.width == 700
-    fewer = Image.open(io.BytesIO(bar_chart_png(summarise(entries()[2:], ACCURACIES[2:], SEEDS))))
+    fewer = Image.open(io.BytesIO(bar_chart_png(summarise_in_order(entries()[2:], ACCURACIES[2:], SEEDS))))
     assert fewer.height < image.height
-    nothing = bar_chart_png(summarise(entries()[:1], [{}], SEEDS))  # no baseline to pair with
+    nothing = bar_chart_png(summarise_in_order(entries()[:1], [{}], SEEDS))  # no baseline to pair with
     assert Image.open(io.BytesIO(nothing)).format == "PNG"

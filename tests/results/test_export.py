@@ -8,7 +8,8 @@ import keras_cv
 import numpy as np
 import pytest
 
-from results import FORMAT_VERSION, export_policy, load_policy_file
+from results.export import FORMAT_VERSION, keras_configs, policy_document, read_policy_document, write_policy_document
+from search import export_policy, load_policy_file
 from space import BASELINES, TRIVIALAUGMENT_OPS, AugSearchError, Policy
 
 POLICY = Policy(
@@ -224,6 +225,20 @@ def test_every_stage_is_in_the_file_as_keras_layers_and_loads_back(tmp_path):
     assert isinstance(flip, keras.layers.RandomFlip) and flip.mode == "horizontal"
     assert isinstance(loaded.erasing, keras.layers.RandomErasing)
     assert (tuple(loaded.erasing.factor), tuple(loaded.erasing.scale)) == ((1.0, 1.0), (0.25, 0.25))
+
+
+def test_the_file_itself_is_plain_json(tmp_path):
+    # results.export alone, no Keras: the "keras" entry goes in and comes back out as JSON, a
+    # version-1 entry (no base stage, no erasing) in version 2's layout.
+    layer = {"module": "keras_cv.layers", "class_name": "MixUp", "config": {}}
+    configs = {
+        "pipeline": layer,
+        "batch_stage": {"cutmix": {"rate": 0.5, "layer": layer}, "mixup": {"rate": 1, "layer": layer}},
+    }
+    path = write_policy_document(policy_document(POLICY, configs, PROVENANCE), tmp_path / "policy.json")
+    document = read_policy_document(path)
+    assert document["provenance"]["trial"] == 7 and Policy.from_dict(document["policy"]) == POLICY
+    assert keras_configs(document, path) == {**configs, "base_stage": [], "erasing": None}
 
 
 def test_a_policy_without_the_new_stages_exports_none_of_them(tmp_path):

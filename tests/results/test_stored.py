@@ -9,14 +9,14 @@ import optuna
 import pytest
 from optuna.trial import TrialState, create_trial
 
-from results.confirmation import read_record
+from results.race_record import read_record
 from results.stored import (
-    CONFIRMATION_STUDY_ATTR,
-    CONFIRMATION_SUFFIX,
     EVALUATION_STUDY_ATTR,
     EVALUATION_SUFFIX,
+    RACE_STUDY_ATTR,
+    RACE_SUFFIX,
     StudySettings,
-    Training,
+    TrainingJob,
     open_trainings_study,
     read_scores,
     read_settings,
@@ -26,9 +26,10 @@ from results.stored import (
 )
 from results.trial_policies import best
 from results.trials import progress
-from space import BASELINES, GUIDE_POLICY, Policy, SearchSpace
+from space import BASELINES, GUIDE_POLICY, PRESETS, Budget, Policy, SearchSpace
 
-BUDGET = {"epochs": 1}
+BUDGET = PRESETS["smoke"]
+AT_20 = PRESETS["smoke"].replace(epochs=20)
 FIXTURE = Path(__file__).resolve().parent.parent / "data" / "study_2dc12ca.db.gz"
 
 
@@ -36,8 +37,8 @@ def test_a_training_is_one_trial_complete_with_its_score_or_failed_with_its_erro
     url = f"sqlite:///{tmp_path}/search.db"
     study = open_trainings_study(url, "s.evaluation", EVALUATION_STUDY_ATTR, {"study": "s", "value": "test accuracy"})
     assert study.user_attrs["augsearch_evaluation"] == {"study": "s", "value": "test accuracy"}
-    ok = Training(training_key(GUIDE_POLICY, 0, BUDGET, "d"), GUIDE_POLICY, 0, ["guide"])
-    bad = Training(training_key(GUIDE_POLICY, 1, BUDGET, "d"), GUIDE_POLICY, 1, ["guide"])
+    ok = TrainingJob(training_key(GUIDE_POLICY, 0, BUDGET, "d"), GUIDE_POLICY, 0, ["guide"])
+    bad = TrainingJob(training_key(GUIDE_POLICY, 1, BUDGET, "d"), GUIDE_POLICY, 1, ["guide"])
     history = [{"epoch": 1, "val_accuracy": 0.5}]
     outcome = {"test_accuracy": 0.75, "objective": 0.6, "val_accuracy": 0.5, "history": history}
     write_training(study, ok, BUDGET, "d", outcome, "test_accuracy")
@@ -56,33 +57,30 @@ def test_a_training_is_one_trial_complete_with_its_score_or_failed_with_its_erro
 
 
 def test_the_metric_picks_the_value(tmp_path):
-    study = open_trainings_study(
-        f"sqlite:///{tmp_path}/search.db", "s.confirmation", CONFIRMATION_STUDY_ATTR, {"study": "s"}
-    )
-    job = Training(training_key(GUIDE_POLICY, 0, BUDGET, "d"), GUIDE_POLICY, 0, ["trial 3"])
+    study = open_trainings_study(f"sqlite:///{tmp_path}/search.db", "s.confirmation", RACE_STUDY_ATTR, {"study": "s"})
+    job = TrainingJob(training_key(GUIDE_POLICY, 0, BUDGET, "d"), GUIDE_POLICY, 0, ["trial 3"])
     write_training(study, job, BUDGET, "d", {"objective": 0.6, "val_accuracy": 0.5}, "objective")
     assert study.get_trials()[0].value == 0.6
 
 
 def test_training_key_names_policy_seed_budget_and_dataset():
-    key = training_key(Policy(), 0, {"epochs": 20}, "fashion_mnist")
-    assert key == training_key(Policy(), 0, {"epochs": 20}, "fashion_mnist")
+    key = training_key(Policy(), 0, AT_20, "fashion_mnist")
+    assert key == training_key(Policy(), 0, AT_20, "fashion_mnist")
     others = {
-        training_key(Policy(magnitude=0.4), 0, {"epochs": 20}, "fashion_mnist"),
-        training_key(Policy(), 1, {"epochs": 20}, "fashion_mnist"),
-        training_key(Policy(), 0, {"epochs": 21}, "fashion_mnist"),
-        training_key(Policy(), 0, {"epochs": 20}, "tfds:mnist"),
+        training_key(Policy(magnitude=0.4), 0, AT_20, "fashion_mnist"),
+        training_key(Policy(), 1, AT_20, "fashion_mnist"),
+        training_key(Policy(), 0, AT_20.replace(epochs=21), "fashion_mnist"),
+        training_key(Policy(), 0, AT_20, "tfds:mnist"),
     }
     assert key not in others and len(others) == 4
 
 
 def test_policies_that_augment_alike_share_a_training():
     none = BASELINES["none"]
-    # The same hash as before canonical forms existed: stored trainings of `none` are still found.
-    assert training_key(none, 0, {"epochs": 20}, "d") == "4d72a426e06ec1f62dfc"
-    assert training_key(none.replace(ops=("brightness",)), 0, {"epochs": 20}, "d") == training_key(
-        none, 0, {"epochs": 20}, "d"
-    )
+    # The same hash as before canonical forms existed (and before budgets were passed as Budgets):
+    # stored trainings of `none` are still found.
+    assert training_key(none, 0, AT_20, "d") == "47cf507da15daab75ec2"
+    assert training_key(none.replace(ops=("brightness",)), 0, AT_20, "d") == training_key(none, 0, AT_20, "d")
 
 
 def test_read_scores_reads_only_complete_trainings(tmp_path):
@@ -127,10 +125,10 @@ def test_a_study_written_by_the_earlier_version_reads(earlier_study):
     record = read_record(study)
     assert record.winner == "trivialaugment" and record.winning.contestant.policy == BASELINES["trivialaugment"]
     chosen = best(study)
-    assert chosen.baseline == "trivialaugment" and chosen.trial is None
+    assert chosen.label == "trivialaugment" and chosen.is_baseline and chosen.trial is None
 
-    race = optuna.load_study(study_name="fashion_mnist" + CONFIRMATION_SUFFIX, storage=earlier_study)
-    assert CONFIRMATION_STUDY_ATTR in race.user_attrs and len(read_scores(race)) == 21
+    race = optuna.load_study(study_name="fashion_mnist" + RACE_SUFFIX, storage=earlier_study)
+    assert RACE_STUDY_ATTR in race.user_attrs and len(read_scores(race)) == 21
     assert len(read_scores(race)) == sum(len(result.scores) for result in record.results)
     evaluation = optuna.load_study(study_name="fashion_mnist" + EVALUATION_SUFFIX, storage=earlier_study)
     assert EVALUATION_STUDY_ATTR in evaluation.user_attrs and len(read_scores(evaluation)) == 35
@@ -138,5 +136,5 @@ def test_a_study_written_by_the_earlier_version_reads(earlier_study):
     trial = evaluation.trials[0]
     attrs = trial.user_attrs
     assert attrs["key"] == training_key(
-        Policy.from_dict(attrs["policy"]), attrs["seed"], attrs["budget"], attrs["dataset"]
+        Policy.from_dict(attrs["policy"]), attrs["seed"], Budget.from_dict(attrs["budget"]), attrs["dataset"]
     )

@@ -3,29 +3,29 @@ import json
 import optuna
 import pytest
 
-from results import load_policy_file
 from results.trial_policies import best, pick_trial
+from search import load_policy_file
 from search.cli import main
 from space import AugSearchError
 
 
 def test_best_is_the_complete_trial_with_the_highest_value(small_study):
     study = small_study
-    assert best(study).trial.number == 1 and best(study).label == "trial 1"
+    assert best(study).trial == 1 and best(study).label == "trial 1"
     assert pick_trial(study, "0").number == 0
 
 
 @pytest.mark.parametrize(
     "which, message",
     [
-        ("2", "--trial 2 is PRUNED, not COMPLETE"),
+        ("2", "^trial 2 is PRUNED, not COMPLETE"),
         (
             "3",
-            r"--trial 3 is FAIL, not COMPLETE, so it has no full-budget objective "
+            r"^trial 3 is FAIL, not COMPLETE, so it has no full-budget objective "
             r"\(error: FloatingPointError: loss is NaN\)",
         ),
-        ("9", "--trial 9: study 'fashion_mnist' has no such trial"),
-        ("first", "--trial must be 'best' or a trial number, but got --trial='first'"),
+        ("9", "^trial 9: study 'fashion_mnist' has no such trial"),
+        ("first", "^trial must be 'best' or a trial number, but got trial='first'"),
     ],
     ids=["pruned", "failed", "unknown", "not-a-number"],
 )

@@ -4,8 +4,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from results.trials import best_rows, ops_line, policy_line, progress, select_rows, training_seconds, trial_rows
-from space import EXTENDED_OPS, STANDARD_OPS, AugSearchError, Policy
+from results.trials import best_rows, progress, select_rows, training_seconds, trial_rows
+from space import AugSearchError, Budget
 
 
 def test_trial_rows_read_values_curves_and_attributes(small_study):
@@ -17,7 +17,7 @@ def test_trial_rows_read_values_curves_and_attributes(small_study):
         (3, "FAIL", None),
     ]
     assert rows[0].curve == (0.6, 0.8) and rows[2].curve == (0.1,) and rows[3].curve == ()
-    assert rows[0].reference == "guide" and rows[3].error.startswith("FloatingPointError")
+    assert rows[0].baseline == "guide" and rows[3].error.startswith("FloatingPointError")
     assert rows[1].wall_seconds == 59.0 and rows[1].epochs == 2
     assert [r.number for r in best_rows(small_study, 1)] == [1]
 
@@ -42,16 +42,16 @@ def test_select_rows(small_study, states, sort, limit, numbers):
     "kwargs, message",
     [
         (
-            {"states": "complete,done"},
-            r"--state must be comma-separated trial states .* but got --state='complete,done'",
+            {"state": "complete,done"},
+            r"state must be comma-separated trial states .* but got state='complete,done'",
         ),
-        ({"states": ","}, "--state must be"),
-        ({"sort": "speed"}, r"--sort must be one of number, value, wall, epochs, but got --sort='speed'"),
-        ({"limit": 0}, r"--limit must be an integer >= 1, but got --limit=0"),
+        ({"state": ","}, "state must be"),
+        ({"sort": "speed"}, r"sort must be one of number, value, wall, epochs, but got sort='speed'"),
+        ({"limit": 0}, r"limit must be an integer >= 1, but got limit=0"),
     ],
     ids=["unknown-state", "empty-state", "sort", "limit"],
 )
-def test_select_rows_rejects_bad_flags(small_study, kwargs, message):
+def test_select_rows_rejects_bad_values_naming_the_argument(small_study, kwargs, message):
     with pytest.raises(AugSearchError, match=message):
         select_rows(trial_rows(small_study), **kwargs)
 
@@ -60,29 +60,6 @@ def test_progress_counts_states(small_study):
     p = progress(small_study)
     assert (p.complete, p.pruned, p.failed, p.running, p.finished) == (2, 1, 1, 0, 3)
     assert (p.best_number, p.best_value) == (1, 0.85)
-
-
-@pytest.mark.parametrize(
-    "ops, expected",
-    [
-        (STANDARD_OPS, "standard"),
-        (tuple(op for op in STANDARD_OPS if op != "solarization"), "standard -solarization"),
-        (("rotation", "contrast"), "rotation,contrast"),
-        (EXTENDED_OPS, "extended"),
-    ],
-    ids=["standard", "standard-minus-one", "few", "extended"],
-)
-def test_ops_line_names_the_shortest_way(ops, expected):
-    assert ops_line(ops) == expected
-
-
-def test_policy_line_is_one_short_line():
-    line = policy_line(Policy(magnitude=0.25, augmentations_per_image=2, cutmix_rate=0.5))
-    assert line == "m=0.25±0.15 n=2 rate=0.91 ops=standard cutmix=0.50 mixup=0.00"
-    uniform = Policy(magnitude=1.0, magnitude_stddev=0.0, magnitude_distribution="uniform", augmentations_per_image=1)
-    assert policy_line(uniform).startswith("m=U(0,1.00) n=1 ")
-    recipe = uniform.replace(crop_padding=0.125, flip=True, erasing_rate=0.1, erasing_area=0.175)
-    assert policy_line(recipe).startswith("crop0.125+flip erase0.10@0.175 m=U(0,1.00) n=1 ")
 
 
 def timed_study(*trials):
@@ -124,20 +101,22 @@ def test_training_seconds_scale_exploration_speed_to_the_race_budget():
         (TrialState.PRUNED, 5000.0, CPU, [100.0] * 5),  # neither pruned nor failed trials count
         (TrialState.FAIL, 3.0, CPU, None),
     )
-    seconds, why = training_seconds(study, TARGET)
+    seconds, why = training_seconds(study, Budget(**TARGET))
     # The median: 11 s per 1,000 images, 20 x 3,000 image-epochs, plus the 10 s outside them.
     assert seconds == pytest.approx(10 + 0.011 * 20 * 3000) and why == ""
-    assert training_seconds(study, CPU)[0] == pytest.approx(120.0), "at its own budget: the median trial"
+    assert training_seconds(study, Budget(**CPU))[0] == pytest.approx(120.0), "at its own budget: the median trial"
 
     # Without per-epoch times, the whole duration scales with the image-epochs.
-    assert training_seconds(timed_study((TrialState.COMPLETE, 100.0, CPU, None)), TARGET)[0] == pytest.approx(600.0)
+    assert training_seconds(timed_study((TrialState.COMPLETE, 100.0, CPU, None)), Budget(**TARGET))[0] == pytest.approx(
+        600.0
+    )
 
 
 def test_training_seconds_do_not_scale_a_smoke_trials_start_up():
     smoke = {"epochs": 2, "train_examples": 256, "model": "small", "image_size": 32}
     full = {"epochs": 60, "train_examples": 6144, "model": "small", "image_size": 32}
     study = timed_study((TrialState.COMPLETE, 15.0, smoke, [6.0, 0.32]))
-    seconds, _ = training_seconds(study, full)
+    seconds, _ = training_seconds(study, Budget(**full))
     # 14.36 s of start-up and graph building, then 0.32 s per 256 images: not 15 s x 720.
     assert seconds == pytest.approx(15.0 - 0.64 + 0.32 / 256 * 60 * 6144)
 
@@ -145,10 +124,10 @@ def test_training_seconds_do_not_scale_a_smoke_trials_start_up():
 def test_training_seconds_are_unknown_for_another_model_or_without_a_complete_trial():
     study = timed_study((TrialState.COMPLETE, 100.0, CPU, [10.0] * 10))
     gpu = {"epochs": 30, "train_examples": 60000, "model": "efficientnetv2_b0", "image_size": 64}
-    assert training_seconds(study, gpu) == (
+    assert training_seconds(study, Budget(**gpu)) == (
         None,
         "exploration trained small at 32px, the race efficientnetv2_b0 at 64px",
     )
-    assert training_seconds(study, {**TARGET, "image_size": 64})[0] is None
+    assert training_seconds(study, Budget(**{**TARGET, "image_size": 64}))[0] is None
     pruned = timed_study((TrialState.PRUNED, 100.0, CPU, [10.0] * 5))
-    assert training_seconds(pruned, TARGET) == (None, "no complete exploration trial to time it by")
+    assert training_seconds(pruned, Budget(**TARGET)) == (None, "no complete exploration trial to time it by")

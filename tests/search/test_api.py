@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import search
-from results import load_policy_file
-from search.tune.trainable import trial_seed
+from search import load_policy_file
+from search.trainings import trial_seed
 from space import Policy
 from trainers.data import ArrayData
 
@@ -44,8 +44,8 @@ def test_a_search_from_python_with_my_model_and_my_arrays(arrays, tmp_path):
         budget_overrides={"epochs": 1, "image_size": 16, "train_examples": 64, "validation_examples": 20},
         runs_dir=tmp_path / "runs",
         resources=search.Resources(concurrency=2),
-        confirm_top=2,
-        confirm_seeds=2,
+        race_top=2,
+        race_seeds=2,
         race_baselines="none",
         target_budget="smoke",
         target_overrides={"epochs": 2, "image_size": 16, "train_examples": 64, "validation_examples": 20},
@@ -80,17 +80,19 @@ def test_a_search_from_python_with_my_model_and_my_arrays(arrays, tmp_path):
 
     # The best is the race's winner: the two best searched (trial 0 is the `none` baseline, which
     # races as itself) and `none`, trained again on 2 paired seeds at the target budget.
-    record = result.confirmation
+    record = result.race
     assert [r.label for r in record.results if r.contestant.is_baseline] == ["none"]
     assert sorted(r.contestant.trial for r in record.results if not r.contestant.is_baseline) == [1, 2]
-    assert record.budget == settings.race_budget_for(gpus=False).to_dict() and record.budget["epochs"] == 2
+    assert record.budget == settings.race_budget_for(gpus=False) and record.budget.epochs == 2
+    assert result.confirmation == record, "the record's earlier name is an alias"
     best = result.best
     assert best.label == record.winner and result.best_policy == best.policy
     if best.trial is None:
-        assert best.baseline == "none" and result.best_trial is None and result.best_value is None
+        assert best.label == "none" and result.best_trial is None and result.best_value is None
     else:
-        assert result.best_trial.number == best.trial.number and result.best_value == best.trial.value
-        assert result.best_policy == Policy.from_dict(best.trial.user_attrs["policy"])
+        trial = result.best_trial
+        assert trial.number == best.trial and result.best_value == trial.value
+        assert result.best_policy == Policy.from_dict(trial.user_attrs["policy"])
     path = result.export(tmp_path / "policy.json")
     assert path == tmp_path / "policy.json"
     assert load_policy_file(path).policy == result.best_policy
@@ -110,7 +112,7 @@ def test_search_result_of_a_study_without_a_complete_trial(tmp_path):
     result = SearchResult(study, f"sqlite:///{tmp_path}/search.db")
     assert result.best_trial is None and result.best_value is None and result.best_policy is None
     with pytest.raises(
-        AugSearchError, match=r"^--trial best: study 's' has no complete trial yet; run `search run` first\.$"
+        AugSearchError, match=r"^trial 'best': study 's' has no complete trial yet; run a search first\.$"
     ):
         result.export(tmp_path / "policy.json")
     assert not (tmp_path / "policy.json").exists()

@@ -3,29 +3,8 @@ themselves: tests/search/cli/test_evaluate_command.py)."""
 
 import pytest
 
-from results.evaluation import Entry
-from results.stored import training_key
 from search import EvaluationSettings, evaluate
-from search.evaluating import plan
-from space import GUIDE_POLICY, AugSearchError, Policy
-
-BUDGET = {"epochs": 1}
-
-
-def test_plan_trains_each_policy_and_seed_once_and_skips_what_is_stored():
-    entries = [
-        Entry("trial 0", "trial", GUIDE_POLICY),
-        Entry("guide", "baseline", GUIDE_POLICY),
-        Entry("none", "baseline", Policy(rate=0.0)),
-    ]
-    done = {training_key(Policy(rate=0.0), 0, BUDGET, "fashion_mnist")}
-    jobs, stored = plan(entries, [0, 1], BUDGET, "fashion_mnist", done)
-    assert stored == 1
-    assert [(job.policy, job.seed, job.labels) for job in jobs] == [
-        (GUIDE_POLICY, 0, ["trial 0", "guide"]),
-        (GUIDE_POLICY, 1, ["trial 0", "guide"]),
-        (Policy(rate=0.0), 1, ["none"]),
-    ]
+from space import AugSearchError, Policy
 
 
 def test_nothing_to_evaluate_is_refused_before_anything_is_made(tmp_path):
@@ -43,23 +22,23 @@ def test_trials_need_a_study(tmp_path):
     assert not (tmp_path / "runs" / "search.db").exists(), "a reader creates no study database"
 
 
-def test_top_k_takes_the_confirmation_standings_first(tmp_path):
+def test_top_k_takes_the_race_standings_first(tmp_path):
     import optuna
     from optuna.trial import create_trial
 
-    from results.confirmation import baseline_contestant, to_record, trial_contestant, write_record
+    from results.race_record import to_record, write_record
     from results.racing import race
     from search.evaluating import _ranked
-    from space import BASELINES
+    from space import PRESETS
+    from space.policy_ref import PolicyRef
 
     study = optuna.create_study(direction="maximize")
     for value in (0.90, 0.88, 0.86, 0.84):
         study.add_trial(create_trial(value=value, user_attrs={"policy": Policy(magnitude=value).to_dict()}))
-    complete = study.get_trials(deepcopy=False)
-    assert [t.number for t in _ranked(study, complete)] == [0, 1, 2, 3]
+    assert _ranked(study) == [0, 1, 2, 3]
     # Trial 2 won the race, then none (a baseline: no trial), trial 1 and trial 0; trial 3 never raced.
-    contestants = [trial_contestant(n, Policy(magnitude=v)) for n, v in ((0, 0.90), (1, 0.88), (2, 0.86))]
-    contestants.append(baseline_contestant("none", BASELINES["none"]))
+    contestants = [PolicyRef.of_trial(n, Policy(magnitude=v)) for n, v in ((0, 0.90), (1, 0.88), (2, 0.86))]
+    contestants.append(PolicyRef.of_baseline("none"))
     scores = {
         "trial 2": {1: 0.9, 2: 0.91},
         "none": {1: 0.89, 2: 0.9},
@@ -67,5 +46,5 @@ def test_top_k_takes_the_confirmation_standings_first(tmp_path):
         "trial 0": {1: 0.87, 2: 0.875},
     }
     finished = race([c.label for c in contestants], [1, 2], scores)
-    write_record(study, to_record(finished, contestants, budget=None, confirmation_study="c", exploration_trials=4))
-    assert [t.number for t in _ranked(study, complete)] == [2, 1, 0, 3]
+    write_record(study, to_record(finished, contestants, budget=PRESETS["smoke"], race_study="c", exploration_trials=4))
+    assert _ranked(study) == [2, 1, 0, 3]

@@ -13,7 +13,7 @@ MODEL = "tests_pkg.nets:build"  # the search is under test, not the proxy: the t
 
 
 def settings(runs_dir, trials, **fields):
-    fields = {"resources": Resources(concurrency=1), "confirm_top": 0, **fields}
+    fields = {"resources": Resources(concurrency=1), "race_top": 0, **fields}
     return SearchSettings(
         trials=trials, budget="smoke", budget_overrides=TINY, model=MODEL, baselines=False, runs_dir=runs_dir, **fields
     )

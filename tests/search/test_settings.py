@@ -6,7 +6,7 @@ import pytest
 
 from search.settings import EvaluationSettings, Placement, Resources, SearchSettings, default_study_name
 from space import AugSearchError, Policy, SearchSpace
-from trainers.budget import PRESETS
+from space.budget import PRESETS
 from trainers.data import ArrayData
 
 RESOURCES = {
@@ -54,11 +54,11 @@ SEARCH = {
     "data-dir": (dict(data_dir=3), r"^data_dir must be None or a folder path, but got data_dir=3\.$"),
     "budget-unknown": (
         dict(budget="huge"),
-        r"^budget must be None, a trainers\.Budget or one of smoke, cpu, gpu, but got budget='huge'\.$",
+        r"^budget must be None, a Budget or one of smoke, cpu, gpu, but got budget='huge'\.$",
     ),
     "budget-of-an-evaluation": (
         dict(budget="full"),
-        r"^budget must be None, a trainers\.Budget or one of smoke, cpu, gpu, but got budget='full'\.$",
+        r"^budget must be None, a Budget or one of smoke, cpu, gpu, but got budget='full'\.$",
     ),
     "budget-overrides-not-a-dict": (
         dict(budget_overrides=[1]),
@@ -99,9 +99,9 @@ SEARCH = {
     "baselines": (dict(baselines="no"), r"^baselines must be True or False, but got baselines='no'\.$"),
     "reuse-workers": (dict(reuse_workers=0), r"^reuse_workers must be True or False, but got reuse_workers=0\.$"),
     "verbose": (dict(verbose=None), r"^verbose must be True or False, but got verbose=None\.$"),
-    "confirm-top": (
-        dict(confirm_top=-1),
-        r"^confirm_top must be an integer >= 0 \(0: no race\), but got confirm_top=-1\.$",
+    "race-top": (
+        dict(race_top=-1),
+        r"^race_top must be an integer >= 0 \(0: no race\), but got race_top=-1\.$",
     ),
     "race-baselines": (
         dict(race_baselines="none,autoaugment"),
@@ -111,16 +111,16 @@ SEARCH = {
     ),
     "target-budget": (
         dict(target_budget="cpu"),
-        r"^target_budget must be None, a trainers\.Budget or one of full, full-gpu, smoke, proxy, "
+        r"^target_budget must be None, a Budget or one of full, full-gpu, smoke, proxy, "
         r"but got target_budget='cpu'\.$",
     ),
     "target-overrides": (
         dict(target_overrides={"epochs": 0}),
         r"^target_epochs must be an integer >= 1, but got target_epochs=0\.$",
     ),
-    "confirm-seeds": (
-        dict(confirm_seeds=1),
-        r"^confirm_seeds must be an integer >= 2 \(an interval needs two seeds\), but got confirm_seeds=1\.$",
+    "race-seeds": (
+        dict(race_seeds=1),
+        r"^race_seeds must be an integer >= 2 \(an interval needs two seeds\), but got race_seeds=1\.$",
     ),
     "keras-callbacks": (
         dict(keras_callbacks=[1]),
@@ -160,7 +160,7 @@ EVALUATION = {
     "trials-a-number": (dict(trials=3), r"^trials must be a list of 'best' or trial numbers, but got trials=3\.$"),
     "budget-of-a-search": (
         dict(budget="cpu"),
-        r"^budget must be None, a trainers\.Budget or one of full, full-gpu, smoke, but got budget='cpu'\.$",
+        r"^budget must be None, a Budget or one of full, full-gpu, smoke, but got budget='cpu'\.$",
     ),
     "dataset": (dict(dataset=5), r"^dataset must be a dataset spec .* but got dataset=5\.$"),
     "model": (dict(model=""), r"^model must be None, a model name "),
@@ -224,6 +224,14 @@ def test_the_race_trains_at_the_target_budget_scored_on_validation_images():
     assert SearchSettings(model="efficientnetv2_b0").race_budget_for(gpus=False).model == "efficientnetv2_b0"
     assert SearchSettings(race_baselines=["trivialaugment"]).race_baselines == ("trivialaugment",)
     assert SearchSettings(race_baselines="").race_baselines == ()
+
+
+def test_the_race_settings_earlier_names_are_aliases():
+    settings = SearchSettings(confirm_top=0, confirm_seeds=3)
+    assert (settings.race_top, settings.race_seeds) == (0, 3)
+    assert SearchSettings(race_top=2).race_top == 2
+    with pytest.raises(AugSearchError, match=r"^race_seeds must be an integer >= 2"):
+        SearchSettings(confirm_seeds=1)
 
 
 def test_a_smoke_search_races_at_smoke_unless_the_target_is_given():

@@ -21,16 +21,16 @@ def test_default_storage_is_sqlite_in_the_run_directory(tmp_path):
     [
         (
             "not a url",
-            r"^--storage must be an SQLAlchemy database URL such as sqlite:///runs/search\.db or postgresql://",
+            r"^storage must be an SQLAlchemy database URL such as sqlite:///runs/search\.db or postgresql://",
         ),
-        ("nosuchdb://host/db", r"^--storage must be an SQLAlchemy database URL .* \(Can't load plugin"),
+        ("nosuchdb://host/db", r"^storage must be an SQLAlchemy database URL .* \(Can't load plugin"),
         (
             "sqlite:///:memory:",
-            r"^--storage must name an SQLite file .* an in-memory database would be lost with the process\.$",
+            r"^storage must name an SQLite file .* an in-memory database would be lost with the process\.$",
         ),
         (
             "sqlite:////nonexistent/folder/search.db",
-            r"^--storage 'sqlite:////nonexistent/folder/search\.db': the folder '/nonexistent/folder' "
+            r"^storage 'sqlite:////nonexistent/folder/search\.db': the folder '/nonexistent/folder' "
             r"of its SQLite file does not exist\.$",
         ),
     ],
@@ -98,10 +98,10 @@ def test_the_only_search_study_is_found_and_evaluation_studies_are_passed_over(t
     optuna.create_study(storage=url, study_name="fashion_mnist.evaluation")
     assert load_existing_study(tmp_path, None, None).study_name == "fashion_mnist"
     optuna.create_study(storage=url, study_name="other")
-    with pytest.raises(AugSearchError, match=r"--study is needed: .* holds 2 search studies \(fashion_mnist, other\)"):
+    with pytest.raises(AugSearchError, match=r"^study is needed: .* holds 2 search studies \(fashion_mnist, other\)"):
         load_existing_study(tmp_path, None, None)
     with pytest.raises(
         AugSearchError,
-        match=r"--study 'nope' is not in .*; its studies are: fashion_mnist, fashion_mnist\.evaluation, other\.",
+        match=r"^study 'nope' is not in .*; its studies are: fashion_mnist, fashion_mnist\.evaluation, other\.",
     ):
         load_existing_study(tmp_path, None, "nope")

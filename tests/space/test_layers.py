@@ -14,6 +14,8 @@ from space.layers import (
     build_op,
     build_pipeline,
     image_stages,
+    stage_configs,
+    stages_from_configs,
 )
 from space.ops import VALUE_RANGE, Sampler
 
@@ -339,3 +341,23 @@ def test_image_stages_are_base_then_ops_then_erasing_and_skip_the_ops_at_rate_0(
         keras.layers.RandomErasing,
     ]
     assert keras_cv.layers.RandomAugmentationPipeline not in [type(layer) for layer in image_stages(STAGES_ON, 2)]
+
+
+def test_stage_configs_rebuild_into_the_same_layers():
+    policy = BASELINES["ta-cifar"].replace(cutmix_rate=0.5, mixup_rate=0.25)
+    configs = stage_configs(policy)
+    stages = stages_from_configs(configs, "test")
+    assert [type(layer) for layer in stages.base_stage] == [keras.layers.RandomTranslation, keras.layers.RandomFlip]
+    assert isinstance(stages.pipeline, keras_cv.layers.RandomAugmentationPipeline)
+    assert len(stages.pipeline.layers) == len(policy.ops)
+    assert isinstance(stages.erasing, keras.layers.RandomErasing)
+    assert [rate for _, rate in stages.batch_stage.stages] == [0.5, 0.25]
+
+
+def test_a_config_that_gives_another_layer_is_refused_with_its_source():
+    configs = stage_configs(GUIDE_POLICY)
+    configs["erasing"] = configs["batch_stage"]["mixup"]["layer"]
+    with pytest.raises(
+        AugSearchError, match=r"^policy file 'p.json': erasing must be a RandomErasing, but .* MixUp\.$"
+    ):
+        stages_from_configs(configs, "policy file 'p.json'")

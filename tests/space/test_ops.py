@@ -1,7 +1,7 @@
 import pytest
 
-from space import EXTENDED_OPS, OPS, STANDARD_OPS, AugSearchError, resolve_ops
-from space.ops import Fixed, Linear, Range, Sampled, Sampler
+from space import EXTENDED_OPS, OPS, STANDARD_OPS, TRIVIALAUGMENT_OPS, AugSearchError, resolve_ops
+from space.ops import Fixed, Linear, Range, Sampled, Sampler, ops_text
 
 
 def test_standard_ops_are_kerascv_randaugment_in_its_order():
@@ -48,6 +48,52 @@ def test_resolve_ops_errors_name_the_argument(spec, message):
     with pytest.raises(AugSearchError, match=message) as info:
         resolve_ops(spec, argument="--ops")
     assert str(info.value).startswith("--ops")
+
+
+@pytest.mark.parametrize(
+    "ops, expected",
+    [
+        (STANDARD_OPS, "standard"),
+        (tuple(op for op in STANDARD_OPS if op != "solarization"), "standard -solarization"),
+        (tuple(op for op in TRIVIALAUGMENT_OPS if op not in ("rotation", "sharpness")), "standard +posterization"),
+        (("contrast", "rotation"), "contrast,rotation"),
+        (EXTENDED_OPS, "extended"),
+        (tuple(op for op in EXTENDED_OPS if op != "cutout"), "extended -cutout"),
+        (resolve_ops((*TRIVIALAUGMENT_OPS, "grid_mask")), "trivialaugment +grid_mask"),
+    ],
+    ids=["standard", "standard-minus-one", "standard-plus-one", "few", "extended", "extended-minus-one", "plus"],
+)
+def test_ops_text_is_the_shortest_name_and_resolve_ops_reads_it_back(ops, expected):
+    assert ops_text(ops) == expected
+    assert resolve_ops(ops_text(ops)) == ops
+
+
+def test_resolve_ops_takes_a_set_with_changes_in_any_order():
+    assert resolve_ops("standard -solarization +rotation -brightness") == tuple(
+        op for op in (*STANDARD_OPS, "rotation") if op not in ("solarization", "brightness")
+    )
+    assert resolve_ops("contrast, rotation +brightness") == ("contrast", "brightness", "rotation")
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        (
+            "standard -rotation",
+            r"--ops must remove only ops it has, but 'rotation' is not in --ops='standard -rotation'",
+        ),
+        (
+            "standard +contrast",
+            r"--ops must add only ops it lacks, but 'contrast' is already in --ops='standard \+contrast'",
+        ),
+        ("standard -blur", r"--ops has unknown op 'blur'"),
+        ("brightness -brightness", r"--ops must name at least one op"),
+    ],
+    ids=["remove-absent", "add-present", "unknown", "empty"],
+)
+def test_bad_changes_to_an_op_set_name_the_argument(spec, message):
+    with pytest.raises(AugSearchError, match=message):
+        resolve_ops(spec, argument="--ops")
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,20 @@
 import json
+import math
 
+import optuna
 import pytest
 
-from space import GUIDE_POLICY, NO_AUGMENTATION, STANDARD_OPS, AugSearchError, Policy
+from space import (
+    BASELINES,
+    EXTENDED_OPS,
+    GUIDE_POLICY,
+    NO_AUGMENTATION,
+    STANDARD_OPS,
+    AugSearchError,
+    Policy,
+    SearchSpace,
+    suggest_policy,
+)
 
 
 def test_defaults_are_kerascv_randaugment_defaults():
@@ -45,6 +57,7 @@ def test_defaults_are_kerascv_randaugment_defaults():
         ("mixup_rate", -1, r"mixup_rate must be a number in \[0, 1\]"),
         ("cutmix_alpha", 0, r"cutmix_alpha must be a number > 0, but got cutmix_alpha=0"),
         ("mixup_alpha", -0.2, r"mixup_alpha must be a number > 0"),
+        ("mixup_alpha", math.inf, r"mixup_alpha must be a number > 0, but got mixup_alpha=inf"),
         ("crop_padding", 0.6, r"crop_padding must be a number in \[0, 0.5\] \(a fraction of the image side"),
         ("crop_padding", -0.1, r"crop_padding=-0.1"),
         ("flip", 1, r"flip must be True or False, but got flip=1"),
@@ -118,17 +131,175 @@ def test_from_dict_rejects_unknown_fields_and_fills_missing_with_defaults():
         Policy.from_dict([0.5])
 
 
-def test_repr_is_one_readable_line():
-    text = repr(GUIDE_POLICY)
-    assert "\n" not in text
-    assert "m=0.30±0.20" in text and "n=3" in text and "ops=[standard]" in text and "cutmix=1.00" in text
-    assert "ops=[solarization,rotation]" in repr(Policy(ops=("rotation", "solarization")))
+#: Each baseline's text, as `search trials` and the race show it.
+BASELINE_TEXTS = {
+    "none": "m=0±0 n=1 rate=0 ops=trivialaugment",
+    "guide": "m=0.3±0.2 n=3 rate=1 ops=standard cutmix=1(α=1) mixup=1(α=0.2)",
+    "randaugment": "m=0.5±0.15 n=3 rate=10/11 ops=standard",
+    "trivialaugment": "m=U(0,1) n=1 rate=13/14 ops=trivialaugment",
+    "cropflip": "crop0.125+flip m=0±0 n=1 rate=0 ops=trivialaugment",
+    "ta-cifar": "crop0.125+flip erase1@0.25 m=U(0,1) n=1 rate=13/14 ops=trivialaugment",
+    "torchvision": "crop0.125+flip erase0.1@0.175 m=U(0,1) n=1 rate=13/14 ops=trivialaugment "
+    "cutmix=0.5(α=1) mixup=0.5(α=0.2)",
+}
 
 
-def test_repr_mentions_the_distribution_only_when_uniform():
-    assert "U(" not in repr(GUIDE_POLICY)
-    text = repr(Policy(magnitude=0.5, magnitude_stddev=0.0, magnitude_distribution="uniform"))
-    assert "m=U(0,0.50) n=3" in text and "±" not in text
+@pytest.mark.parametrize("name", BASELINES)
+def test_each_baseline_has_one_short_text_that_parses_back(name):
+    policy, text = BASELINES[name], BASELINE_TEXTS[name]
+    assert str(policy) == text
+    assert Policy.parse(text) == policy
+    assert repr(policy) == f"Policy({text!r})"
+
+
+@pytest.mark.parametrize("space", [SearchSpace(), SearchSpace(ops=EXTENDED_OPS)], ids=["default", "extended"])
+def test_searched_policies_round_trip_exactly(space):
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(300):
+        trial = study.ask()
+        policy = suggest_policy(trial, space)
+        study.tell(trial, 0.0)
+        text = str(policy)
+        assert "\n" not in text
+        assert Policy.parse(text) == policy, text
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        Policy(magnitude=0.43874291872, magnitude_stddev=1 / 3, rate=2 / 3),
+        Policy(magnitude=5e-324, magnitude_stddev=1e-05, rate=1 - 2**-53, augmentations_per_image=10**20),
+        Policy(magnitude=-0.0, rate=0.1 + 0.2, cutmix_alpha=1e300, mixup_alpha=1e-300),
+        # Fields that cannot act, which canonical() would forget: an equal Policy still needs them.
+        Policy(rate=0.0, magnitude=0.7, augmentations_per_image=4, ops="extended"),
+        Policy(cutmix_alpha=0.5, mixup_alpha=3.0, erasing_area=0.1),
+        Policy(crop_padding=0.5, erasing_rate=1e-3, erasing_area=1.0, cutmix_rate=1.0, mixup_rate=1e-17),
+        Policy(flip=True, ops=("brightness",)),
+        Policy(crop_padding=1 / 7, ops="trivialaugment -solarization +grid_mask"),
+        Policy(magnitude=1 / 3, magnitude_stddev=0.0, magnitude_distribution="uniform", rate=0.0),
+    ],
+    ids=[
+        "long-decimals",
+        "tiny-and-huge",
+        "negative-zero",
+        "idle-ops",
+        "idle-alphas",
+        "extremes",
+        "flip-only",
+        "changed-ops",
+        "uniform-third",
+    ],
+)
+def test_edge_values_round_trip_exactly(policy):
+    assert Policy.parse(str(policy)) == policy, str(policy)
+
+
+def test_the_text_keeps_exact_numbers_short():
+    assert str(Policy(magnitude=0.43874291872, rate=1 / 3)).startswith("m=0.43874291872±0.15 n=3 rate=1/3 ")
+    # Parts at their defaults and off are left out; a part that is off but not at its default stays.
+    assert str(Policy()) == "m=0.5±0.15 n=3 rate=10/11 ops=standard"
+    assert (
+        str(Policy(cutmix_alpha=0.5, erasing_area=0.1))
+        == "erase0@0.1 m=0.5±0.15 n=3 rate=10/11 ops=standard cutmix=0(α=0.5)"
+    )
+    assert (
+        str(Policy(flip=True, ops=("rotation", "solarization")))
+        == "flip m=0.5±0.15 n=3 rate=10/11 ops=solarization,rotation"
+    )
+
+
+def test_parse_takes_the_parts_in_any_order():
+    text = "ops=standard -solarization mixup=0.25(α=0.2) n=2 rate=1 flip m=U(0,0.5)"
+    expected = Policy(
+        magnitude=0.5,
+        magnitude_stddev=0.0,
+        magnitude_distribution="uniform",
+        augmentations_per_image=2,
+        rate=1.0,
+        ops=tuple(op for op in STANDARD_OPS if op != "solarization"),
+        mixup_rate=0.25,
+        flip=True,
+    )
+    assert Policy.parse(text) == expected
+
+
+_VALID = "m=0.5±0.15 n=3 rate=1 ops=standard"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", r"^policy must give m=, n=, rate= and ops= \(it lacks m=\), but got policy=''\.$"),
+        ("m=0.5±0.15 rate=1 ops=standard", r"\(it lacks n=\)"),
+        (
+            _VALID + " foo",
+            r"^policy has unknown part 'foo'; expected parts such as 'crop0\.125\+flip .*', but got policy=",
+        ),
+        (_VALID + " n=2", r"^policy must give each part once, but n comes twice in policy="),
+        (
+            "m=0.5 n=3 rate=1 ops=standard",
+            r"^policy part 'm=0\.5' must be m=<magnitude>±<stddev> or m=U\(0,<magnitude>\)",
+        ),
+        ("m=0.5±0.15 n=3 rate=0,5 ops=standard", r"^policy part 'rate=0,5' must be rate=<rate> \(numbers such as"),
+        ("m=0.5±0.15 n=3 rate=1/0 ops=standard", r"^policy part 'rate=1/0' must be rate=<rate>"),
+        ("m=0.5±0.15 n=3.0 rate=1 ops=standard", r"^policy part 'n=3\.0' must be n=<ops per image>"),
+        (_VALID + " cutmix=0.5", r"^policy part 'cutmix=0\.5' must be cutmix=<rate>\(α=<alpha>\)"),
+        ("crop+flip " + _VALID, r"^policy part 'crop\+flip' must be crop<padding>, crop<padding>\+flip or flip"),
+        ("erase0.5 " + _VALID, r"^policy part 'erase0\.5' must be erase<rate>@<area>"),
+        (
+            "m=1.5±0.15 n=3 rate=1 ops=standard",
+            r"^policy='m=1\.5±0\.15 .*' is not a valid policy: "
+            r"magnitude must be a number in \[0, 1\], but got magnitude=1\.5\.$",
+        ),
+        (
+            "m=0.5±0.15 n=0 rate=1 ops=standard",
+            r"is not a valid policy: augmentations_per_image must be an integer >= 1",
+        ),
+        ("m=0.5±0.15 n=3 rate=1 ops=blur", r"is not a valid policy: ops has unknown op 'blur'"),
+        ("m=0.5±0.15 n=3 rate=1 ops=standard -rotation", r"is not a valid policy: ops must remove only ops it has"),
+        (
+            "m=U(0,0.5) n=3 rate=1e999 ops=standard",
+            r"is not a valid policy: rate must be a number in \[0, 1\], but got rate=inf",
+        ),
+        (
+            "m=0.5±0.15 n=3 rate=1 ops=standard cutmix=0(α=1e999)",
+            r"cutmix_alpha must be a number > 0, but got cutmix_alpha=inf",
+        ),
+    ],
+    ids=[
+        "empty",
+        "missing",
+        "unknown",
+        "twice",
+        "magnitude",
+        "comma",
+        "zero-denominator",
+        "float-n",
+        "no-alpha",
+        "crop-without-padding",
+        "erase-without-area",
+        "out-of-range",
+        "zero-ops-per-image",
+        "unknown-op",
+        "remove-absent-op",
+        "infinite-rate",
+        "infinite-alpha",
+    ],
+)
+def test_malformed_text_is_a_one_line_error_naming_the_argument(text, message):
+    with pytest.raises(AugSearchError, match=message) as info:
+        Policy.parse(text)
+    assert "\n" not in str(info.value)
+
+
+def test_parse_names_the_argument_it_is_given():
+    with pytest.raises(AugSearchError, match=r"^--policy has unknown part 'x'") as info:
+        Policy.parse("x", argument="--policy")
+    # Its example is a real policy's text, with every part.
+    assert repr(BASELINE_TEXTS["torchvision"]) in str(info.value)
+    with pytest.raises(AugSearchError, match=r"^policy must be a policy's text such as .*, but got policy=None\.$"):
+        Policy.parse(None)
 
 
 def test_reference_policies():
@@ -178,11 +349,12 @@ def test_the_new_stages_are_off_by_default_so_a_dict_stored_before_them_means_wh
 _NEW_FIELDS = ("crop_padding", "flip", "erasing_rate", "erasing_area")
 
 
-def test_stages_round_trip_and_show_in_the_repr():
+def test_stages_round_trip_and_show_first_in_the_text():
     policy = Policy(crop_padding=0.125, flip=True, erasing_rate=0.5, erasing_area=0.25)
     assert Policy.from_dict(json.loads(json.dumps(policy.to_dict()))) == policy
-    assert repr(policy).startswith("Policy(crop0.125+flip erase0.50@0.25 m=0.50±0.15")
-    assert "crop" not in repr(Policy()) and "erase" not in repr(Policy())
+    assert str(policy).startswith("crop0.125+flip erase0.5@0.25 m=0.5±0.15 ")
+    assert str(Policy(crop_padding=0.25)).startswith("crop0.25 m=")
+    assert "crop" not in str(Policy()) and "erase" not in str(Policy())
 
 
 def test_what_augments_each_image():

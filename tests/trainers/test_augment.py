@@ -15,7 +15,9 @@ import tensorflow as tf
 
 from space import Policy
 from space.layers import build_pipeline
+from trainers import pipeline as input_pipeline
 from trainers.augment import BatchedPipeline
+from trainers.subsets import Split
 
 N_OPS, SLOTS, RATE = 3, 2, 0.7
 IMAGES = 3000
@@ -127,17 +129,14 @@ def test_rate_zero_is_the_identity_and_shapes_are_kept():
 def test_training_stream_is_reproducible_in_both_executions(monkeypatch, chunk):
     """Large images go one at a time through KerasCV's pipeline, small ones in chunks: either way
     the same seed gives the same stream, and the chunk decides which execution runs."""
-    import trainers.pipeline as pipeline
-    from trainers.data import Split
-
-    monkeypatch.setattr(pipeline, "augment_chunk", lambda shape: chunk)
+    monkeypatch.setattr(input_pipeline, "augment_chunk", lambda shape: chunk)
     rng = np.random.default_rng(0)
     split = Split(rng.integers(0, 256, (32, 16, 16, 3), dtype=np.uint8), np.arange(32, dtype=np.int64) % 4)
     policy = Policy(rate=1.0, augmentations_per_image=2, crop_padding=0.125, flip=True, erasing_rate=0.5)
 
     def first_batches(seed):
         keras.utils.set_random_seed(seed)
-        ds = pipeline.train_dataset(split, policy, num_classes=4, batch_size=8, seed=seed, shards=2)
+        ds = input_pipeline.train_dataset(split, policy, num_classes=4, batch_size=8, seed=seed, shards=2)
         return np.stack([images.numpy() for images, _ in ds.take(3)])
 
     a, b = first_batches(3), first_batches(3)
@@ -148,15 +147,12 @@ def test_training_stream_is_reproducible_in_both_executions(monkeypatch, chunk):
 
 def test_the_base_stage_alone_augments_the_training_stream():
     """At rate 0 with a base stage, every image still goes through the crop and the flip."""
-    import trainers.pipeline as pipeline
-    from trainers.data import Split
-
     images = np.tile(np.arange(16, dtype=np.uint8).reshape(1, 1, 16, 1) * 10 + 50, (32, 16, 1, 3))
     split = Split(images, np.arange(32, dtype=np.int64) % 4)
 
     def batches(policy):
         keras.utils.set_random_seed(1)
-        ds = pipeline.train_dataset(split, policy, num_classes=4, batch_size=16, seed=1)
+        ds = input_pipeline.train_dataset(split, policy, num_classes=4, batch_size=16, seed=1)
         return np.concatenate([batch.numpy() for batch, _ in ds.take(2)])
 
     plain = batches(Policy(rate=0.0))

@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_importing_budgets_does_not_import_tensorflow():
     # A new interpreter: this one imported TensorFlow long ago.
     code = (
-        "import trainers, trainers.budget, sys\n"
+        "import trainers, sys\n"
         "from trainers import Budget, PRESETS, ArrayData\n"
-        "assert 'tensorflow' not in sys.modules, 'trainers.budget imported TensorFlow'\n"
+        "assert 'tensorflow' not in sys.modules, 'trainers.Budget imported TensorFlow'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

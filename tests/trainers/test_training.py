@@ -1,5 +1,6 @@
 """Training and its input pipeline, on the real Fashion-MNIST at smoke budgets."""
 
+import dataclasses
 import math
 
 import keras
@@ -151,8 +152,6 @@ def test_same_seed_gives_the_same_result(fashion, smoke_run):
 
 
 def test_score_test_scores_the_test_split_after_training_and_changes_nothing_else(fashion, smoke_run):
-    import dataclasses
-
     assert smoke_run[0].test_accuracy is None and smoke_run[0].test_loss is None  # a search never scores it
     # With the validation images the budget validates on as the test split, the test scores are
     # the last validation's.

@@ -14,7 +14,7 @@ from typing import Literal, overload
 import numpy as np
 
 from space.errors import AugSearchError
-from trainers.sources.source import Source
+from trainers.sources.source import DataDir, Source
 from trainers.subsets import Pool
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"  # where Debian's package installs it
@@ -39,7 +39,7 @@ FASHION_MNIST_CLASSES = (
 )
 
 
-def _fashion_mnist_paths(data_dir: str | os.PathLike | None) -> dict[str, Path]:
+def _fashion_mnist_paths(data_dir: DataDir) -> dict[str, Path]:
     """The four IDX files, from data_dir, else $AUGSEARCH_DATA_DIR, else Debian's folder.
 
     A folder may hold the files or a `fashion-mnist` sub-folder that does (as /usr/share/datasets).
@@ -97,7 +97,7 @@ def _read_idx(path: Path, header_only: bool = False) -> np.ndarray | None:
     return body.reshape(dims)
 
 
-def _fashion_mnist(data_dir, include_test: bool) -> tuple[Sequence[str], dict[str, Pool]]:
+def _fashion_mnist(data_dir: DataDir, include_test: bool) -> tuple[Sequence[str], dict[str, Pool]]:
     paths = _fashion_mnist_paths(data_dir)
     pools = {"train": _idx_pool(paths["train_images"], paths["train_labels"])}
     if include_test:  # 10k images only read when asked for
@@ -114,12 +114,12 @@ def _idx_pool(images_path: Path, labels_path: Path) -> Pool:
     return Pool(labels.astype(np.int64), lambda i: images[i][..., None])  # grey: one channel
 
 
-def _check(spec: str, arg: str, data_dir) -> None:
+def _check(spec: str, arg: str, data_dir: DataDir) -> None:
     for path in _fashion_mnist_paths(data_dir).values():
         _read_idx(path, header_only=True)
 
 
-def _load(spec: str, arg: str, data_dir, include_test: bool) -> tuple[Sequence[str], dict[str, Pool], int]:
+def _load(spec: str, arg: str, data_dir: DataDir, include_test: bool) -> tuple[Sequence[str], dict[str, Pool], int]:
     return (*_fashion_mnist(data_dir, include_test), 0)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from space.errors import AugSearchError
-from trainers.sources.source import Source
+from trainers.sources.source import DataDir, Source
 from trainers.subsets import Pool
 
 #: A folder with a larger share of undecodable files is refused: it is probably the wrong folder.
@@ -195,7 +195,7 @@ def _pool(spec: str, root: Path, classes: Classes, carved: tuple[str, ...]) -> t
     return Pool(np.asarray(labels, np.int64), fetch), len(bad)
 
 
-def _check(spec: str, arg: str, data_dir) -> None:
+def _check(spec: str, arg: str, data_dir: DataDir) -> None:
     root, _, splits = _listing(spec, arg)
     # Decoding stops at each class's first image: cheap for a healthy folder, while a folder
     # of corrupt files fails here, before a search starts, rather than when it is loaded.
@@ -208,7 +208,7 @@ def _check(spec: str, arg: str, data_dir) -> None:
                 )
 
 
-def _load(spec: str, arg: str, data_dir, include_test: bool) -> tuple[Sequence[str], dict[str, Pool], int]:
+def _load(spec: str, arg: str, data_dir: DataDir, include_test: bool) -> tuple[Sequence[str], dict[str, Pool], int]:
     root, class_names, splits = _listing(spec, arg)
     carved = tuple(split for split in ("validation", "test") if split not in splits)
     if not include_test:

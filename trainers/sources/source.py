@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from trainers.subsets import Pool
 
+#: Where a source finds its files (`load_dataset`'s `data_dir`): a folder, or None for its default.
+DataDir = str | os.PathLike | None
 #: (spec, arg, data_dir) -> None, raising AugSearchError: the checks that need no loading.
-Check = Callable[[str, str, object], None]
+Check = Callable[[str, str, DataDir], None]
 #: (spec, arg, data_dir, include_test) -> (class names, the splits it has as Pools, files skipped).
-Load = Callable[[str, str, object, bool], tuple[Sequence[str], dict[str, Pool], int]]
+Load = Callable[[str, str, DataDir, bool], tuple[Sequence[str], dict[str, Pool], int]]
 #: (spec, arg) -> whether that dataset has no test split of its own (a folder may have one or not).
 CarvesTest = Callable[[str, str], bool]
 

@@ -4,15 +4,16 @@ it on first use; the checks download nothing)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from space.errors import AugSearchError, first_line, require
-from trainers.sources.source import Source
+from trainers.sources.source import DataDir, Source
 from trainers.subsets import Pool
 
 
-def _tfds_builder(spec: str, name: str, data_dir):
+def _tfds_builder(spec: str, name: str, data_dir: DataDir) -> Any:  # a tfds.core.DatasetBuilder
     """The TFDS builder for `name` (no download), checked to be image classification."""
     import tensorflow_datasets as tfds
 
@@ -42,7 +43,7 @@ def _tfds_builder(spec: str, name: str, data_dir):
     return builder
 
 
-def _tfds(spec: str, name: str, data_dir, include_test: bool) -> tuple[Sequence[str], dict[str, Pool]]:
+def _tfds(spec: str, name: str, data_dir: DataDir, include_test: bool) -> tuple[Sequence[str], dict[str, Pool]]:
     import tensorflow_datasets as tfds
 
     builder = _tfds_builder(spec, name, data_dir)
@@ -63,7 +64,7 @@ def _tfds(spec: str, name: str, data_dir, include_test: bool) -> tuple[Sequence[
     return info.features[label_key].names, pools
 
 
-def _tfds_pool(dataset, encoded: bool) -> Pool:
+def _tfds_pool(dataset: Any, encoded: bool) -> Pool:  # a tf.data.Dataset of (image, label)
     images, label_batches = [], []
     for batch_images, batch_labels in dataset.batch(1024).as_numpy_iterator():
         images.extend(batch_images)
@@ -81,11 +82,11 @@ def _decode_tfds_image(data: bytes) -> np.ndarray:
     return tf.io.decode_image(data, channels=3, expand_animations=False).numpy()
 
 
-def _check(spec: str, arg: str, data_dir) -> None:
+def _check(spec: str, arg: str, data_dir: DataDir) -> None:
     _tfds_builder(spec, arg, data_dir)
 
 
-def _load(spec: str, arg: str, data_dir, include_test: bool) -> tuple[Sequence[str], dict[str, Pool], int]:
+def _load(spec: str, arg: str, data_dir: DataDir, include_test: bool) -> tuple[Sequence[str], dict[str, Pool], int]:
     return (*_tfds(spec, arg, data_dir, include_test), 0)
 
 

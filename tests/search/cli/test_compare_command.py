@@ -1,8 +1,8 @@
 import numpy as np
 from PIL import Image
 
-from results import export_policy
 from results.samples import CAPTION_HEIGHT, PAD, grid_shape
+from search import export_policy
 from search.cli import main
 
 

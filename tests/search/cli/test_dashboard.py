@@ -19,8 +19,9 @@ from PIL import Image
 
 from results.artifacts import CURVE_FILE, GRID_FILE, artifact_store, upload_trial_artifacts, write_study_note
 from results.curves import learning_curve_png
-from results.samples import Samples, png_bytes, sample_grid
+from results.samples import Samples, png_bytes
 from search.cli import main
+from search.grid_images import policy_grid
 from space import BASELINES, GUIDE_POLICY, SearchSpace
 
 SEARCH = Path(sys.executable).parent / "search"
@@ -36,20 +37,22 @@ CHROMIUM_FLAGS = (
 
 def confirmation_study(study):
     """The race of `study`'s trial 0 on 2 seeds, stored the way `search run` stores it."""
-    from results.confirmation import markdown, to_record, trial_contestant
+    from results.race_record import markdown, to_record
     from results.racing import race
-    from results.stored import CONFIRMATION_SUFFIX
-    from search.confirming import _write_note
+    from results.stored import RACE_SUFFIX
+    from search.race import _write_note
+    from space import PRESETS
+    from space.policy_ref import PolicyRef
 
     trainings = optuna.create_study(
-        storage=study._storage, study_name=study.study_name + CONFIRMATION_SUFFIX, direction="maximize"
+        storage=study._storage, study_name=study.study_name + RACE_SUFFIX, direction="maximize"
     )
     for seed, value in ((11, 0.61), (12, 0.63)):
         trainings.add_trial(optuna.trial.create_trial(value=value, user_attrs={"seed": seed, "labels": ["trial 0"]}))
     finished = race(["trial 0"], [11, 12], {"trial 0": {11: 0.61, 12: 0.63}})
-    contestants = [trial_contestant(0, GUIDE_POLICY)]
+    contestants = [PolicyRef.of_trial(0, GUIDE_POLICY)]
     record = to_record(
-        finished, contestants, budget=None, confirmation_study=trainings.study_name, exploration_trials=2
+        finished, contestants, budget=PRESETS["smoke"], race_study=trainings.study_name, exploration_trials=2
     )
     _write_note(trainings, record)
     assert markdown(record).startswith("# The race")
@@ -85,7 +88,7 @@ def small_study(runs):
         trial.set_user_attr("budget", {"epochs": 2})
         for epoch in range(1, epochs + 1):
             trial.report(0.3 * epoch, epoch)
-        grids[number] = png_bytes(sample_grid(samples, GUIDE_POLICY))
+        grids[number] = png_bytes(policy_grid(samples, GUIDE_POLICY))
         frozen = study._storage.get_trial(trial._trial_id)
         frozen.state, frozen.value = state, (0.6 if epochs == 2 else None)
         upload_trial_artifacts(study, trial, store, grids[number], learning_curve_png(frozen))
@@ -138,7 +141,7 @@ def test_dashboard_serves_the_study_its_trials_and_artifacts_to_a_real_browser(t
         assert json.loads(meta)["artifact_is_available"] is True
 
         summaries = json.loads(get(f"{base}/api/studies")[2])["study_summaries"]
-        # The confirmation's trainings are a study of their own beside the search's.
+        # The race's trainings are a study of their own beside the search's.
         assert [s["study_name"] for s in summaries] == ["fashion_mnist", confirmation.study_name]
         study_id = summaries[0]["study_id"]
         race = json.loads(get(f"{base}/api/studies/{summaries[1]['study_id']}")[2])

@@ -8,7 +8,7 @@ from optuna.artifacts import get_all_artifact_meta
 from optuna.trial import TrialState
 from optuna_dashboard import get_note
 
-from results.confirmation import read_record
+from results.race_record import read_record
 from search.cli import main
 from search.tune.trainable import MEASURED
 from space import BASELINES, Policy
@@ -35,9 +35,9 @@ def test_search_run_with_my_model_end_to_end(tmp_path, capsys):
         "6",
         "--concurrency",
         "2",
-        "--confirm-top",
+        "--race-top",
         "2",
-        "--confirm-seeds",
+        "--race-seeds",
         "2",
         "--runs-dir",
         str(runs),
@@ -194,7 +194,7 @@ def test_the_flags_become_search_settings():
             "elsewhere",
             "--study",
             "mine",
-            "--confirm-top",
+            "--confirm-top",  # the earlier names of --race-top and --race-seeds, kept as aliases
             "3",
             "--confirm-seeds",
             "4",
@@ -211,11 +211,11 @@ def test_the_flags_become_search_settings():
     assert made.space == SearchSpace(ops="rotation,hue", magnitude=(0.2, 0.4))
     assert (made.sampler, made.pruner, made.seed, made.baselines, made.max_failures) == ("random", "none", 3, False, 2)
     assert made.reuse_workers is False and made.keras_callbacks is None
-    assert (made.confirm_top, made.confirm_seeds) == (3, 4)
+    assert (made.race_top, made.race_seeds) == (3, 4)
     assert (made.resources.concurrency, made.resources.cpus_per_trial, made.resources.gpus_per_trial) == (1, 2.0, None)
     assert (made.runs_dir, made.study, made.storage, made.dataset) == ("elsewhere", "mine", None, "fashion_mnist")
     defaults = settings(build_parser().parse_args(["run"]))
     assert defaults.reuse_workers is True and defaults.baselines is True and defaults.budget is None
-    assert (defaults.confirm_top, defaults.confirm_seeds) == (3, 5), "the race is on by default"
+    assert (defaults.race_top, defaults.race_seeds) == (3, 5), "the race is on by default"
     assert defaults.race_baselines == ("trivialaugment", "cropflip", "none") and defaults.target_budget is None
     assert defaults.space == SearchSpace(), "the default space, which holds every baseline"

@@ -12,8 +12,8 @@ import ray.cloudpickle
 from optuna.trial import TrialState
 from ray.exceptions import RayTaskError
 
-from results.stored import ERROR_ATTR, REFERENCE_ATTR
-from search.study import enqueue_reference_policies
+from results.stored import BASELINE_ATTR, ERROR_ATTR
+from search.study import enqueue_baselines
 from search.tune.searcher import StudySearcher
 from space import BASELINES, AugSearchError, Policy, SearchSpace, suggest_policy
 
@@ -218,8 +218,8 @@ def test_trials_open_when_the_run_ends_fail(searcher, storage, interrupt, messag
 
 
 def test_the_baselines_run_first_and_once(study, storage):
-    assert enqueue_reference_policies(study, SearchSpace()) == list(BASELINES)
-    enqueue_reference_policies(study, SearchSpace())  # a resumed run enqueues again: no-op
+    assert enqueue_baselines(study, SearchSpace()) == list(BASELINES)
+    enqueue_baselines(study, SearchSpace())  # a resumed run enqueues again: no-op
     searcher = StudySearcher(
         study,
         lambda trial: {"policy": suggest_policy(trial, SearchSpace()).to_dict()},
@@ -231,15 +231,15 @@ def test_the_baselines_run_first_and_once(study, storage):
     assert policies[:-1] == list(BASELINES.values()), "each baseline exactly, from the default space"
     trials = stored_trials(storage)
     assert len(trials) == count  # nothing left WAITING
-    assert [t.user_attrs.get(REFERENCE_ATTR) for t in trials] == [*BASELINES, None]
+    assert [t.user_attrs.get(BASELINE_ATTR) for t in trials] == [*BASELINES, None]
     # Also once after they ran: skip_if_exists looks at finished trials too.
     searcher.on_trial_complete("t0", result=result(EPOCHS, 0.5))
-    enqueue_reference_policies(study, SearchSpace())
+    enqueue_baselines(study, SearchSpace())
     assert len(stored_trials(storage)) == count
 
 
 def test_a_space_without_the_stages_leaves_the_photo_recipes_out(study):
-    assert enqueue_reference_policies(study, SearchSpace(stages="none")) == [
+    assert enqueue_baselines(study, SearchSpace(stages="none")) == [
         "none",
         "guide",
         "randaugment",
@@ -249,7 +249,7 @@ def test_a_space_without_the_stages_leaves_the_photo_recipes_out(study):
 
 def test_a_baseline_outside_the_space_is_left_out_but_no_augmentation_fits_any_space(study):
     # The others use ops outside this space; no augmentation and crop + flip (rate 0) run no op at all.
-    assert enqueue_reference_policies(study, SearchSpace(ops="rotation,hue")) == ["none", "cropflip"]
+    assert enqueue_baselines(study, SearchSpace(ops="rotation,hue")) == ["none", "cropflip"]
     waiting, _ = study.trials
     fixed = waiting.system_attrs["fixed_params"]
     assert fixed["rate"] == 0.0 and fixed["op.rotation"] is True
@@ -317,7 +317,7 @@ def test_end_to_end_with_ray_tune(tmp_path, storage, study):
                 accuracy = (1 - abs(magnitude - 0.5)) * epoch / EPOCHS
             tune.report({"accuracy": accuracy, "policy": config["policy"]})
 
-    enqueue_reference_policies(study, SPACE, {"raises": raises, "nan": nan})
+    enqueue_baselines(study, SPACE, {"raises": raises, "nan": nan})
     searcher = StudySearcher(study, propose, metric="accuracy", max_steps=EPOCHS, user_attrs=("policy", "node_ip"))
     start_ray(None)  # once per process: later tests run on it too
     tune.Tuner(
@@ -339,12 +339,12 @@ def test_end_to_end_with_ray_tune(tmp_path, storage, study):
 
     trials = stored_trials(storage)
     assert len(trials) == 8
-    by_reference = {t.user_attrs.get(REFERENCE_ATTR): t for t in trials}
+    by_reference = {t.user_attrs.get(BASELINE_ATTR): t for t in trials}
     assert by_reference["raises"].state == TrialState.FAIL
     assert by_reference["raises"].user_attrs[ERROR_ATTR] == "FloatingPointError: loss is NaN at epoch 2"
     assert by_reference["raises"].intermediate_values == {1: 1.0}
     assert by_reference["nan"].state == TrialState.FAIL
-    rest = [t for t in trials if REFERENCE_ATTR not in t.user_attrs]
+    rest = [t for t in trials if BASELINE_ATTR not in t.user_attrs]
     assert len(rest) == 6 and {t.state for t in rest} <= {TrialState.PRUNED, TrialState.COMPLETE}
     for trial in rest:
         assert trial.user_attrs["policy"]["magnitude"] == trial.params["magnitude"]

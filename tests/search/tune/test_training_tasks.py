@@ -3,7 +3,7 @@ own training only, a worker is kept from one run to the next, and every worker i
 
 import time
 
-from results.stored import Training
+from results.stored import TrainingJob
 from search.settings import Placement
 from search.tune.cluster import start_ray
 from search.tune.training_tasks import TrainingWorkers
@@ -19,7 +19,7 @@ def test_a_dead_worker_fails_its_training_only_and_no_worker_outlives_the_traini
     data = load_dataset(
         "fashion_mnist", image_size=BUDGET.image_size, train_examples=64, validation_examples=32, seed=0
     )
-    jobs = [Training(f"seed {seed}", NO_AUGMENTATION, seed, [f"seed {seed}"]) for seed in (1, 2, 3, 4)]
+    jobs = [TrainingJob(f"seed {seed}", NO_AUGMENTATION, seed, [f"seed {seed}"]) for seed in (1, 2, 3, 4)]
     outcomes, lines = {}, []
     on_result = lambda job, outcome: outcomes.__setitem__(job.seed, outcome)  # noqa: E731
     with TrainingWorkers(
@@ -31,7 +31,7 @@ def test_a_dead_worker_fails_its_training_only_and_no_worker_outlives_the_traini
         free = lambda: ray.available_resources().get("CPU", 0)  # noqa: E731
         wait_until(lambda: free() == cpus - 1)
         assert free() == cpus - 1, "the last worker is kept between runs"
-        again = Training("seed 6", NO_AUGMENTATION, 6, ["seed 6"])
+        again = TrainingJob("seed 6", NO_AUGMENTATION, 6, ["seed 6"])
         assert workers.run([again], on_result=on_result, say=lines.append)
     assert completed
     assert sorted(outcomes) == [1, 2, 3, 4, 6] and len(lines) == 5 and "error" not in outcomes[6]

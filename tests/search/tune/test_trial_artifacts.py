@@ -10,7 +10,7 @@ from PIL import Image
 
 from results.artifacts import CURVE_FILE, GRID_FILE, artifact_store
 from results.samples import Samples
-from search.study import enqueue_reference_policies, reference_policies
+from search.study import enqueue_baselines, enqueued_baselines
 from search.tune.searcher import StudySearcher
 from search.tune.trial_artifacts import TrialArtifacts, start_artifacts
 from space import BASELINES, SearchSpace, suggest_policy
@@ -123,11 +123,11 @@ class FakeDataset:
 
 
 def test_start_artifacts_writes_the_note_and_picks_the_samples(study, tmp_path):
-    enqueue_reference_policies(study, SearchSpace())
+    enqueue_baselines(study, SearchSpace())
     hook = start_artifacts(study, tmp_path / "runs", FakeDataset(), images=4, seed=1)
     assert (tmp_path / "runs" / "artifacts").is_dir()
     assert hook.samples.images.shape == (4, 32, 32, 3)
-    assert set(reference_policies(study)) == set(BASELINES)
+    assert set(enqueued_baselines(study)) == set(BASELINES)
     note = get_note(study)
     assert "fashion_mnist" in note and "guide" in note and "none" in note
 

@@ -25,7 +25,7 @@ def search(runs_dir, reuse: bool):
         baselines=False,
         runs_dir=runs_dir,
         reuse_workers=reuse,
-        confirm_top=0,
+        race_top=0,
         # Trial 2 diverges (NaN weights) in a worker that ran trials 0 and 1 before.
         keras_callbacks=inject_faults("2:nan"),
     )

@@ -1,12 +1,8 @@
-"""The race's record: what the final race of a search stored (its contestants, seeds, scores,
-intervals and winner), as one typed `RaceRecord` with one writer (`to_record` + `write_record`)
-and one reader (`read_record`).
+"""The race's record: its contestants, seeds, scores, intervals and winner, as one typed
+`RaceRecord` with one writer (`to_record` + `write_record`) and one reader (`read_record`).
 
-The record is the search study's `augsearch_confirmation` user attribute, versioned
-(`RECORD_VERSION`). A record is written only when a race has finished over the study's current
-trials; a search that explores further clears it first, so a stored record is never about other
-contestants than the study's best. Version 1 (before baselines raced) named trials only; it is
-still read, each standing's policy taken from its trial.
+Stored in the search study (`results.stored.RACE_RECORD_ATTR`), versioned (`RECORD_VERSION`);
+version 1 (before baselines raced) named trials only and is still read.
 """
 
 from __future__ import annotations
@@ -18,32 +14,11 @@ import optuna
 
 from results.racing import Race
 from results.statistics import Interval, paired_difference
-from results.stored import CONFIRMATION_ATTR
-from space import Policy
+from results.stored import RACE_RECORD_ATTR
+from space import Budget, Policy
+from space.policy_ref import PolicyRef, trial_label
 
 RECORD_VERSION = 2
-
-
-@dataclass(frozen=True)
-class Contestant:
-    """A policy in the race: a searched trial's (`trial`) or a baseline (`baseline`, by name)."""
-
-    label: str  # "trial 45" or the baseline's name, unique in a race
-    policy: Policy
-    trial: int | None = None
-    baseline: str | None = None
-
-    @property
-    def is_baseline(self) -> bool:
-        return self.baseline is not None
-
-
-def trial_contestant(number: int, policy: Policy) -> Contestant:
-    return Contestant(f"trial {number}", policy, trial=number)
-
-
-def baseline_contestant(name: str, policy: Policy) -> Contestant:
-    return Contestant(name, policy, baseline=name)
 
 
 @dataclass(frozen=True)
@@ -51,7 +26,7 @@ class Result:
     """One contestant's outcome: its scores by seed, its mean and interval, when and why it left
     the race, and its paired difference to the winner (None for the winner, or with < 2 shared seeds)."""
 
-    contestant: Contestant
+    contestant: PolicyRef
     scores: dict[int, float]
     interval: Interval | None
     dropped_after: int | None = None
@@ -72,8 +47,8 @@ class RaceRecord:
     winner: str | None
     runner_up: str | None
     difference: Interval | None  # winner minus runner-up, paired
-    budget: dict[str, Any] | None
-    confirmation_study: str
+    budget: Budget | None  # None in version-1 records
+    race_study: str
     exploration_trials: int
 
     def result(self, label: str) -> Result:
@@ -96,8 +71,8 @@ class RaceRecord:
             "seeds": list(self.seeds),
             "results": [_result_json(result) for result in self.results],
             "difference": interval_json(self.difference),
-            "budget": self.budget,
-            "confirmation_study": self.confirmation_study,
+            "budget": None if self.budget is None else self.budget.to_dict(),
+            "confirmation_study": self.race_study,  # the stored name
             "exploration_trials": self.exploration_trials,
         }
 
@@ -109,18 +84,18 @@ class RaceRecord:
             winner=data["winner"],
             runner_up=data["runner_up"],
             difference=_interval_from_json(data["difference"]),
-            budget=data.get("budget"),
-            confirmation_study=data["confirmation_study"],
+            budget=None if data.get("budget") is None else Budget.from_dict(data["budget"]),
+            race_study=data["confirmation_study"],
             exploration_trials=data["exploration_trials"],
         )
 
 
 def to_record(
     race: Race,
-    contestants: list[Contestant],
+    contestants: list[PolicyRef],
     *,
-    budget: dict[str, Any] | None,
-    confirmation_study: str,
+    budget: Budget,
+    race_study: str,
     exploration_trials: int,
 ) -> RaceRecord:
     """The finished `race` over `contestants` (the race's candidates are their labels) as a record."""
@@ -128,7 +103,7 @@ def to_record(
     winner = race.winner
     results = tuple(
         Result(
-            by_label[standing.candidate],
+            by_label[standing.label],
             dict(standing.scores),
             race.interval(standing) if standing.scores else None,
             standing.dropped_after,
@@ -140,25 +115,25 @@ def to_record(
     return RaceRecord(
         results,
         tuple(race.seeds),
-        winner.candidate if winner is not None else None,
-        race.runner_up.candidate if race.runner_up is not None else None,
+        winner.label if winner is not None else None,
+        race.runner_up.label if race.runner_up is not None else None,
         race.difference,
         budget,
-        confirmation_study,
+        race_study,
         exploration_trials,
     )
 
 
 def write_record(study: optuna.Study, record: RaceRecord | None) -> None:
     """Store `record` in the search study (None clears it)."""
-    if record is None and study.user_attrs.get(CONFIRMATION_ATTR) is None:
+    if record is None and study.user_attrs.get(RACE_RECORD_ATTR) is None:
         return
-    study.set_user_attr(CONFIRMATION_ATTR, None if record is None else record.to_json())
+    study.set_user_attr(RACE_RECORD_ATTR, None if record is None else record.to_json())
 
 
 def read_record(study: optuna.Study) -> RaceRecord | None:
     """The study's race record with a winner, or None (no race yet, cleared, or every training failed)."""
-    data = study.user_attrs.get(CONFIRMATION_ATTR)
+    data = study.user_attrs.get(RACE_RECORD_ATTR)
     if not isinstance(data, dict) or data.get("winner") is None:
         return None
     if data.get("version") == RECORD_VERSION:
@@ -197,9 +172,9 @@ def summary_line(record: RaceRecord) -> str:
 
 
 def markdown(record: RaceRecord) -> str:
-    """The race as a Markdown table, winner first (the confirmation study's dashboard note)."""
-    budget = record.budget or {}
-    trained = f"{budget['epochs']} epochs x {budget['train_examples']} images" if budget else "the search's budget"
+    """The race as a Markdown table, winner first (the race study's dashboard note)."""
+    budget = record.budget
+    trained = f"{budget.epochs} epochs x {budget.train_examples} images" if budget else "the search's budget"
     lines = [
         "# The race",
         "",
@@ -246,7 +221,7 @@ def _result_json(result: Result) -> dict[str, Any]:
         "label": contestant.label,
         "policy": contestant.policy.to_dict(),
         "trial": contestant.trial,
-        "baseline": contestant.baseline,
+        "baseline": contestant.label if contestant.is_baseline else None,
         "scores": [[seed, score] for seed, score in result.scores.items()],
         "interval": interval_json(result.interval),
         "dropped_after": result.dropped_after,
@@ -256,7 +231,11 @@ def _result_json(result: Result) -> dict[str, Any]:
 
 
 def _result_from_json(row: dict[str, Any]) -> Result:
-    contestant = Contestant(row["label"], Policy.from_dict(row["policy"]), row["trial"], row["baseline"])
+    policy = Policy.from_dict(row["policy"])
+    if row["baseline"] is not None:
+        contestant = PolicyRef(row["baseline"], policy, "baseline")
+    else:
+        contestant = PolicyRef(row["label"], policy, "trial", row["trial"])
     return Result(
         contestant,
         {int(seed): float(score) for seed, score in row["scores"]},
@@ -292,14 +271,14 @@ def _from_version_1(data: dict[str, Any], study: optuna.Study) -> RaceRecord | N
         scores = scores_of[number]
         interval = Interval(row["mean"], row["low"], row["high"], row["n"]) if row["n"] else None
         versus = None if number == data["winner"] or winner_scores is None else _versus(scores, winner_scores)
-        contestant = trial_contestant(number, Policy.from_dict(policy))
+        contestant = PolicyRef.of_trial(number, Policy.from_dict(policy))
         built.append(Result(contestant, scores, interval, row["dropped_after"], row["reason"], versus))
-    label = lambda number: None if number is None else f"trial {number}"  # noqa: E731
+    runner_up = data.get("runner_up")
     return RaceRecord(
         tuple(built),
         tuple(data["seeds"]),
-        label(data["winner"]),
-        label(data.get("runner_up")),
+        trial_label(data["winner"]),
+        None if runner_up is None else trial_label(runner_up),
         _interval_from_json(data.get("difference")),
         None,
         data["confirmation_study"],

@@ -1,4 +1,4 @@
-"""A confirmation interrupted in the middle keeps every finished training, and the same command
+"""A race interrupted in the middle keeps every finished training, and the same command
 again finishes the race without retraining them: real Ray, real trainings of the tiny model at a
 tiny budget. Exploration runs first in this process (it has tests of its own); the interrupted
 search is then a real process that goes straight to the race (stopped by Ctrl-C, SIGINT to its
@@ -11,7 +11,7 @@ import signal
 from optuna.trial import TrialState
 from search_process import TINY_MODEL, cli, load, reap, start_search, study_ready, wait_for
 
-from results.confirmation import read_record
+from results.race_record import read_record
 
 EXPLORATION = (
     "run",
@@ -32,9 +32,9 @@ EXPLORATION = (
 #: The race at a target budget other than exploration's (both tiny), against one baseline.
 COMMAND = (
     *EXPLORATION,
-    "--confirm-top",
+    "--race-top",
     "2",
-    "--confirm-seeds",
+    "--race-seeds",
     "2",
     "--race-baselines",
     "none",
@@ -52,20 +52,20 @@ def trainings(runs):
         return []
     try:
         return load(runs, "fashion_mnist.confirmation").get_trials(deepcopy=False)
-    except KeyError:  # the confirmation study does not exist yet
+    except KeyError:  # the race study does not exist yet
         return []
 
 
-def test_an_interrupted_confirmation_finishes_without_retraining(tmp_path):
+def test_an_interrupted_race_finishes_without_retraining(tmp_path):
     runs = tmp_path / "runs"
     command = (*COMMAND, "--runs-dir", runs)
-    explored = cli(*EXPLORATION, "--confirm-top", "0", "--runs-dir", runs)
+    explored = cli(*EXPLORATION, "--race-top", "0", "--runs-dir", runs)
     assert explored.returncode == 0, explored.stderr[-3000:]
 
     log = tmp_path / "interrupted.log"
     interrupted = start_search(*command, log=log)
     try:
-        wait_for(lambda: len(trainings(runs)) >= 1, "a confirmation training stored", interrupted, log)
+        wait_for(lambda: len(trainings(runs)) >= 1, "a race training stored", interrupted, log)
         os.killpg(interrupted.pid, signal.SIGINT)
         exit_code = interrupted.wait(timeout=120)
     finally:

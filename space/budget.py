@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from space.errors import AugSearchError, is_int, is_number, require
-from trainers.subsets import MIN_IMAGE_SIZE
+
+#: The smallest image side a dataset is loaded and a model trained at.
+MIN_IMAGE_SIZE = 8
 
 
 @dataclass(frozen=True)
@@ -145,15 +147,9 @@ def _check_fields(data: dict[str, Any]) -> None:
         raise AugSearchError(f"budget has unknown field {unknown[0]!r}; expected fields: {', '.join(known)}.")
 
 
-#: Named budgets (their cost per training: docs/evaluate.md#budgets and docs/benchmarks.md).
-#: `smoke` is for tests. `cpu` and `gpu` are exploration's proxies: a small training set for many
-#: epochs, because augmentation pays off only where a model overfits, scored once after the last
-#: epoch on a large validation set (which few images a model happens to get right is noise of its
-#: own). `full` and `full-gpu` are a user's real training (`search evaluate` and the final race):
-#: `full` trains the `cpu` proxy's model on 3x its examples for 60 epochs, long past the epoch
-#: where it starts to overfit; `full-gpu` trains EfficientNetV2-B0 on all of a Fashion-MNIST-sized
-#: training set. `gpu`'s augmentation shards are for a GPU machine's many cores (`cpu` keeps 1:
-#: on 2 cores the model has none to spare).
+#: Named budgets: `smoke` for tests, `cpu` and `gpu` exploration's proxies, `full` and `full-gpu`
+#: a user's real training (`search evaluate` and the final race). Why each is what it is:
+#: docs/design.md ("Budgets"); their cost per training: docs/evaluate.md#budgets.
 PRESETS: dict[str, Budget] = {
     "smoke": Budget(
         image_size=32,

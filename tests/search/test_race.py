@@ -1,6 +1,6 @@
 """The final race of `run_search` end to end: real Ray, real trainings of the tiny model at
 tiny budgets, a real SQLite study. The best searched trials race a baseline at a target budget
-other than exploration's; the trainings are stored in the confirmation study, the record in the
+other than exploration's; the trainings are stored in the race study, the record in the
 search study, and `export` writes the winner, a baseline when it wins; running the same search
 again trains nothing, and exploring further clears the winner until a new race ends."""
 
@@ -10,9 +10,9 @@ import pytest
 from optuna.trial import TrialState
 
 from search import Resources, SearchSettings, run_search
-from search.confirming import candidates, confirmation_seeds
+from search.race import searched_contestants
 from search.storage import load_existing_study
-from search.tune.trainable import trial_seed
+from search.trainings import race_seeds, trial_seed
 from space import BASELINES, Policy
 
 MODEL = "tests_pkg.nets:build"
@@ -23,7 +23,7 @@ TARGET = {"epochs": 2, "train_examples": 96, "score_examples": 256}
 
 
 def settings(runs_dir, trials, **fields):
-    fields = {"confirm_top": 2, "confirm_seeds": 2, "race_baselines": "none", **fields}
+    fields = {"race_top": 2, "race_seeds": 2, "race_baselines": "none", **fields}
     return SearchSettings(
         trials=trials,
         budget="smoke",
@@ -38,7 +38,7 @@ def settings(runs_dir, trials, **fields):
     )
 
 
-def confirmation_trials(runs):
+def race_trainings(runs):
     return load_existing_study(runs, None, "fashion_mnist.confirmation").get_trials(deepcopy=False)
 
 
@@ -46,13 +46,13 @@ def test_the_best_trials_race_a_baseline_at_the_target_budget_and_the_winner_is_
     runs = tmp_path / "runs"
     result = run_search(settings(runs, 3))
     err = capsys.readouterr().err
-    record = result.confirmation
+    record = result.race
     assert record is not None and not result.interrupted
-    chosen = [f"trial {t.number}" for t, _ in candidates(result.study, 2)]
+    chosen = [ref.label for ref in searched_contestants(result.study, 2)]
     labels = [r.label for r in record.results]
     assert sorted(labels) == sorted([*chosen, "none"])
     assert record.result("none").contestant.policy == BASELINES["none"]
-    assert list(record.seeds) == confirmation_seeds(0, 2)
+    assert list(record.seeds) == race_seeds(0, 2)
     assert not set(record.seeds) & {trial_seed(0, n) for n in range(3)}, "fresh seeds, not exploration's"
     # The first line says what the race may cost: its trainings, and their time at exploration's speed.
     first = next(line for line in err.splitlines() if line.startswith("race: "))
@@ -63,7 +63,7 @@ def test_the_best_trials_race_a_baseline_at_the_target_budget_and_the_winner_is_
     assert " with 2 at once (exploration's speed): trial " in first and ", none on paired seeds" in first
     assert "race winner: " in err and result.no_winner_reason is None
 
-    trainings = confirmation_trials(runs)
+    trainings = race_trainings(runs)
     assert len(trainings) == sum(len(r.scores) for r in record.results)
     assert all(len(r.scores) == 2 for r in record.results if r.dropped_after is None)
     assert {t.state for t in trainings} == {TrialState.COMPLETE}
@@ -81,40 +81,41 @@ def test_the_best_trials_race_a_baseline_at_the_target_budget_and_the_winner_is_
     assert result.best.label == winner.label and result.best_policy == winner.policy
     exported = json.loads(result.export(tmp_path / "policy.json").read_text())
     assert exported["policy"] == winner.policy.to_dict()
-    assert exported["provenance"]["trial"] == winner.trial and exported["provenance"]["baseline"] == winner.baseline
+    assert exported["provenance"]["trial"] == winner.trial
+    assert exported["provenance"]["baseline"] == (winner.label if winner.is_baseline else None)
     assert exported["provenance"]["confirmation"]["seeds"] == list(record.seeds)
 
     # The same search again: exploration and the race are both done; nothing is retrained.
     capsys.readouterr()
     again = run_search(settings(runs, 3))
-    assert len(confirmation_trials(runs)) == len(trainings) and again.confirmation == record
+    assert len(race_trainings(runs)) == len(trainings) and again.race == record
     assert f"seeds, {len(trainings)} already trained) of 2 epochs x 96 images, nothing left to train: " in (
         capsys.readouterr().err
     )
 
     # Exploring further clears the winner: until a new race ends, there is none (export falls back).
-    explored = run_search(settings(runs, 4, confirm_top=0))
+    explored = run_search(settings(runs, 4, race_top=0))
     complete = explored.study.get_trials(states=(TrialState.COMPLETE,))
-    assert explored.confirmation is None and explored.best_trial.value == max(t.value for t in complete)
-    assert explored.no_winner_reason == "the race is off (confirm_top 0)"
+    assert explored.race is None and explored.best_trial.value == max(t.value for t in complete)
+    assert explored.no_winner_reason == "the race is off (race_top 0)"
 
 
 def test_a_baseline_that_wins_the_race_is_exported_and_the_search_says_so(tmp_path, capsys):
     """The race's trainings are planted in its study as finished, the baseline scoring higher on
     every seed: the race replays them (training nothing), names the baseline, and export writes it."""
-    from results.stored import Training, training_key, write_training
+    from results.stored import RACE_STUDY_ATTR, TrainingJob, open_trainings_study, training_key, write_training
     from search.cli import main
-    from search.confirming import _trainings_study, contestants
+    from search.race import contestants
 
     runs = tmp_path / "runs"
-    explored = run_search(settings(runs, 2, confirm_top=0))
-    race_settings = settings(runs, 2, confirm_top=1)
-    budget = race_settings.race_budget_for(gpus=False).to_dict()
-    trainings = _trainings_study(explored.storage_url, explored.study)
+    explored = run_search(settings(runs, 2, race_top=0))
+    race_settings = settings(runs, 2, race_top=1)
+    budget = race_settings.race_budget_for(gpus=False)
+    trainings = open_trainings_study(explored.storage_url, "fashion_mnist.confirmation", RACE_STUDY_ATTR, {})
     for contestant in contestants(race_settings, explored.study):
-        for seed in confirmation_seeds(0, 2):
+        for seed in race_seeds(0, 2):
             score = 0.9 if contestant.is_baseline else 0.5 + seed % 7 / 100
-            job = Training(
+            job = TrainingJob(
                 training_key(contestant.policy, seed, budget, "fashion_mnist"),
                 contestant.policy,
                 seed,
@@ -127,8 +128,9 @@ def test_a_baseline_that_wins_the_race_is_exported_and_the_search_says_so(tmp_pa
     err = capsys.readouterr().err
     assert "race winner: baseline none, validation accuracy 0.9000" in err
     assert "No searched policy beat it: the best, trial " in err and "so `search export` exports none" in err
-    assert len(confirmation_trials(runs)) == 4, "the stored trainings were replayed, none retrained"
-    assert result.best.baseline == "none" and result.best_trial is None and result.best_policy == BASELINES["none"]
+    assert len(race_trainings(runs)) == 4, "the stored trainings were replayed, none retrained"
+    assert result.best.is_baseline and result.best.label == "none" and result.best_trial is None
+    assert result.best_policy == BASELINES["none"]
 
     assert main(["export", "--runs-dir", str(runs), "--out", str(tmp_path / "policy.json")]) == 0
     assert "the baseline none of study 'fashion_mnist'" in capsys.readouterr().err
@@ -155,6 +157,6 @@ def test_a_searched_trial_that_augments_like_a_racing_baseline_is_not_raced_twic
                 user_attrs={"policy": policy.to_dict()},
             )
         )
-    chosen = candidates(study, 3, exclude=[BASELINES["none"]])
+    chosen = searched_contestants(study, 3, exclude=[BASELINES["none"]])
     # Trial 0 is `none` under another op set, trial 2 trial 1 with an unused MixUp alpha.
-    assert [trial.number for trial, _ in chosen] == [1]
+    assert [ref.trial for ref in chosen] == [1]

@@ -8,20 +8,19 @@ import optuna
 import pytest
 from optuna.trial import create_trial
 
-from results.confirmation import (
-    CONFIRMATION_ATTR,
+from results.race_record import (
+    RACE_RECORD_ATTR,
     RaceRecord,
-    baseline_contestant,
     markdown,
     read_record,
     summary_line,
     to_record,
-    trial_contestant,
     write_record,
 )
 from results.racing import race
 from results.trial_policies import best, choose, provenance
-from space import BASELINES, Policy
+from space import BASELINES, PRESETS, Policy
+from space.policy_ref import PolicyRef
 
 SEARCHED = Policy(magnitude=0.2, rate=0.5)
 SCORES = {
@@ -74,9 +73,9 @@ def study():
 def contestants(study):
     trials = {t.number: Policy.from_dict(t.user_attrs["policy"]) for t in study.trials}
     return [
-        trial_contestant(0, trials[0]),
-        trial_contestant(1, trials[1]),
-        baseline_contestant("none", BASELINES["none"]),
+        PolicyRef.of_trial(0, trials[0]),
+        PolicyRef.of_trial(1, trials[1]),
+        PolicyRef.of_baseline("none"),
     ]
 
 
@@ -85,8 +84,8 @@ def record_of(study, scores=SCORES):
     return to_record(
         finished,
         contestants(study),
-        budget={"epochs": 60, "train_examples": 6144},
-        confirmation_study="s.confirmation",
+        budget=PRESETS["full"],
+        race_study="s.confirmation",
         exploration_trials=3,
     )
 
@@ -113,11 +112,11 @@ def test_best_is_the_race_winner_and_the_export_says_so_in_its_provenance(study)
     write_record(study, record_of(study))
     assert read_record(study).winner == "trial 1"
     chosen = best(study)
-    assert chosen.trial.number == 1 and chosen.policy == SEARCHED.replace(magnitude=0.88)
+    assert chosen.trial == 1 and chosen.policy == SEARCHED.replace(magnitude=0.88)
     record = provenance(study, chosen)
     assert record["trial"] == 1 and record["confirmation"]["seeds"] == [11, 12, 13]
     assert record["confirmation"]["mean"] == pytest.approx((0.850 + 0.820 + 0.870) / 3)
-    assert record["confirmation"]["budget"] == {"epochs": 60, "train_examples": 6144}
+    assert record["confirmation"]["budget"] == PRESETS["full"].to_dict()
     assert "confirmation" in provenance(study, choose(study, 1)), "trial 1 chosen by number is still the winner"
     assert "confirmation" not in provenance(study, choose(study, 0))
     write_record(study, None)  # a search exploring further clears it
@@ -128,7 +127,7 @@ def test_a_baseline_that_wins_is_the_best_and_the_summary_says_so_with_the_best_
     scores = {**SCORES, "none": {11: 0.90, 12: 0.88, 13: 0.91}}
     write_record(study, record_of(study, scores))
     chosen = best(study)
-    assert (chosen.label, chosen.baseline, chosen.trial) == ("none", "none", None)
+    assert (chosen.label, chosen.origin, chosen.trial) == ("none", "baseline", None)
     assert chosen.policy == BASELINES["none"]
     line = summary_line(read_record(study))
     assert line.startswith("race winner: baseline none, validation accuracy")
@@ -138,16 +137,16 @@ def test_a_baseline_that_wins_is_the_best_and_the_summary_says_so_with_the_best_
 
 
 def test_a_record_of_the_earlier_format_is_still_read_with_policies_from_its_trials(study):
-    study.set_user_attr(CONFIRMATION_ATTR, VERSION_1)
+    study.set_user_attr(RACE_RECORD_ATTR, VERSION_1)
     record = read_record(study)
     assert (record.winner, record.runner_up, record.budget) == ("trial 1", "trial 0", None)
     assert record.winning.contestant.policy == SEARCHED.replace(magnitude=0.88)
     assert record.result("trial 0").versus_winner.n == 3
-    assert best(study).trial.number == 1
+    assert best(study).trial == 1
 
 
 def test_a_record_whose_trials_are_gone_or_without_a_winner_reads_as_none(study):
-    study.set_user_attr(CONFIRMATION_ATTR, {**VERSION_1, "standings": [{**VERSION_1["standings"][0], "trial": 99}]})
+    study.set_user_attr(RACE_RECORD_ATTR, {**VERSION_1, "standings": [{**VERSION_1["standings"][0], "trial": 99}]})
     assert read_record(study) is None
-    study.set_user_attr(CONFIRMATION_ATTR, {**VERSION_1, "winner": None})
+    study.set_user_attr(RACE_RECORD_ATTR, {**VERSION_1, "winner": None})
     assert read_record(study) is None

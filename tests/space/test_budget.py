@@ -3,8 +3,8 @@ import json
 
 import pytest
 
+from space.budget import PRESETS, Budget
 from space.errors import AugSearchError
-from trainers.budget import PRESETS, Budget
 
 
 def test_presets_are_named_and_valid():
