@@ -85,7 +85,7 @@ def test_search_run_with_my_model_end_to_end(tmp_path, capsys):
     assert "guide" in get_note(study), "the study note lists the reference policies"
     assert "6 trials finished" in out
     record = read_record(study)
-    assert record.budget["epochs"] == 2 and record.budget["train_examples"] == 64
+    assert record.budget.epochs == 2 and record.budget.train_examples == 64
     assert [r.label for r in record.results if r.contestant.is_baseline] == ["none"]
     winner = record.winner
     assert f"race winner: {'baseline ' if winner == 'none' else ''}{winner}, validation accuracy " in out
