@@ -29,8 +29,8 @@ def samples_from(dataset: ImageDataset, n: int, seed: int) -> Samples:
 
 def load_samples(dataset_spec: str, data_dir: str | None, image_size: int, n: int, seed: int) -> Samples:
     """Load only what a grid needs of `dataset_spec` (its validation split) and pick `n` pictures."""
-    require(is_int(n) and n >= 1, "--images", n, "an integer >= 1")
-    require(is_int(seed) and seed >= 1, "--seed", seed, "an integer >= 1 (KerasCV takes 0 for no seed)")
+    require(is_int(n) and n >= 1, "images", n, "an integer >= 1")
+    require(is_int(seed) and seed >= 1, "seed", seed, "an integer >= 1 (KerasCV takes 0 for no seed)")
     dataset = load_dataset(
         dataset_spec, image_size=image_size, train_examples=1, validation_examples=None, seed=0, data_dir=data_dir
     )
