@@ -17,36 +17,6 @@ from space.errors import first_line
 from trainers.data import ImageDataset
 
 
-def train_and_score(
-    policy: Policy,
-    seed: int,
-    budget: Budget,
-    dataset: ImageDataset,
-    model: Callable[..., Any] | None = None,
-    score_test: bool = True,
-) -> dict[str, Any]:
-    """In a Ray worker: train `policy` at `budget`, score the validation split and, with
-    `score_test`, the test split. A failure is returned (not raised) with its message, so that
-    the driver stores it and carries on."""
-    start_worker()
-    from trainers import train
-
-    started = time.perf_counter()
-    try:
-        result = train(dataset, policy, budget, seed=seed, model=model, score_test=score_test)
-    except Exception as error:  # one training's failure is stored, never the whole evaluation's
-        return {"error": f"{type(error).__name__}: {error}".strip(), "wall_seconds": time.perf_counter() - started}
-    scores = {"test_accuracy": result.test_accuracy, "test_loss": result.test_loss} if score_test else {}
-    return {
-        **scores,
-        "objective": result.objective,
-        "val_accuracy": result.val_accuracy,
-        "wall_seconds": result.wall_seconds,
-        "images_per_second": result.images_per_second,
-        "history": result.history,
-    }
-
-
 class TrainingWorker:
     """A Ray actor that runs trainings one after another (`TrainingWorkers` kills it when done)."""
 
@@ -59,7 +29,26 @@ class TrainingWorker:
         model: Callable[..., Any] | None = None,
         score_test: bool = True,
     ) -> dict[str, Any]:
-        return train_and_score(policy, seed, budget, dataset, model, score_test)
+        """Train `policy` at `budget`, score the validation split and, with `score_test`, the test
+        split. A failure is returned (not raised) with its message, so that the driver stores it
+        and carries on."""
+        start_worker()
+        from trainers import train
+
+        started = time.perf_counter()
+        try:
+            result = train(dataset, policy, budget, seed=seed, model=model, score_test=score_test)
+        except Exception as error:  # one training's failure is stored, never the whole evaluation's
+            return {"error": f"{type(error).__name__}: {error}".strip(), "wall_seconds": time.perf_counter() - started}
+        scores = {"test_accuracy": result.test_accuracy, "test_loss": result.test_loss} if score_test else {}
+        return {
+            **scores,
+            "objective": result.objective,
+            "val_accuracy": result.val_accuracy,
+            "wall_seconds": result.wall_seconds,
+            "images_per_second": result.images_per_second,
+            "history": result.history,
+        }
 
 
 class TrainingWorkers:
