@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"candidate ops: trivialaugment (default: TrivialAugment's {len(TRIVIALAUGMENT_OPS)}, "
         "KerasCV RandAugment's 10 "
         f"plus rotation, posterization, sharpness), standard (RandAugment's 10), extended (all {len(EXTENDED_OPS)}), "
-        "or a comma-separated list",
+        "a comma-separated list, or a set with changes ('standard -solarization +rotation')",
     )
     space.add_argument(
         "--magnitude-distributions",
