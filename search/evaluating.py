@@ -104,7 +104,8 @@ def _policies(settings: EvaluationSettings, study: optuna.Study | None) -> list[
     baselines = list(settings.baselines)
     for ref in chosen:
         if ref.is_baseline:  # a baseline that won the race is evaluated as the baseline it is
-            baselines += [ref.label] if ref.label not in baselines else []
+            if ref.label not in baselines:
+                baselines.append(ref.label)
         elif ref not in refs:
             refs.append(ref)
     for number, policy in enumerate(settings.policies, start=1):

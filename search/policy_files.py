@@ -53,9 +53,7 @@ def load_policy_file(path: str | os.PathLike) -> ExportedPolicy:
     document = read_policy_document(path)
     policy = Policy.from_dict(document["policy"])
     stages = stages_from_configs(keras_configs(document, path), f"policy file {str(path)!r}")
-    return ExportedPolicy(
-        policy, stages.base_stage, stages.pipeline, stages.erasing, stages.batch_stage, document["provenance"]
-    )
+    return ExportedPolicy(policy, *stages, provenance=document["provenance"])
 
 
 def export(study: optuna.Study, path: str | os.PathLike, which: str | int = "best") -> tuple[PolicyRef, Path]:

@@ -126,7 +126,7 @@ class Trainings:
                 placement=self._placement,
                 metric=self._metric,
             )
-        return bool(self._workers.run(jobs, on_result=self._store, say=self._say))
+        return self._workers.run(jobs, on_result=self._store, say=self._say)
 
     def _store(self, job: TrainingJob, outcome: dict[str, Any]) -> None:
         write_training(self.study, job, self.plan.budget, self.plan.dataset, outcome, self._metric)
