@@ -110,17 +110,11 @@ def run_budget(
     ray, name: str, policies: dict[str, Policy], seeds: list[int], args, score_test: bool, overrides=None
 ) -> dict:
     """{policy: {seed: outcome}} of every training at budget `name` (with `overrides`)."""
-    from trainers import Budget, load_dataset
+    from trainers import Budget
+    from trainers.data import load_for_budget
 
     budget = Budget.preset(name, **(overrides or {}))
-    dataset = load_dataset(
-        args.dataset,
-        image_size=budget.image_size,
-        train_examples=budget.train_examples,
-        validation_examples=budget.validation_to_load,
-        seed=0,
-        include_test=score_test,
-    )
+    dataset = load_for_budget(args.dataset, budget, seed=0, include_test=score_test)
     remote = ray.remote(num_cpus=1, max_retries=0)(train_once)
     dataset_ref = ray.put(dataset)
     waiting = [(label, seed) for seed in seeds for label in policies]  # every policy's first seed first

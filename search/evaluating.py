@@ -31,7 +31,7 @@ from search.tune.cluster import place
 from space import AugSearchError, Policy
 from space.errors import require
 from space.policy_ref import PolicyRef
-from trainers.data import ArrayData, ImageDataset, check_dataset, load_dataset
+from trainers.data import ArrayData, ImageDataset, check_dataset, load_for_budget
 
 
 class NothingToEvaluate(AugSearchError):
@@ -151,15 +151,7 @@ def _evaluate(
     )
 
     def load() -> ImageDataset:
-        return load_dataset(
-            dataset,
-            image_size=budget.image_size,
-            train_examples=budget.train_examples,
-            validation_examples=budget.validation_to_load,
-            seed=data_seed,
-            data_dir=settings.data_dir,
-            include_test=True,
-        )
+        return load_for_budget(dataset, budget, seed=data_seed, data_dir=settings.data_dir, include_test=True)
 
     say = printer(settings.verbose)
     trainings = Trainings(

@@ -29,7 +29,7 @@ from search.study import enqueue_baselines, fail_stale_trials, make_sampler, ope
 from search.tune.cluster import place
 from space import BASELINES, AugSearchError, Budget, Policy
 from space.policy_ref import PolicyRef
-from trainers.data import ImageDataset, check_dataset, load_dataset
+from trainers.data import ImageDataset, check_dataset, load_for_budget
 
 
 @dataclass(frozen=True)
@@ -139,14 +139,7 @@ def _search(settings: SearchSettings, url: str) -> SearchResult:
         # The search's data (no test split: `search evaluate` alone reads it), loaded when needed.
         # The validation carve does not depend on the training size: exploration and race score alike.
         return functools.cache(
-            lambda: load_dataset(
-                settings.dataset,
-                image_size=at.image_size,
-                train_examples=at.train_examples,
-                validation_examples=at.validation_to_load,
-                seed=settings.seed,
-                data_dir=settings.data_dir,
-            )
+            lambda: load_for_budget(settings.dataset, at, seed=settings.seed, data_dir=settings.data_dir)
         )
 
     if already < settings.trials:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from space.budget import MIN_IMAGE_SIZE
+from space.budget import MIN_IMAGE_SIZE, Budget
 from space.errors import AugSearchError, is_int, require
 from trainers import _arrays
 from trainers.sources import SOURCES, SPEC_FORMS
@@ -189,6 +189,27 @@ def load_dataset(
         validation=materialize(pools["validation"], validation_examples, (seed, _VALIDATION_SUBSET), image_size),
         test=materialize(pools["test"], None, (seed, _TEST_SUBSET), image_size) if include_test else None,
         skipped_files=skipped,
+    )
+
+
+def load_for_budget(
+    spec: str | ArrayData,
+    budget: Budget,
+    *,
+    seed: int,
+    data_dir: str | os.PathLike | None = None,
+    include_test: bool = False,
+) -> ImageDataset:
+    """`load_dataset` with what a training at `budget` needs: its image size, its training subset,
+    and validation images enough for both per-epoch validation and the final score."""
+    return load_dataset(
+        spec,
+        image_size=budget.image_size,
+        train_examples=budget.train_examples,
+        validation_examples=budget.validation_to_load,
+        seed=seed,
+        data_dir=data_dir,
+        include_test=include_test,
     )
 
 

@@ -500,3 +500,16 @@ def test_split_folder_train_too_small_for_what_is_carved_out_of_it(tmp_path):
     _write_split_folder(root, {"test": 1})  # only validation is carved now: 2 images are enough
     dataset = _load_all(root)
     assert [len(split) for split in (dataset.train, dataset.validation, dataset.test)] == [1, 1, 2]
+
+
+def test_load_for_budget_loads_what_a_training_at_that_budget_needs():
+    from space.budget import Budget
+
+    budget = Budget.preset("smoke", image_size=24, train_examples=60, validation_examples=20, score_examples=50)
+    dataset = data.load_for_budget("fashion_mnist", budget, seed=1)
+    assert dataset.train.images.shape == (60, 24, 24, 3)
+    assert len(dataset.validation.labels) == 50  # enough for the final score, the larger of the two
+    assert dataset.test is None
+    assert np.array_equal(
+        dataset.train.labels, small(seed=1, image_size=24, train_examples=60, validation_examples=50).train.labels
+    )
