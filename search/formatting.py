@@ -48,7 +48,7 @@ def trial_table(rows: Iterable[TrialRow]) -> list[str]:
             value = f"{row.value:.4f}"
         else:
             value = f"({row.curve[-1]:.4f})" if row.curve else "-"
-        policy = str(row.policy) if row.policy is not None else "-"
+        policy = f"{row.policy:.3g}" if row.policy is not None else "-"
         note = f"  [{row.baseline}]" if row.baseline else ""
         if row.error:
             note += f"  error: {row.error.strip().splitlines()[-1][:100]}"

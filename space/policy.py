@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -184,32 +185,40 @@ class Policy:
         out when off with its other field at the default, which parse restores. Numbers are exact
         (`_number_text`).
         """
+        return self._text(_number_text)
+
+    def __format__(self, spec: str) -> str:
+        """`str(policy)` for an empty spec; else the same text with each number in that float format,
+        for tables: f"{policy:.3g}" reads "m=0.439±0.317 ..." where str gives 17 digits. Such a text
+        parses back only approximately."""
+        return self._text(lambda x: format(x, spec)) if spec else str(self)
+
+    def _text(self, number: Callable[[float], str]) -> str:
         parts = [
-            *self._stage_parts(),
-            f"m={self._magnitude_text()}",
+            *self._stage_parts(number),
+            f"m={self._magnitude_text(number)}",
             f"n={self.augmentations_per_image}",
-            f"rate={_number_text(self.rate)}",
+            f"rate={number(self.rate)}",
             f"ops={ops_text(self.ops)}",
         ]
         for name in ("cutmix", "mixup"):
             rate, alpha = getattr(self, f"{name}_rate"), getattr(self, f"{name}_alpha")
             if rate > 0 or alpha != _DEFAULTS[f"{name}_alpha"]:
-                parts.append(f"{name}={_number_text(rate)}(α={_number_text(alpha)})")
+                parts.append(f"{name}={number(rate)}(α={number(alpha)})")
         return " ".join(parts)
 
-    def _stage_parts(self) -> list[str]:
-        base = [f"crop{_number_text(self.crop_padding)}"] * (self.crop_padding > 0) + ["flip"] * self.flip
+    def _stage_parts(self, number: Callable[[float], str]) -> list[str]:
+        base = [f"crop{number(self.crop_padding)}"] * (self.crop_padding > 0) + ["flip"] * self.flip
         parts = ["+".join(base)] if base else []
         # At rate 0 the area cannot act, but an equal Policy needs it back.
         if self.erasing_rate > 0 or self.erasing_area != _DEFAULTS["erasing_area"]:
-            parts.append(f"erase{_number_text(self.erasing_rate)}@{_number_text(self.erasing_area)}")
+            parts.append(f"erase{number(self.erasing_rate)}@{number(self.erasing_area)}")
         return parts
 
-    def _magnitude_text(self) -> str:
-        magnitude = _number_text(self.magnitude)
+    def _magnitude_text(self, number: Callable[[float], str]) -> str:
         if self.magnitude_distribution == "uniform":
-            return f"U(0,{magnitude})"
-        return f"{magnitude}±{_number_text(self.magnitude_stddev)}"
+            return f"U(0,{number(self.magnitude)})"
+        return f"{number(self.magnitude)}±{number(self.magnitude_stddev)}"
 
     def __repr__(self) -> str:
         return f"Policy({str(self)!r})"

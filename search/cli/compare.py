@@ -79,6 +79,6 @@ def _table(labels: list[str], lines: list[Line]) -> list[str]:
 def _write_grids(args: argparse.Namespace, study: optuna.Study | None, candidates: list[Candidate]) -> None:
     samples = grid_samples(args, study)
     grids = [policy_grid(samples, candidate.policy, args.seed) for candidate in candidates]
-    captions = [f"{candidate.label}: {candidate.policy}" for candidate in candidates]
+    captions = [f"{candidate.label}: {candidate.policy:.3g}" for candidate in candidates]
     path = write_png(stacked(grids, captions), args.out)
     print(f"sample grids, one policy under the other: {path}", file=sys.stderr)

@@ -209,6 +209,23 @@ def test_the_text_keeps_exact_numbers_short():
     )
 
 
+def test_a_format_spec_rounds_every_number_for_tables_and_nothing_else():
+    policy = Policy(
+        magnitude=0.43948026051390543,
+        magnitude_stddev=0.3166386083631699,
+        rate=0.0015548472756859444,
+        crop_padding=0.0625,
+        flip=True,
+        erasing_rate=1 / 3,
+        cutmix_rate=0.03880515632508186,
+    )
+    assert f"{policy:.3g}" == (
+        "crop0.0625+flip erase0.333@0.25 m=0.439±0.317 n=3 rate=0.00155 ops=standard cutmix=0.0388(α=1)"
+    )
+    assert f"{policy}" == str(policy)
+    assert Policy.parse(f"{policy:.3g}").rate == 0.00155  # read back, approximately
+
+
 def test_parse_takes_the_parts_in_any_order():
     text = "ops=standard -solarization mixup=0.25(α=0.2) n=2 rate=1 flip m=U(0,0.5)"
     expected = Policy(

@@ -10,6 +10,7 @@ def test_trials_prints_one_line_per_trial_with_its_numbers(small_study, tmp_path
     assert table["1"][:5] == ["1", "complete", "0.8500", "2", "0m59s"]
     assert "ops=brightness,rotation" in out[3]  # Policy keeps ops in catalogue order
     assert table["2"][:5] == ["2", "pruned", "(0.1000)", "1", "0m20s"]  # not a full-budget value
+    assert "rate=0.909 " in out[4]  # numbers to 3 digits (the exact text has 10/11)
     assert table["3"][:5] == ["3", "fail", "-", "-", "0m03s"] and out[5].endswith(
         "error: FloatingPointError: loss is NaN"
     )
