@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from space.budget import Budget
 from space.errors import AugSearchError
 from trainers import data
 from trainers.data import check_dataset, load_dataset
@@ -503,8 +504,6 @@ def test_split_folder_train_too_small_for_what_is_carved_out_of_it(tmp_path):
 
 
 def test_load_for_budget_loads_what_a_training_at_that_budget_needs():
-    from space.budget import Budget
-
     budget = Budget.preset("smoke", image_size=24, train_examples=60, validation_examples=20, score_examples=50)
     dataset = data.load_for_budget("fashion_mnist", budget, seed=1)
     assert dataset.train.images.shape == (60, 24, 24, 3)
