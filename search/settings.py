@@ -26,6 +26,8 @@ from trainers.sources import SOURCES, SPECS
 SAMPLERS = ("tpe", "tpe-univariate", "random", "cmaes", "gp", "qmc")
 PRUNERS = ("asha", "none")
 SEARCH_BUDGETS = ("smoke", "cpu", "gpu")
+#: Budget fields a flag may override, on `run` and `evaluate` (--epochs, ...; --target-epochs, ...).
+BUDGET_OVERRIDES = ("epochs", "image_size", "train_examples", "batch_size", "learning_rate", "score_examples")
 EVALUATION_BUDGETS = ("full", "full-gpu", "smoke")
 #: The race's budgets: the user's training (evaluate's presets), or "proxy", exploration's own.
 TARGET_BUDGETS = (*EVALUATION_BUDGETS, "proxy")

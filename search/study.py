@@ -17,7 +17,7 @@ from optuna.trial import TrialState
 
 from results._optuna_internals import trial_id
 from results.stored import BASELINE_ATTR, ERROR_ATTR, LEGACY_BASELINES, StudySettings, read_settings, write_settings
-from search.settings import SAMPLERS
+from search.settings import BUDGET_OVERRIDES, SAMPLERS
 from search.storage import open_storage, shown
 from space import BASELINES, AugSearchError, Policy, SearchSpace, policy_params
 
@@ -68,7 +68,8 @@ def open_study(url: str, name: str, sampler: optuna.samplers.BaseSampler, settin
     if differences:
         raise AugSearchError(
             f"study {name!r} in {shown(url)} was made with different settings ({'; '.join(differences)}); "
-            "run with the original flags to resume it, or pass --study NEW_NAME to start a new study."
+            f"run with the original flags{_budget_flags(stored.get('budget'), now['budget'])} to resume it, "
+            "or pass --study NEW_NAME to start a new study."
         )
     return study
 
@@ -80,6 +81,19 @@ def _stored_space(data: Any) -> Any:
         return SearchSpace.from_dict(data).to_dict()
     except (AugSearchError, TypeError):
         return data
+
+
+def _budget_flags(stored: Any, now: Any) -> str:
+    """' (--train-examples 2048 --epochs 15)': the flags that give back the stored budget's fields,
+    e.g. for a study made with a preset whose values have since changed."""
+    if not (isinstance(stored, dict) and isinstance(now, dict)):
+        return ""
+    flags = [
+        f"--{name.replace('_', '-')} {stored[name]}"
+        for name in BUDGET_OVERRIDES
+        if name in stored and stored[name] != now.get(name)
+    ]
+    return f" ({' '.join(flags)})" if flags else ""
 
 
 def _difference(key: str, stored: Any, now: Any) -> str | None:

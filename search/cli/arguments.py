@@ -10,11 +10,8 @@ import argparse
 import re
 from collections.abc import Sequence
 
-from search.settings import SEARCH_BUDGETS, Resources
+from search.settings import BUDGET_OVERRIDES, SEARCH_BUDGETS, Resources
 from space import AugSearchError
-
-#: Budget fields a flag may override, on `run` and `evaluate`.
-BUDGET_OVERRIDES = ("epochs", "image_size", "train_examples", "batch_size", "learning_rate", "score_examples")
 
 
 def add_study_arguments(parser: argparse.ArgumentParser) -> None:

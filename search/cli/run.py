@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from search.cli.arguments import (
-    BUDGET_OVERRIDES,
     add_budget_arguments,
     add_ray_arguments,
     add_study_arguments,
@@ -15,7 +14,7 @@ from search.cli.arguments import (
     training_fields,
 )
 from search.formatting import trial_table
-from search.settings import PRUNERS, RACE_BASELINES, SAMPLERS, TARGET_BUDGETS, SearchSettings
+from search.settings import BUDGET_OVERRIDES, PRUNERS, RACE_BASELINES, SAMPLERS, TARGET_BUDGETS, SearchSettings
 from space import BASELINES, EXTENDED_OPS, TRIVIALAUGMENT_OPS, SearchSpace
 from space.policy_ref import PolicyRef
 from space.search_space import STAGES

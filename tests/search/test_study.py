@@ -14,7 +14,7 @@ from search.study import (
     make_sampler,
     open_study,
 )
-from space import AugSearchError, SearchSpace, suggest_policy
+from space import PRESETS, AugSearchError, SearchSpace, suggest_policy
 
 SETTINGS = StudySettings("fashion_mnist", {"epochs": 2}, {"ops": ["brightness"]}, seed=0)
 
@@ -68,6 +68,18 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
     changed = replace(SETTINGS, search_space={"ops": ["brightness", "rotation"]})
     with pytest.raises(AugSearchError, match=r"different settings \(search_space: stored .* --study NEW_NAME"):
         open_study(url, "s", make_sampler("random", 0), changed)
+
+
+def test_a_study_made_with_an_earlier_preset_is_refused_with_the_flags_that_resume_it(tmp_path):
+    url = f"sqlite:///{tmp_path}/search.db"
+    earlier_cpu = {**PRESETS["cpu"].to_dict(), "train_examples": 2048, "epochs": 15}  # `cpu` until 1,024 x 30
+    open_study(url, "s", make_sampler("random", 0), replace(SETTINGS, budget=earlier_cpu))
+    now = replace(SETTINGS, budget=PRESETS["cpu"].to_dict())
+    with pytest.raises(AugSearchError) as refused:
+        open_study(url, "s", make_sampler("random", 0), now)
+    message = str(refused.value)
+    assert "\n" not in message and "budget: stored {'train_examples': 2048, 'epochs': 15}" in message
+    assert "run with the original flags (--epochs 15 --train-examples 2048) to resume it" in message
 
 
 def test_a_study_stored_before_distributions_were_searched_resumes_with_its_space_or_is_refused_in_one_line(tmp_path):

@@ -57,9 +57,9 @@ INVALID = [
     ("learning_rate", 0, r"learning_rate must be a finite number > 0, but got learning_rate=0\."),
     ("learning_rate", float("nan"), r"learning_rate must be a finite number > 0, but got learning_rate=nan\."),
     ("learning_rate", "0.1", r"learning_rate must be a finite number > 0, but got learning_rate='0\.1'\."),
-    ("warmup_epochs", -1, r"warmup_epochs must be a number in \[0, epochs=15\], but got warmup_epochs=-1\."),
+    ("warmup_epochs", -1, r"warmup_epochs must be a number in \[0, epochs=30\], but got warmup_epochs=-1\."),
     ("augment_shards", 0, r"augment_shards must be an integer in \[1, 64\], but got augment_shards=0\."),
-    ("warmup_epochs", 16, r"warmup_epochs must be a number in \[0, epochs=15\], but got warmup_epochs=16\."),
+    ("warmup_epochs", 31, r"warmup_epochs must be a number in \[0, epochs=30\], but got warmup_epochs=31\."),
 ]
 
 
