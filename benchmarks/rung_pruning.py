@@ -1,16 +1,16 @@
 """How many of full training's best policies ASHA's rungs would stop during exploration.
 
-Trains nothing. Reads `proxy_fidelity.py --out` JSONs whose proxy trainings hold their `curve`
-(the validation accuracy after each epoch: what the search's ASHA compares). Each (policy, seed)
-proxy training is one exploration trial. For each rung setting (grace period, reduction factor)
-the trials are fed, one after the other (concurrency 1) in a shuffled order, epoch by epoch, to
-Ray Tune's own `AsyncHyperBandScheduler` (one bracket, `max_t` the curves' epochs, as
-`search/searching.py` builds it); a trial it stops before its last epoch is pruned. Over
-`--orders` shuffles (fixed seed) it prints the mean number of runs of full training's top 5
-policies (by mean test accuracy over the seeds) pruned at the first rung and at any rung, how
-many of those policies lose at least one run, TrivialAugment's pruned runs, and the share of all
-trials pruned and of all epochs left untrained; and, per file, the proxy's rank (mean objective)
-of each top-5 policy and of TrivialAugment.
+Trains nothing. Reads `proxy_fidelity.py --out` JSONs whose proxy trainings hold their `curve` (the
+validation accuracy after each epoch: what the search's ASHA compares). Each (policy, seed) proxy
+training is one exploration trial. For each rung setting (grace period scaled to the curves'
+length, reduction factor: `SETTINGS`) the trials are fed, one after the other (concurrency 1) in a
+shuffled order, epoch by epoch, to Ray Tune's own `AsyncHyperBandScheduler` (one bracket, `max_t`
+the curves' epochs, as `search/tune/exploration.py` builds it); a trial it stops before its last
+epoch is pruned. Over `--orders` shuffles (fixed seed) it prints the mean number of runs of full
+training's top 5 policies (by mean test accuracy over the seeds) pruned at the first rung and at
+any rung, how many of those policies lose at least one run, TrivialAugment's pruned runs, and the
+share of all trials pruned and of all epochs left untrained; and, per file, the proxy's rank (mean
+objective) of each top-5 policy and of TrivialAugment.
 
     .venv/bin/python benchmarks/rung_pruning.py benchmarks/data/proxy_fidelity_curves_full60.json \\
         benchmarks/data/proxy_fidelity_curves_low1024.json [--orders 200] [--seed 0]
@@ -27,9 +27,11 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-#: (grace period, reduction factor); None is no pruning. At the 15-epoch `cpu` proxy (7, 3) was
-#: `search run`'s before these figures, (10, 2) is since.
+#: (grace period in epochs of a 15-epoch proxy, reduction factor); None is no pruning. Longer curves
+#: scale the grace period (30 epochs: 14, 20, ...), so that (10, 2) is always `search run`'s rung at
+#: two thirds of the epochs; (7, 3) was `search run`'s before these figures.
 SETTINGS = [(7, 3), (7, 2), (10, 2), (10, 3), (12, 2), (5, 2), None]
+SETTINGS_EPOCHS = 15
 TOP = 5
 
 
@@ -113,6 +115,7 @@ def report(path: str, orders: int, seed: int) -> None:
     for label in [*top, *(["trivialaugment"] if "trivialaugment" not in top else [])]:
         print(f"{label:<16} {full_rank[label]:>9} {full[label]:>9.4f} {proxy_rank[label]:>10} {proxy[label]:>9.4f}")
     for setting in SETTINGS:
+        setting = setting and (round(setting[0] * max_t / SETTINGS_EPOCHS), setting[1])
         if setting and setting[0] >= max_t:
             print(f"grace={setting[0]} rf={setting[1]}: no rung before epoch {max_t}, skipped")
             continue
