@@ -45,7 +45,7 @@ def step(name: str, argv: list[str], log) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs-dir", required=True)
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--top-k", type=int, default=3)

@@ -47,7 +47,7 @@ def stream_with_fixed_stage(*args, seed: int, **kwargs):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="JSON file of the test accuracies (resumed)")
     parser.add_argument("--seeds", default="1,2,3,4,5")
     parser.add_argument("--train-examples", type=int, default=1024)

@@ -51,7 +51,7 @@ OUTSIDE_THE_SPACE = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="the folder the policy files go to")
     args = parser.parse_args()
     out = Path(args.out)

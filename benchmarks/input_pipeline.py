@@ -83,7 +83,7 @@ def images_per_second(iterator, seconds: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="32,64,224")
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per pipeline and round")
     parser.add_argument("--rounds", type=int, default=3)

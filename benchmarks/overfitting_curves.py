@@ -22,7 +22,7 @@ from space import BASELINES
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budget", default="full", help="the budget preset to start from (default: full)")
     parser.add_argument("--train-examples", type=int, help="training images (default: the preset's)")
     parser.add_argument("--epochs", type=int, help="epochs (default: the preset's)")

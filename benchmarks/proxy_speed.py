@@ -21,7 +21,7 @@ from trainers import Budget, load_dataset, train
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--budget", default="cpu")
     parser.add_argument("--dataset", default="fashion_mnist")

@@ -139,7 +139,7 @@ def report(path: str, orders: int, seed: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="+", help="proxy_fidelity.py --out JSONs with proxy curves")
     parser.add_argument("--orders", type=int, default=200, help="shuffled arrival orders (default: 200)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the shuffles (default: 0)")

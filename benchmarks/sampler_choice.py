@@ -83,7 +83,7 @@ def report(runs: Path, samplers: list[str], seeds: list[int]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs-dir", required=True)
     parser.add_argument("--samplers", default="tpe,tpe-univariate,random", help="the first is the reference")
     parser.add_argument("--seeds", default="1,2,3", help="search seeds (comma-separated)")

@@ -134,7 +134,7 @@ def slope(points: list[tuple[float, float]]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=60)
     parser.add_argument("--skip", type=int, default=5, help="leave the first trials out of the slope (warm-up)")
     parser.add_argument("--budget", default="smoke")
