@@ -115,7 +115,7 @@ def report(path: str, orders: int, seed: int) -> None:
     for label in [*top, *(["trivialaugment"] if "trivialaugment" not in top else [])]:
         print(f"{label:<16} {full_rank[label]:>9} {full[label]:>9.4f} {proxy_rank[label]:>10} {proxy[label]:>9.4f}")
     for setting in SETTINGS:
-        setting = setting and (round(setting[0] * max_t / SETTINGS_EPOCHS), setting[1])
+        setting = setting and (setting[0] * max_t // SETTINGS_EPOCHS, setting[1])  # (10, 2): 2 * max_t // 3
         if setting and setting[0] >= max_t:
             print(f"grace={setting[0]} rf={setting[1]}: no rung before epoch {max_t}, skipped")
             continue

@@ -17,7 +17,8 @@ MIN_IMAGE_SIZE = 8
 
 @dataclass(frozen=True)
 class Budget:
-    """The training budget of one trial; every field is checked on construction.
+    """The training budget of one trial; every field is checked on construction. The defaults are
+    the `cpu` preset (`PRESETS`).
 
     `warmup_epochs` may be fractional (0.5 is half an epoch of linear warm-up before the
     cosine decay). `augment_shards` is how many CPU threads augment images in parallel; it is
@@ -165,18 +166,8 @@ PRESETS: dict[str, Budget] = {
     # Few images for many epochs, so that the unaugmented model overfits within the proxy and the
     # base stage's worth shows: at the same cost as the earlier 2,048 x 15, its searches exported
     # better policies at the user's training on CIFAR-10 and as good on Fashion-MNIST
-    # (docs/benchmarks.md#proxy_fidelity, docs/results.md).
-    "cpu": Budget(
-        image_size=32,
-        train_examples=1024,
-        validation_examples=1024,
-        epochs=30,
-        batch_size=64,
-        model="small",
-        learning_rate=0.05,
-        warmup_epochs=1.0,
-        score_examples=6000,
-    ),
+    # (docs/benchmarks.md#proxy_fidelity, docs/results.md). Budget's defaults are this preset.
+    "cpu": Budget(),
     "full": Budget(
         image_size=32,
         train_examples=6144,
